@@ -1,1 +1,28 @@
-export {}
+/**
+ * @since 0.1.0
+ */
+export * as ApiError from "./ApiError.js"
+/**
+ * @since 0.1.0
+ */
+export * as BatchErrorBody from "./BatchErrorBody.js"
+/**
+ * @since 0.1.0
+ */
+export * as ClientError from "./ClientError.js"
+/**
+ * @since 0.1.0
+ */
+export * as DownloadLink from "./DownloadLink.js"
+/**
+ * @since 0.1.0
+ */
+export * as Ids from "./Ids.js"
+/**
+ * @since 0.1.0
+ */
+export * as Redaction from "./Redaction.js"
+/**
+ * @since 0.1.0
+ */
+export * as RetryAfter from "./RetryAfter.js"
