@@ -179,7 +179,8 @@ export const make = (options: Options): Effect.Effect<Service, ClientError.Inval
 export const layer = (options: Options): Layer.Layer<BatchConfig, ClientError.InvalidArgument> =>
   Layer.effect(BatchConfig, make(options))
 
-const invalidData = (detail: string) => ConfigError.InvalidData([], detail)
+/** Config's own validators report an empty path; these name the variable. */
+const invalidData = (variable: string) => (detail: string) => ConfigError.InvalidData([variable], detail)
 
 /**
  * The configuration read from the environment (or any `ConfigProvider`):
@@ -204,29 +205,31 @@ export const config: Config.Config<Service> = Config.all({
     Config.mapOrFail((key) =>
       Option.match(checkRestApiKey(key), {
         onNone: () => Either.right(key),
-        onSome: (d) => Either.left(invalidData(d))
+        onSome: (d) => Either.left(invalidData("BATCH_REST_API_KEY")(d))
       })
     )
   ),
   projectKey: Config.string("BATCH_PROJECT_KEY").pipe(
-    Config.mapOrFail((value) => Either.mapLeft(checkProjectKey(value), invalidData))
+    Config.mapOrFail((value) => Either.mapLeft(checkProjectKey(value), invalidData("BATCH_PROJECT_KEY")))
   ),
   baseUrl: Config.string("BATCH_API_URL").pipe(
     Config.withDefault(defaults.baseUrl),
-    Config.mapOrFail((value) => Either.mapLeft(checkBaseUrl(value), invalidData))
+    Config.mapOrFail((value) => Either.mapLeft(checkBaseUrl(value), invalidData("BATCH_API_URL")))
   ),
   apiVersion: Config.string("BATCH_API_VERSION").pipe(
     Config.withDefault(defaults.apiVersion),
     Config.mapOrFail((value) =>
       Option.match(checkVersion(value), {
         onNone: () => Either.right(value),
-        onSome: (d) => Either.left(invalidData(d))
+        onSome: (d) => Either.left(invalidData("BATCH_API_VERSION")(d))
       })
     )
   ),
   maxRetries: Config.integer("BATCH_MAX_RETRIES").pipe(
     Config.withDefault(defaults.retry.maxRetries),
-    Config.validate({ message: "must be a whole number ≥ 0", validation: (n) => n >= 0 })
+    Config.mapOrFail((n) =>
+      n >= 0 ? Either.right(n) : Either.left(invalidData("BATCH_MAX_RETRIES")("must be a whole number ≥ 0"))
+    )
   ),
   request: Config.duration("BATCH_REQUEST_TIMEOUT").pipe(Config.withDefault(defaults.timeouts.request)),
   idle: Config.duration("BATCH_IDLE_TIMEOUT").pipe(Config.withDefault(defaults.timeouts.idle))

@@ -158,8 +158,10 @@ export const make: Effect.Effect<
       )
     )
 
+  // Trace context is not propagated to Batch: it documents no use for it.
   const api = httpClient.pipe(
     HttpClient.withScope,
+    HttpClient.withTracerPropagation(false),
     manualRedirects,
     HttpClient.mapRequest((request) =>
       request.pipe(
