@@ -1,0 +1,117 @@
+import { ApiError } from "@batch-export/core"
+import { Emulator } from "@batch-export/emulator"
+import { ExportsClient } from "@batch-export/node"
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Duration, Effect, Fiber, Layer, TestClock } from "effect"
+import { awaitSleep, clientLayer, eventually } from "./support/harness.js"
+
+const layer = (options?: Parameters<typeof clientLayer>[0]) =>
+  clientLayer({ timeouts: { request: "1 hour" }, ...options }).pipe(Layer.provideMerge(Emulator.layer()))
+
+const setup = Effect.gen(function* () {
+  const emulator = yield* Emulator.Emulator
+  const [exp] = yield* emulator.exports
+  const client = yield* ExportsClient.ExportsClient
+  const downloads = Effect.map(
+    emulator.requests,
+    (all) => all.filter((r) => r.path.endsWith("/exports/download")).length
+  )
+  return { emulator, client, fileId: exp!.files[0]!.id, downloads }
+})
+
+/** The pending retry sleeps (request timeouts, an hour away, are ignored; so are past ones TestClock still lists), relative to now. */
+const pendingRetryDelays = Effect.gen(function* () {
+  const now = yield* TestClock.currentTimeMillis
+  const sleeps = yield* TestClock.sleeps()
+  return Chunk.toReadonlyArray(sleeps)
+    .map((t) => t - now)
+    .filter((d) => d > 0 && d < Duration.toMillis("30 minutes"))
+})
+
+describe("retries, driven by TestClock", () => {
+  it.scoped("429 with Retry-After: 7 waits exactly 7 seconds", () =>
+    Effect.gen(function* () {
+      const { client, downloads, emulator, fileId } = yield* setup
+      yield* emulator.script("download", Emulator.Reply.status(429, { headers: { "retry-after": "7" } }))
+      const fiber = yield* Effect.fork(client.downloadLink(fileId))
+      yield* awaitSleep("7 seconds")
+      assert.deepStrictEqual(yield* pendingRetryDelays, [7000])
+      assert.strictEqual(yield* downloads, 1)
+      yield* TestClock.adjust("6999 millis")
+      assert.isNull(fiber.unsafePoll())
+      assert.strictEqual(yield* downloads, 1)
+      yield* TestClock.adjust("1 millis")
+      const link = yield* Fiber.join(fiber)
+      assert.strictEqual(link.fileId, fileId)
+      assert.strictEqual(yield* downloads, 2)
+    }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped("Retry-After is capped by the policy", () =>
+    Effect.gen(function* () {
+      const { client, emulator, fileId } = yield* setup
+      yield* emulator.script("download", Emulator.Reply.status(503, { headers: { "retry-after": "86400" } }))
+      const fiber = yield* Effect.fork(client.downloadLink(fileId))
+      yield* awaitSleep("2 minutes")
+      assert.deepStrictEqual(yield* pendingRetryDelays, [120_000])
+      yield* TestClock.adjust("2 minutes")
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped("503 without Retry-After backs off exponentially with jitter", () =>
+    Effect.gen(function* () {
+      const { client, downloads, emulator, fileId } = yield* setup
+      const reply = Emulator.Reply.status(503)
+      yield* emulator.script("download", reply, reply, reply)
+      const fiber = yield* Effect.fork(client.downloadLink(fileId))
+      const delays: Array<number> = []
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        yield* eventually(
+          Effect.map(pendingRetryDelays, (d) => d.length === 1),
+          `retry sleep ${attempt}`
+        )
+        const [delay] = yield* pendingRetryDelays
+        delays.push(delay!)
+        assert.strictEqual(yield* downloads, attempt)
+        yield* TestClock.adjust(Duration.millis(delay!))
+      }
+      yield* Fiber.join(fiber)
+      assert.strictEqual(yield* downloads, 4)
+      // base 1 s, doubling, jittered by a factor in [0.8, 1.2]
+      delays.forEach((delay, i) => {
+        assert.isAtLeast(delay, 800 * 2 ** i)
+        assert.isAtMost(delay, 1200 * 2 ** i)
+      })
+    }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped("gives up after maxRetries with the last retryable error", () =>
+    Effect.gen(function* () {
+      const { client, downloads, emulator, fileId } = yield* setup
+      const reply = Emulator.Reply.status(429, { headers: { "retry-after": "1" } })
+      yield* emulator.script("download", reply, reply, reply)
+      const fiber = yield* Effect.fork(Effect.flip(client.downloadLink(fileId)))
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        yield* awaitSleep("1 second")
+        yield* TestClock.adjust("1 second")
+      }
+      const error = yield* Fiber.join(fiber)
+      assert.instanceOf(error, ApiError.TooManyRequests)
+      assert.strictEqual(yield* downloads, 3)
+    }).pipe(Effect.provide(layer({ retry: { maxRetries: 2 } })))
+  )
+
+  for (const status of [400, 401, 404, 409, 500] as const) {
+    it.scoped(`${status} is never retried`, () =>
+      Effect.gen(function* () {
+        const { client, downloads, emulator, fileId } = yield* setup
+        yield* emulator.script("download", Emulator.Reply.status(status))
+        const error = yield* Effect.flip(client.downloadLink(fileId))
+        assert.strictEqual((error as ApiError.ApiError).status, status)
+        assert.strictEqual(yield* downloads, 1)
+        assert.deepStrictEqual(yield* pendingRetryDelays, [])
+      }).pipe(Effect.provide(layer()))
+    )
+  }
+})
