@@ -26,3 +26,19 @@ export * as Redaction from "./Redaction.js"
  * @since 0.1.0
  */
 export * as RetryAfter from "./RetryAfter.js"
+/**
+ * @since 0.1.0
+ */
+export * as CreateExport from "./CreateExport.js"
+/**
+ * @since 0.1.0
+ */
+export * as Export from "./Export.js"
+/**
+ * @since 0.1.0
+ */
+export * as ExportStatus from "./ExportStatus.js"
+/**
+ * @since 0.1.0
+ */
+export * as Records from "./Records.js"

@@ -1,0 +1,16 @@
+// Runs the Effect language-service diagnostics (errors only) over every TypeScript project.
+// The cli and examples projects reference all the others, so checking them covers the whole tree.
+import { spawnSync } from "node:child_process"
+import { resolve } from "node:path"
+
+const projects = ["packages/cli/tsconfig.json", "examples/tsconfig.json"]
+let failed = false
+for (const project of projects) {
+  const result = spawnSync(
+    "effect-language-service",
+    ["diagnostics", "--project", resolve(project), "--severity", "error", "--format", "text"],
+    { stdio: "inherit", shell: process.platform === "win32" }
+  )
+  if (result.status !== 0) failed = true
+}
+process.exit(failed ? 1 : 0)
