@@ -42,3 +42,7 @@ export * as ExportStatus from "./ExportStatus.js"
  * @since 0.1.0
  */
 export * as Records from "./Records.js"
+/**
+ * @since 0.1.0
+ */
+export * as ExportError from "./ExportError.js"

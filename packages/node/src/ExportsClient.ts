@@ -1,25 +1,60 @@
 /**
- * The Batch export client: signed download links, file streams and atomic file downloads.
+ * The Batch export client: create, view, list and await exports; get signed links; download files as
+ * streams, as files, or as typed records.
  *
  * @since 0.1.0
  */
-import { ApiError, ClientError, DownloadLink, Ids, Redaction } from "@batch-export/core"
 import {
-  FetchHttpClient,
-  FileSystem,
-  HttpClient,
-  HttpClientRequest,
-  type HttpClientResponse,
-  Path
-} from "@effect/platform"
+  type ApiError,
+  ClientError,
+  CreateExport,
+  DownloadLink,
+  Export,
+  ExportError,
+  ExportStatus,
+  Ids,
+  Records,
+  Redaction
+} from "@batch-export/core"
+import { FileSystem, HttpClient, HttpClientRequest, Path } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import type { ConfigError } from "effect"
-import { Clock, Context, DateTime, Effect, Either, Exit, Layer, Option, Random, Redacted, Schema, Stream } from "effect"
+import {
+  Context,
+  DateTime,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  Option,
+  Random,
+  Redacted,
+  Ref,
+  Schedule,
+  Schema,
+  Stream
+} from "effect"
 import * as BatchConfig from "./BatchConfig.js"
-import * as RetrySchedule from "./RetrySchedule.js"
+import * as Api from "./internal/api.js"
 import * as Transport from "./internal/transport.js"
+
+/**
+ * What any call to Batch's API can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type CallError = ApiError.ApiError | ClientError.TransportError | ClientError.RequestTimeout
+
+/**
+ * Everything `create`, `view` and `list` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ApiCallError = ClientError.InvalidArgument | CallError | ClientError.ResponseDecodeError
 
 /**
  * Everything `downloadLink` can fail with.
@@ -27,12 +62,7 @@ import * as Transport from "./internal/transport.js"
  * @since 0.1.0
  * @category errors
  */
-export type DownloadLinkError =
-  | ClientError.InvalidArgument
-  | ApiError.ApiError
-  | ClientError.InvalidLocation
-  | ClientError.TransportError
-  | ClientError.RequestTimeout
+export type DownloadLinkError = ClientError.InvalidArgument | CallError | ClientError.InvalidLocation
 
 /**
  * Everything `download` can fail with.
@@ -48,10 +78,34 @@ export type DownloadError = DownloadLinkError | ClientError.StorageError
  * @since 0.1.0
  * @category errors
  */
-export type DownloadToFileError = DownloadError | ClientError.FileWriteError
+export type DownloadToFileError = DownloadError | ClientError.FileWriteError | ExportError.SizeMismatch
 
 /**
- * Bytes received so far, and the total when the storage sent `Content-Length`.
+ * Everything `awaitCompletion` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AwaitError = ApiCallError | ExportError.ExportFailed | ExportError.ExportTimeout
+
+/**
+ * Everything `downloadAll` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type DownloadAllError = ApiCallError | ExportError.ExportNotReady | DownloadToFileError
+
+/**
+ * Everything `records` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RecordsError = ApiCallError | ExportError.ExportNotReady | DownloadError | Records.RecordDecodeError
+
+/**
+ * Bytes received so far for one file, and its total when known.
  *
  * @since 0.1.0
  * @category models
@@ -69,6 +123,8 @@ export interface Progress {
 export interface DownloadToFileOptions {
   /** Called after each chunk is written. */
   readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
+  /** The size Batch announced (`files[].size`): a different byte count fails with `SizeMismatch`. */
+  readonly expectedSize?: number | undefined
 }
 
 /**
@@ -85,7 +141,76 @@ export interface DownloadedFile {
  * @since 0.1.0
  * @category models
  */
+export interface AwaitOptions {
+  /** When to poll `/exports/view` again. Default: every 5 s, growing by 1.5× up to 1 minute. */
+  readonly schedule?: Schedule.Schedule<unknown, Export.Export> | undefined
+  /** Shorthand for a fixed schedule: poll every `pollInterval`. */
+  readonly pollInterval?: Duration.DurationInput | undefined
+  /** Give up after this long. Default: 2 hours. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Called with each export seen while waiting. */
+  readonly onPoll?: ((exp: Export.Export) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface DownloadAllOptions {
+  /** Parts downloaded at once (default 2). */
+  readonly concurrency?: number | undefined
+  readonly onProgress?: ((progress: Progress & { readonly part: number }) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * One downloaded part, as listed in the manifest of `downloadAll`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ManifestEntry {
+  readonly part: number
+  readonly fileId: Ids.FileId
+  readonly path: string
+  readonly bytes: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Manifest {
+  readonly exportId: Ids.ExportId
+  readonly files: ReadonlyArray<ManifestEntry>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordsOptions<A = Records.ProfileRecord> {
+  /** The record schema (default `Records.ProfileRecord`). */
+  readonly schema?: Schema.Schema<A, any, never> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
+  /** `POST /profiles/export`: validates the request, then creates the export and returns its id. */
+  readonly create: (request: CreateExport.CreateExportRequestInput) => Effect.Effect<Ids.ExportId, ApiCallError>
+  /** `GET /exports/view`. */
+  readonly view: (exportId: string) => Effect.Effect<Export.Export, ApiCallError>
+  /** `GET /exports/list`: one page. */
+  readonly list: (options?: {
+    readonly limit?: number
+    readonly from?: string
+  }) => Effect.Effect<Export.ExportPage, ApiCallError>
+  /** Every export, following `next_from` cursors lazily, one page at a time. */
+  readonly listAll: (options?: { readonly pageSize?: number }) => Stream.Stream<Export.Export, ApiCallError>
+  /** Polls `view` until `SUCCESS` (returned) or `ERROR` (`ExportFailed`), within a deadline (`ExportTimeout`). */
+  readonly awaitCompletion: (exportId: string, options?: AwaitOptions) => Effect.Effect<Export.Export, AwaitError>
   /**
    * Asks `/exports/download` for a signed link to a file (`file_…`). The redirect is read, never followed;
    * 429 and 503 are retried per the configured policy.
@@ -105,6 +230,23 @@ export interface Service {
     path: string,
     options?: DownloadToFileOptions
   ) => Effect.Effect<DownloadedFile, DownloadToFileError>
+  /**
+   * Downloads every part of a `SUCCESS` export into `directory` as `<export id>-part-<NNN>.json` (names
+   * sort in part order), each atomically and checked against its announced size.
+   */
+  readonly downloadAll: (
+    exportId: string,
+    directory: string,
+    options?: DownloadAllOptions
+  ) => Effect.Effect<Manifest, DownloadAllError>
+  /**
+   * The records of an export (every part, in part order) or of one file, decoded with the schema, in
+   * constant memory; one connection at a time, owned by the stream.
+   */
+  readonly records: {
+    (id: string): Stream.Stream<Records.ProfileRecord, RecordsError>
+    <A>(id: string, options: RecordsOptions<A>): Stream.Stream<A, RecordsError>
+  }
 }
 
 /**
@@ -113,25 +255,29 @@ export interface Service {
  */
 export class ExportsClient extends Context.Tag("@batch-export/node/ExportsClient")<ExportsClient, Service>() {}
 
-const DOWNLOAD_ENDPOINT = "GET /exports/download"
-const STORAGE_ENDPOINT = "GET storage"
-const ERROR_BODY_LIMIT = 64 * 1024
-
-const decodeFileId = (fileId: string): Either.Either<Ids.FileId, ClientError.InvalidArgument> =>
-  Either.mapLeft(
-    Schema.decodeUnknownEither(Ids.FileId)(fileId),
-    () =>
-      new ClientError.InvalidArgument({
-        argument: "fileId",
-        detail: `expected "file_" followed by letters and digits, got ${JSON.stringify(fileId)}`
-      })
-  )
+const DOWNLOAD = "GET /exports/download"
+const VIEW = "GET /exports/view"
+const LIST = "GET /exports/list"
+const CREATE = "POST /profiles/export"
+const STORAGE = "GET storage"
 
 const isRedirect = (status: number) =>
   status === 301 || status === 302 || status === 303 || status === 307 || status === 308
 
 /**
- * Builds the client from a `BatchConfig`, an `HttpClient` and a `FileSystem`.
+ * The default polling schedule for `awaitCompletion`: Batch rate-limits its API, so every 5 s at first,
+ * then 1.5× longer each time, never more than a minute apart.
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultPollSchedule: Schedule.Schedule<Duration.Duration, unknown> = Schedule.exponential(
+  "5 seconds",
+  1.5
+).pipe(Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.minutes(1))))
+
+/**
+ * Builds the client from a `BatchConfig`, an `HttpClient`, a `FileSystem` and a `Path`.
  *
  * @since 0.1.0
  * @category constructors
@@ -145,33 +291,7 @@ export const make: Effect.Effect<
   const httpClient = yield* HttpClient.HttpClient
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const apiPrefix = `${config.baseUrl.href.replace(/\/+$/, "")}/${config.apiVersion}`
-
-  // Redirects from Batch are read by hand: even a fetch-based transport must not follow them.
-  const manualRedirects = <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
-    HttpClient.transformResponse(client, (effect) =>
-      Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-        Effect.provideService(effect, FetchHttpClient.RequestInit, {
-          ...Option.getOrElse(init, () => ({})),
-          redirect: "manual"
-        })
-      )
-    )
-
-  // Trace context is not propagated to Batch: it documents no use for it.
-  const api = httpClient.pipe(
-    HttpClient.withScope,
-    HttpClient.withTracerPropagation(false),
-    manualRedirects,
-    HttpClient.mapRequest((request) =>
-      request.pipe(
-        HttpClientRequest.prependUrl(apiPrefix),
-        HttpClientRequest.bearerToken(config.restApiKey),
-        HttpClientRequest.setHeader("x-batch-project", config.projectKey),
-        HttpClientRequest.acceptJson
-      )
-    )
-  )
+  const api = Api.make(config, httpClient)
 
   // The storage client adds nothing: no Authorization, no X-Batch-Project. Its spans are disabled because
   // @effect/platform would record the signed URL; ours record the origin only.
@@ -181,78 +301,146 @@ export const make: Effect.Effect<
     HttpClient.followRedirects(5)
   )
 
-  const failFromResponse = (endpoint: string, response: HttpClientResponse.HttpClientResponse) =>
-    Effect.flatMap(Transport.readBoundedText(response, ERROR_BODY_LIMIT), (body) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.fail(ApiError.classify({ endpoint, status: response.status, headers: response.headers, body, now }))
+  const create = (request: CreateExport.CreateExportRequestInput) =>
+    Effect.flatMap(Api.argument("request", CreateExport.CreateExportRequest, request), (valid) =>
+      api.json(
+        CREATE,
+        HttpClientRequest.post("/profiles/export").pipe(
+          HttpClientRequest.bodyUnsafeJson(Schema.encodeSync(CreateExport.CreateExportRequest)(valid))
+        ),
+        202,
+        CreateExport.CreatedExport
+      )
+    ).pipe(
+      Effect.map(({ id }) => id),
+      Effect.tap((id) => Effect.logDebug(`batch-export: created ${id}`))
+    )
+
+  const view = (exportId: string) =>
+    Effect.flatMap(Api.argument("exportId", Ids.ExportId, exportId), (id) =>
+      api.json(VIEW, HttpClientRequest.get("/exports/view", { urlParams: { id } }), 200, Export.Export)
+    )
+
+  const list = (options?: { readonly limit?: number; readonly from?: string }) =>
+    Effect.flatMap(Api.argument("list options", Export.ListOptions, options ?? {}), (valid) =>
+      api.json(
+        LIST,
+        HttpClientRequest.get("/exports/list", {
+          urlParams: {
+            ...(valid.limit === undefined ? {} : { limit: String(valid.limit) }),
+            ...(valid.from === undefined ? {} : { from: valid.from })
+          }
+        }),
+        200,
+        Export.ExportPage
       )
     )
 
+  const listAll = (options?: { readonly pageSize?: number }) =>
+    Stream.paginateEffect(Option.none<string>(), (from) =>
+      Effect.map(
+        list({
+          ...(options?.pageSize === undefined ? {} : { limit: options.pageSize }),
+          ...Option.match(from, { onNone: () => ({}), onSome: (from) => ({ from }) })
+        }),
+        (page) =>
+          [
+            page,
+            page.hasMore && page.nextFrom !== undefined ? Option.some(Option.some(page.nextFrom)) : Option.none()
+          ] as const
+      )
+    ).pipe(Stream.mapConcat((page) => page.exports))
+
+  const awaitCompletion = (exportId: string, options?: AwaitOptions) =>
+    Effect.gen(function* () {
+      const id = yield* Api.argument("exportId", Ids.ExportId, exportId)
+      const timeout = Duration.decode(options?.timeout ?? "2 hours")
+      const schedule: Schedule.Schedule<unknown, Export.Export> =
+        options?.schedule ??
+        (options?.pollInterval === undefined ? defaultPollSchedule : Schedule.spaced(options.pollInterval))
+      const last = yield* Ref.make<Option.Option<string>>(Option.none())
+      const poll = view(id).pipe(
+        Effect.tap((exp) => Ref.set(last, Option.some(exp.status))),
+        Effect.tap((exp) => options?.onPoll?.(exp) ?? Effect.void),
+        Effect.tap((exp) => Effect.logDebug(`batch-export: ${id} is ${exp.status}`))
+      )
+      const done = yield* poll.pipe(
+        Effect.repeat(
+          schedule.pipe(
+            Schedule.passthrough,
+            Schedule.whileInput((exp: Export.Export) => !ExportStatus.isTerminal(exp.status))
+          )
+        ),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => new ExportError.ExportTimeout({ exportId: id, timeout })
+        }),
+        Effect.catchTag("ExportTimeout", (error) =>
+          Effect.flatMap(Ref.get(last), (status) =>
+            Effect.fail(
+              Option.match(status, {
+                onNone: () => error,
+                onSome: (lastStatus) => new ExportError.ExportTimeout({ exportId: id, timeout, lastStatus })
+              })
+            )
+          )
+        )
+      )
+      if (done.status === "ERROR") return yield* Effect.fail(new ExportError.ExportFailed({ exportId: id }))
+      return done
+    }).pipe(Effect.withSpan("ExportsClient.awaitCompletion", { attributes: { "batch.export_id": exportId } }))
+
   const requestLink = (fileId: Ids.FileId) =>
-    Effect.scoped(
-      Effect.gen(function* () {
-        const response = yield* api
-          .get("/exports/download", { urlParams: { id: fileId } })
-          .pipe(Effect.mapError((e) => Transport.transportError(DOWNLOAD_ENDPOINT, e)))
-        if (!isRedirect(response.status)) return yield* failFromResponse(DOWNLOAD_ENDPOINT, response)
-        const issuedAt = yield* DateTime.now
-        return yield* DownloadLink.fromLocation({
-          fileId,
-          status: response.status,
-          location: response.headers["location"],
-          requestUrl: new URL(response.request.url),
-          issuedAt
-        })
-      })
-    ).pipe(
-      Effect.timeoutFail({
-        duration: config.timeouts.request,
-        onTimeout: () =>
-          new ClientError.RequestTimeout({ endpoint: DOWNLOAD_ENDPOINT, timeout: config.timeouts.request })
-      })
+    api.exchange<DownloadLink.DownloadLink, ClientError.InvalidLocation | ApiError.ApiError>(
+      DOWNLOAD,
+      HttpClientRequest.get("/exports/download", { urlParams: { id: fileId } }),
+      (response) =>
+        isRedirect(response.status)
+          ? Effect.flatMap(DateTime.now, (issuedAt) =>
+              DownloadLink.fromLocation({
+                fileId,
+                status: response.status,
+                location: response.headers["location"],
+                requestUrl: new URL(response.request.url),
+                issuedAt
+              })
+            )
+          : api.fail(DOWNLOAD, response)
     )
 
   const downloadLink = (fileId: string): Effect.Effect<DownloadLink.DownloadLink, DownloadLinkError> =>
-    Effect.flatMap(decodeFileId(fileId), (id) =>
-      requestLink(id).pipe(
-        Effect.tapError((error) =>
-          ApiError.isRetryable(error)
-            ? Effect.logDebug(`batch-export: ${error.message}; retrying if allowed`)
-            : Effect.void
-        ),
-        Effect.retry(RetrySchedule.make<DownloadLinkError>(config.retry))
-      )
-    ).pipe(
+    Effect.flatMap(Api.argument("fileId", Ids.FileId, fileId), requestLink).pipe(
       Effect.tap((link) => Effect.logDebug(`batch-export: got a download link for ${link.fileId}`)),
       Effect.withSpan("ExportsClient.downloadLink", { attributes: { "batch.file_id": fileId } })
     )
 
+  /** Opens the file: link, then storage response; the connection lives in the caller's scope. */
   const open = (fileId: string) =>
     Effect.gen(function* () {
       const link = yield* downloadLink(fileId)
       const url = Redacted.value(link.url)
       const origin = Redaction.safeOrigin(url)
       const response = yield* storage.get(url).pipe(
-        Effect.mapError((e) => Transport.transportError(STORAGE_ENDPOINT, e)),
+        Effect.mapError((e) => Transport.transportError(STORAGE, e)),
         Effect.timeoutFail({
           duration: config.timeouts.request,
-          onTimeout: () =>
-            new ClientError.RequestTimeout({ endpoint: STORAGE_ENDPOINT, timeout: config.timeouts.request })
-        })
+          onTimeout: () => new ClientError.RequestTimeout({ endpoint: STORAGE, timeout: config.timeouts.request })
+        }),
+        Effect.withSpan("batch-export GET storage", { kind: "client", attributes: { "server.address": origin } })
       )
       if (response.status < 200 || response.status >= 300) {
         return yield* Effect.fail(new ClientError.StorageError({ status: response.status, origin }))
       }
       const total = Transport.contentLength(response)
       const bytes = response.stream.pipe(
-        Stream.mapError((e) => Transport.transportError(STORAGE_ENDPOINT, e)),
+        Stream.mapError((e) => Transport.transportError(STORAGE, e)),
         Stream.timeoutFail(
-          () => new ClientError.RequestTimeout({ endpoint: STORAGE_ENDPOINT, timeout: config.timeouts.idle }),
+          () => new ClientError.RequestTimeout({ endpoint: STORAGE, timeout: config.timeouts.idle }),
           config.timeouts.idle
         ),
         checkLength(total)
       )
-      return { fileId: link.fileId, total, bytes, origin }
+      return { fileId: link.fileId, total, bytes }
     })
 
   const download = (fileId: string): Stream.Stream<Uint8Array, DownloadError> =>
@@ -275,15 +463,22 @@ export const make: Effect.Effect<
           const file = yield* open(fileId)
           let bytes = 0
           const report = options?.onProgress
-          const sink = fs.sink(temporary, { flag: "wx" })
           yield* file.bytes.pipe(
             Stream.tap((chunk) => {
               bytes += chunk.length
               return report === undefined ? Effect.void : report({ fileId: file.fileId, bytes, total: file.total })
             }),
-            Stream.run(sink),
-            Effect.catchTag("SystemError", "BadArgument", (e) => Effect.fail(writeError(e.message)))
+            Stream.run(fs.sink(temporary, { flag: "wx" })),
+            Effect.catchTags({
+              SystemError: (e) => Effect.fail(writeError(e.message)),
+              BadArgument: (e) => Effect.fail(writeError(e.message))
+            })
           )
+          if (options?.expectedSize !== undefined && options.expectedSize !== bytes) {
+            return yield* Effect.fail(
+              new ExportError.SizeMismatch({ fileId: file.fileId, expected: options.expectedSize, actual: bytes })
+            )
+          }
           yield* fs.rename(temporary, destination).pipe(Effect.mapError((e) => writeError(e.message)))
           return { fileId: file.fileId, path: destination, bytes }
         })
@@ -296,7 +491,66 @@ export const make: Effect.Effect<
     )
   }
 
-  return { downloadLink, download, downloadToFile }
+  /** The export, required to be SUCCESS. */
+  const successful = (exportId: string) =>
+    Effect.flatMap(view(exportId), (exp) =>
+      exp.status === "SUCCESS"
+        ? Effect.succeed(exp)
+        : Effect.fail(new ExportError.ExportNotReady({ exportId: exp.id, status: exp.status }))
+    )
+
+  const downloadAll = (exportId: string, directory: string, options?: DownloadAllOptions) =>
+    Effect.gen(function* () {
+      const exp = yield* successful(exportId)
+      const parts = exp.parts
+      yield* fs
+        .makeDirectory(directory, { recursive: true })
+        .pipe(Effect.mapError((e) => new ClientError.FileWriteError({ path: directory, detail: e.message })))
+      const width = Math.max(3, String(parts.at(-1)?.part ?? 0).length)
+      const files = yield* Effect.forEach(
+        parts,
+        (file) =>
+          downloadToFile(
+            file.id,
+            path.join(directory, `${exp.id}-part-${String(file.part).padStart(width, "0")}.json`),
+            {
+              expectedSize: file.size,
+              onProgress:
+                options?.onProgress === undefined ? undefined : (p) => options.onProgress!({ ...p, part: file.part })
+            }
+          ).pipe(Effect.map((done) => ({ part: file.part, fileId: done.fileId, path: done.path, bytes: done.bytes }))),
+        { concurrency: options?.concurrency ?? 2 }
+      )
+      return { exportId: exp.id, files }
+    }).pipe(Effect.withSpan("ExportsClient.downloadAll", { attributes: { "batch.export_id": exportId } }))
+
+  const records = <A>(id: string, options?: RecordsOptions<A>): Stream.Stream<A, RecordsError> => {
+    const schema = options?.schema
+    const decodePart = (fileId: string, part: number | undefined) =>
+      Records.decode(download(fileId), {
+        ...(part === undefined ? {} : { part }),
+        schema: (schema ?? Records.ProfileRecord) as Schema.Schema<A, any, never>
+      })
+    if (id.startsWith("file_")) return decodePart(id, undefined)
+    return Stream.unwrap(
+      Effect.map(successful(id), (exp) =>
+        Stream.flatMap(Stream.fromIterable(exp.parts), (file) => decodePart(file.id, file.part))
+      )
+    )
+  }
+
+  return {
+    create,
+    view,
+    list,
+    listAll,
+    awaitCompletion,
+    downloadLink,
+    download,
+    downloadToFile,
+    downloadAll,
+    records: records as Service["records"]
+  }
 })
 
 /** Fails a body that ends before its announced `Content-Length`. */
@@ -305,22 +559,23 @@ const checkLength =
   <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | ClientError.TransportError, R> =>
     Option.match(total, {
       onNone: () => self,
-      onSome: (expected) => {
-        let received = 0
-        return Stream.concat(
-          Stream.tap(self, (chunk) => Effect.sync(() => void (received += chunk.length))),
-          Stream.suspend(() =>
-            received === expected
-              ? Stream.empty
-              : Stream.fail(
-                  new ClientError.TransportError({
-                    endpoint: STORAGE_ENDPOINT,
-                    detail: `the body ended after ${received} of ${expected} bytes`
-                  })
-                )
+      onSome: (expected) =>
+        Stream.suspend(() => {
+          let received = 0
+          return Stream.concat(
+            Stream.tap(self, (chunk) => Effect.sync(() => void (received += chunk.length))),
+            Stream.suspend(() =>
+              received === expected
+                ? Stream.empty
+                : Stream.fail(
+                    new ClientError.TransportError({
+                      endpoint: STORAGE,
+                      detail: `the body ended after ${received} of ${expected} bytes`
+                    })
+                  )
+            )
           )
-        )
-      }
+        })
     })
 
 /**

@@ -1,0 +1,68 @@
+/**
+ * Failures of the export workflow itself (as opposed to HTTP or transport failures).
+ *
+ * @since 0.1.0
+ */
+import { Duration, Schema } from "effect"
+
+/**
+ * Batch finished the export with status `ERROR`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ExportFailed extends Schema.TaggedError<ExportFailed>()("ExportFailed", {
+  exportId: Schema.String
+}) {
+  override get message(): string {
+    return `export ${this.exportId} ended with status ERROR`
+  }
+}
+
+/**
+ * The export is not `SUCCESS` (yet), so it has no files to download.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ExportNotReady extends Schema.TaggedError<ExportNotReady>()("ExportNotReady", {
+  exportId: Schema.String,
+  status: Schema.String
+}) {
+  override get message(): string {
+    return `export ${this.exportId} is ${this.status}, not SUCCESS`
+  }
+}
+
+/**
+ * The export did not finish within the caller's deadline.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ExportTimeout extends Schema.TaggedError<ExportTimeout>()("ExportTimeout", {
+  exportId: Schema.String,
+  timeout: Schema.DurationFromSelf,
+  lastStatus: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    const last = this.lastStatus === undefined ? "" : ` (last status ${this.lastStatus})`
+    return `export ${this.exportId} did not finish within ${Duration.format(this.timeout)}${last}`
+  }
+}
+
+/**
+ * A downloaded file does not have the size Batch announced for it (`files[].size`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SizeMismatch extends Schema.TaggedError<SizeMismatch>()("SizeMismatch", {
+  fileId: Schema.String,
+  expected: Schema.Number,
+  actual: Schema.Number
+}) {
+  override get message(): string {
+    return `file ${this.fileId} has ${this.actual} bytes, Batch announced ${this.expected}`
+  }
+}
