@@ -1,1 +1,31 @@
-export {}
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * Deterministic test data: ids and NDJSON export files.
+ *
+ * @since 0.1.0
+ */
+export * as Dataset from "./Dataset.js"
+
+/**
+ * The emulator of Batch's export API and its storage origin.
+ *
+ * @since 0.1.0
+ */
+export * as Emulator from "./Emulator.js"
+
+/**
+ * Scripted replies for `Emulator.script`.
+ *
+ * @since 0.1.0
+ */
+export * as Reply from "./Reply.js"
+
+/**
+ * Helpers for tests that combine the emulator's real sockets with the TestClock.
+ *
+ * @since 0.1.0
+ */
+export * as Testing from "./Testing.js"

@@ -1,0 +1,219 @@
+/**
+ * A local, faithful emulator of Batch's export API (`/{version}/exports/*`, `/{version}/profiles/export`) plus a
+ * separate storage origin serving the signed download links, over real sockets on 127.0.0.1.
+ *
+ * @since 0.1.0
+ */
+import type { NoSuchElementException } from "effect/Cause"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import type * as Dataset from "./Dataset.js"
+import * as internal from "./internal/emulator.js"
+import * as Reply_ from "./Reply.js"
+
+/**
+ * The running emulator.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Emulator extends Context.Tag("@batch-export/emulator/Emulator")<Emulator, Service>() {}
+
+/**
+ * An export status as Batch documents it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ExportStatus = "CREATED" | "PENDING" | "RUNNING" | "SUCCESS" | "ERROR"
+
+/**
+ * An export present when the emulator starts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SeedExport {
+  /** default `"SUCCESS"`; seeded exports keep this status (only exports created through the API progress) */
+  readonly status?: ExportStatus | undefined
+  /** number of files (ignored for `"ERROR"`, which has none) */
+  readonly parts: number
+  /** default 200 */
+  readonly recordsPerPart?: number | undefined
+  /** alternative to `recordsPerPart`: each file gets records until it is at least this many bytes long */
+  readonly bytesPerPart?: number | undefined
+  /** default `"ATTRIBUTES"` */
+  readonly exportType?: Dataset.ExportType | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** default `"emulator_rest_key_0000000000000000"` */
+  readonly restApiKey?: string | undefined
+  /** default `"project_emulator0000000000000000000000"` */
+  readonly projectKey?: string | undefined
+  /** default 1; every id and every byte generated is a function of it */
+  readonly seed?: number | undefined
+  /** default: one SUCCESS ATTRIBUTES export with 2 parts of 200 records each */
+  readonly exports?: ReadonlyArray<SeedExport> | undefined
+  /** default 0 (a free port) */
+  readonly apiPort?: number | undefined
+  /** default 0 (a free port) */
+  readonly storagePort?: number | undefined
+  /** lifetime of the signed links, default `"20 minutes"` */
+  readonly linkTtl?: Duration.DurationInput | undefined
+  /**
+   * Exports created through the API report CREATED, PENDING, RUNNING, then SUCCESS (or ERROR), moving one step
+   * every `pollsPerStatus` calls to `/exports/view`: with 1, the 1st view says CREATED and the 4th SUCCESS. 0 makes
+   * them SUCCESS at the first view. Default 1.
+   */
+  readonly pollsPerStatus?: number | undefined
+  /** records in each file of exports created through the API, default 100 */
+  readonly recordsPerPart?: number | undefined
+  /** files of exports created through the API, default 2 */
+  readonly partsPerExport?: number | undefined
+  /**
+   * The storage origin answers 400 `InvalidArgument` when a request carries an `Authorization` header (like S3 with
+   * a pre-signed URL), so a client leaking its API key is caught loudly. Default `true`.
+   */
+  readonly storageRejectsAuthorization?: boolean | undefined
+}
+
+/**
+ * One file of an export, as the emulator knows it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FileInfo {
+  readonly id: string
+  /** 1-based */
+  readonly part: number
+  /** bytes */
+  readonly size: number
+}
+
+/**
+ * An export, as the emulator knows it (files are listed whatever the status, so tests can try to download them).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExportInfo {
+  readonly id: string
+  readonly status: ExportStatus
+  readonly exportType: Dataset.ExportType
+  readonly files: ReadonlyArray<FileInfo>
+}
+
+/**
+ * The emulated routes a reply can be scripted for. `"storage"` is every request to the storage origin.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Route = "download" | "view" | "list" | "create" | "storage"
+
+/**
+ * A scripted reply. See the `Reply` module.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reply = Reply_.Reply
+
+/**
+ * Constructors of {@link Reply}: `Reply.status(429, { headers: { "retry-after": "7" } })`, `Reply.dropAfter(1000)`,
+ * `Reply.stallAfter(0)`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const Reply: {
+  readonly status: typeof Reply_.status
+  readonly dropAfter: typeof Reply_.dropAfter
+  readonly stallAfter: typeof Reply_.stallAfter
+} = { status: Reply_.status, dropAfter: Reply_.dropAfter, stallAfter: Reply_.stallAfter }
+
+/**
+ * A request either origin received.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordedRequest {
+  readonly origin: "api" | "storage"
+  readonly method: string
+  /** without the query string */
+  readonly path: string
+  /** first value of each parameter */
+  readonly query: Readonly<Record<string, string>>
+  /** lower-case names; repeated headers joined with ", " */
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** e.g. `http://127.0.0.1:41234`, without a version: clients append `/2.10/exports/download` */
+  readonly apiUrl: string
+  /** e.g. `http://127.0.0.1:41235` */
+  readonly storageUrl: string
+  readonly restApiKey: string
+  readonly projectKey: string
+  readonly exports: Effect.Effect<ReadonlyArray<ExportInfo>>
+  /** the exact bytes the storage origin serves for this file */
+  readonly fileBytes: (fileId: string) => Effect.Effect<Uint8Array, NoSuchElementException>
+  /**
+   * Queues replies for `route` (FIFO). Each call to that route consumes one reply, before any other check
+   * (authentication included); once the queue is empty the normal behaviour resumes.
+   */
+  readonly script: (route: Route, ...replies: ReadonlyArray<Reply>) => Effect.Effect<void>
+  /** every request both origins received, in arrival order */
+  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  readonly clearRequests: Effect.Effect<void>
+  /** TCP connections currently open on each origin */
+  readonly openConnections: Effect.Effect<{ readonly api: number; readonly storage: number }>
+}
+
+/**
+ * Starts both origins on 127.0.0.1; they stop when the scope closes (open connections are destroyed).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (options?: Options) => Effect.Effect<Service, ServeError, Scope.Scope> = internal.make
+
+/**
+ * The emulator as a scoped layer. A failure to listen (e.g. a fixed port already in use) is a defect.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<Emulator> =>
+  Layer.orDie(Layer.scoped(Emulator, internal.make(options)))
+
+/**
+ * The default REST API key.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultRestApiKey: string = internal.defaultRestApiKey
+
+/**
+ * The default project key.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultProjectKey: string = internal.defaultProjectKey

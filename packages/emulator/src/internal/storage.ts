@@ -1,0 +1,94 @@
+/**
+ * The storage origin: `GET /files/<fileId>?expires=…&signature=…`, S3-like. It never looks at credentials other
+ * than the signed query.
+ *
+ * @internal
+ */
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import { createHash } from "node:crypto"
+import type { EmulatorContext } from "./context.js"
+import * as Range from "./range.js"
+import { fromStatusReply, type Out, render, xmlError } from "./response.js"
+import { verify } from "./signing.js"
+
+const etags = new WeakMap<Uint8Array, string>()
+
+const etagOf = (bytes: Uint8Array): string => {
+  let etag = etags.get(bytes)
+  if (etag === undefined) {
+    etag = `"${createHash("md5").update(bytes).digest("hex")}"`
+    etags.set(bytes, etag)
+  }
+  return etag
+}
+
+const serve = (ctx: EmulatorContext, request: HttpServerRequest.HttpServerRequest, url: URL, now: number): Out => {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return xmlError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.", {
+      allow: "GET, HEAD"
+    })
+  }
+  const match = /^\/files\/([^/]+)$/.exec(url.pathname)
+  if (match === null) return xmlError(404, "NoSuchKey", "The specified key does not exist.")
+  const fileId = decodeURIComponent(match[1]!)
+  if (ctx.storageRejectsAuthorization && request.headers["authorization"] !== undefined) {
+    return xmlError(
+      400,
+      "InvalidArgument",
+      "Only one auth mechanism allowed; only the signed query parameters or the Authorization header should be specified"
+    )
+  }
+  const expires = url.searchParams.get("expires")
+  const signature = url.searchParams.get("signature")
+  if (expires === null || signature === null) {
+    return xmlError(403, "AccessDenied", "Query-string authentication requires the expires and signature parameters")
+  }
+  if (!verify(ctx.secret, fileId, expires, signature)) {
+    return xmlError(
+      403,
+      "SignatureDoesNotMatch",
+      "The request signature we calculated does not match the signature you provided."
+    )
+  }
+  if (Math.floor(now / 1000) > Number(expires)) return xmlError(403, "AccessDenied", "Request has expired")
+  const bytes = ctx.store.fileBytes(fileId)
+  if (bytes === undefined) return xmlError(404, "NoSuchKey", "The specified key does not exist.")
+  const etag = etagOf(bytes)
+  const headers = { "content-type": "application/x-ndjson", "accept-ranges": "bytes", etag }
+  const ifRange = request.headers["if-range"]
+  const range =
+    ifRange === undefined || ifRange === etag
+      ? Range.parse(request.headers["range"], bytes.length)
+      : ({ _tag: "Full" } as const)
+  switch (range._tag) {
+    case "Full":
+      return { status: 200, headers, body: bytes }
+    case "Partial":
+      return {
+        status: 206,
+        headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${bytes.length}` },
+        body: bytes.subarray(range.start, range.end + 1)
+      }
+    case "Unsatisfiable":
+      return xmlError(416, "InvalidRange", "The requested range is not satisfiable", {
+        "content-range": `bytes */${bytes.length}`,
+        "accept-ranges": "bytes"
+      })
+  }
+}
+
+/** @internal */
+export const app = (
+  ctx: EmulatorContext
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const url = ctx.control.record("storage", request)
+    const reply = ctx.control.take("storage")
+    if (reply?._tag === "Status") return yield* render(fromStatusReply("storage", reply))
+    const now = yield* Clock.currentTimeMillis
+    return yield* render(serve(ctx, request, url, now), reply)
+  })

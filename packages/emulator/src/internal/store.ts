@@ -1,0 +1,158 @@
+/**
+ * In-memory state of the emulated project: exports, their files and the (lazily generated, cached) file bytes.
+ * All mutation happens synchronously on the Node event loop, wrapped in `Effect.sync` by callers.
+ *
+ * @internal
+ */
+import * as Dataset from "../Dataset.js"
+import { mix } from "./prng.js"
+
+/** @internal */
+export type Status = "CREATED" | "PENDING" | "RUNNING" | "SUCCESS" | "ERROR"
+
+/** @internal */
+export interface ExportEntry {
+  readonly id: string
+  readonly index: number
+  readonly exportType: Dataset.ExportType
+  readonly scope: string
+  readonly request: unknown
+  readonly requestDate: number
+  readonly data: Dataset.PartsOptions
+  /** the status it ends in */
+  readonly final: Status
+  /** created through the API: moves on with each view call */
+  readonly progressive: boolean
+  readonly fileIds: ReadonlyArray<string>
+  views: number
+  status: Status
+  startDate: number | undefined
+  completionDate: number | undefined
+}
+
+/** @internal */
+export interface FileEntry {
+  readonly id: string
+  readonly exportId: string
+  readonly part: number
+}
+
+/** @internal */
+export interface StoreConfig {
+  readonly seed: number
+  readonly pollsPerStatus: number
+  readonly recordsPerPart: number
+  readonly partsPerExport: number
+}
+
+/** @internal */
+export interface NewExport {
+  readonly exportType: Dataset.ExportType
+  readonly request: unknown
+  readonly requestDate: number
+  readonly status: Status
+  readonly progressive: boolean
+  readonly parts: number
+  readonly recordsPerPart?: number | undefined
+  readonly bytesPerPart?: number | undefined
+  readonly projection?: Dataset.Projection | undefined
+  readonly window?: Dataset.Window | undefined
+}
+
+const SCOPES: Record<Dataset.ExportType, string> = {
+  ATTRIBUTES: "PROFILE_ATTRIBUTES",
+  EVENTS: "PROFILE_EVENTS",
+  REACHABILITY: "PROFILE_REACHABILITY"
+}
+
+const STEPS: ReadonlyArray<Status> = ["CREATED", "PENDING", "RUNNING"]
+
+/** @internal */
+export class Store {
+  /** in creation order */
+  readonly exports: Array<ExportEntry> = []
+  readonly exportsById = new Map<string, ExportEntry>()
+  readonly files = new Map<string, FileEntry>()
+  private readonly cache = new Map<string, ReadonlyArray<Dataset.Part>>()
+
+  constructor(readonly config: StoreConfig) {}
+
+  add(spec: NewExport): ExportEntry {
+    const index = this.exports.length
+    const id = this.uniqueId("export", index)
+    const fileIds: Array<string> = []
+    if (spec.status !== "ERROR") {
+      for (let part = 1; part <= spec.parts; part++) {
+        const fileId = this.uniqueId("file", index, part)
+        fileIds.push(fileId)
+        this.files.set(fileId, { id: fileId, exportId: id, part })
+      }
+    }
+    const done = !spec.progressive && spec.status === "SUCCESS"
+    const entry: ExportEntry = {
+      id,
+      index,
+      exportType: spec.exportType,
+      scope: SCOPES[spec.exportType],
+      request: spec.request,
+      requestDate: spec.requestDate,
+      data: {
+        seed: mix(this.config.seed, index),
+        exportType: spec.exportType,
+        parts: fileIds.length,
+        recordsPerPart: spec.recordsPerPart ?? this.config.recordsPerPart,
+        bytesPerPart: spec.bytesPerPart,
+        projection: spec.projection,
+        window: spec.window
+      },
+      final: spec.status,
+      progressive: spec.progressive,
+      fileIds,
+      views: 0,
+      status: spec.progressive ? "CREATED" : spec.status,
+      startDate: done ? spec.requestDate + 6_000 : undefined,
+      completionDate: done ? spec.requestDate + 6_000 : undefined
+    }
+    this.exports.push(entry)
+    this.exportsById.set(id, entry)
+    return entry
+  }
+
+  /**
+   * Called by each `/exports/view`: reports the current step, then counts the call. The k-th view (from 0) of a
+   * created export reports step `floor(k / pollsPerStatus)` of CREATED, PENDING, RUNNING, then the final status.
+   */
+  view(entry: ExportEntry, now: number): Status {
+    if (!entry.progressive) return entry.status
+    const perStatus = this.config.pollsPerStatus
+    const step = perStatus <= 0 ? STEPS.length : Math.min(STEPS.length, Math.floor(entry.views / perStatus))
+    entry.views++
+    entry.status = step < STEPS.length ? STEPS[step]! : entry.final
+    if (step >= 2 && entry.startDate === undefined) entry.startDate = now
+    if (step >= STEPS.length && entry.completionDate === undefined) entry.completionDate = now
+    return entry.status
+  }
+
+  parts(entry: ExportEntry): ReadonlyArray<Dataset.Part> {
+    let parts = this.cache.get(entry.id)
+    if (parts === undefined) {
+      parts = Dataset.parts(entry.data)
+      this.cache.set(entry.id, parts)
+    }
+    return parts
+  }
+
+  fileBytes(fileId: string): Uint8Array | undefined {
+    const file = this.files.get(fileId)
+    if (file === undefined) return undefined
+    const entry = this.exportsById.get(file.exportId)!
+    return this.parts(entry)[file.part - 1]?.bytes
+  }
+
+  private uniqueId(kind: "export" | "file", ...path: ReadonlyArray<number>): string {
+    for (let attempt = 0; ; attempt++) {
+      const id = Dataset.id(kind, this.config.seed, ...path, attempt)
+      if (!this.exportsById.has(id) && !this.files.has(id)) return id
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { Effect, Layer } from "effect"
+import { Emulator } from "../src/index.js"
+
+export const VERSION = "2.10"
+
+/** undici never follows redirects, so the 307 is visible. */
+export const ClientLive = NodeHttpClient.layerUndici
+
+/** A client for the API origin with Batch's two headers. */
+export const apiClient = (emulator: Emulator.Service) =>
+  Effect.map(HttpClient.HttpClient, (client) =>
+    client.pipe(
+      HttpClient.mapRequest((request) =>
+        request.pipe(
+          HttpClientRequest.prependUrl(`${emulator.apiUrl}/${VERSION}`),
+          HttpClientRequest.bearerToken(emulator.restApiKey),
+          HttpClientRequest.setHeader("x-batch-project", emulator.projectKey)
+        )
+      )
+    )
+  )
+
+export const json = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.map(response.json, (body) => body as any)
+
+export const bytes = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer))
+
+/** Lets the event loop run (no timer, no clock) until `check` holds, or fails after `turns` turns. */
+export const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean, turns = 20_000) =>
+  Effect.gen(function* () {
+    let last: A = yield* effect
+    for (let i = 0; i < turns && !check(last); i++) {
+      yield* Effect.async<void>((resume) => {
+        setImmediate(() => resume(Effect.void))
+      })
+      last = yield* effect
+    }
+    return last
+  })
+
+/** The emulator plus an undici client, both scoped to the test. */
+export const withEmulator = (options?: Emulator.Options) => Layer.merge(Emulator.layer(options), ClientLive)
