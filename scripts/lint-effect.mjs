@@ -7,10 +7,11 @@ const projects = ["packages/cli/tsconfig.json", "examples/tsconfig.json"]
 let failed = false
 for (const project of projects) {
   const result = spawnSync(
-    "effect-language-service",
+    resolve("node_modules/.bin/effect-language-service"),
     ["diagnostics", "--project", resolve(project), "--severity", "error", "--format", "text"],
     { stdio: "inherit", shell: process.platform === "win32" }
   )
+  if (result.error !== undefined) console.error(result.error.message)
   if (result.status !== 0) failed = true
 }
 process.exit(failed ? 1 : 0)
