@@ -66,3 +66,19 @@ export class SizeMismatch extends Schema.TaggedError<SizeMismatch>()("SizeMismat
     return `file ${this.fileId} has ${this.actual} bytes, Batch announced ${this.expected}`
   }
 }
+
+/**
+ * The file changed on the storage side while it was being downloaded (its strong `ETag` differs between
+ * attempts), so the bytes received so far cannot be continued.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ContentChanged extends Schema.TaggedError<ContentChanged>()("ContentChanged", {
+  fileId: Schema.String,
+  offset: Schema.Number
+}) {
+  override get message(): string {
+    return `file ${this.fileId} changed on the storage side after ${this.offset} bytes; it must be downloaded again`
+  }
+}

@@ -38,7 +38,7 @@ import {
 } from "effect"
 import * as BatchConfig from "./BatchConfig.js"
 import * as Api from "./internal/api.js"
-import * as Transport from "./internal/transport.js"
+import * as Storage from "./internal/storage.js"
 
 /**
  * What any call to Batch's API can fail with.
@@ -70,7 +70,7 @@ export type DownloadLinkError = ClientError.InvalidArgument | CallError | Client
  * @since 0.1.0
  * @category errors
  */
-export type DownloadError = DownloadLinkError | ClientError.StorageError
+export type DownloadError = DownloadLinkError | ClientError.StorageError | ExportError.ContentChanged
 
 /**
  * Everything `downloadToFile` can fail with.
@@ -293,14 +293,6 @@ export const make: Effect.Effect<
   const path = yield* Path.Path
   const api = Api.make(config, httpClient)
 
-  // The storage client adds nothing: no Authorization, no X-Batch-Project. Its spans are disabled because
-  // @effect/platform would record the signed URL; ours record the origin only.
-  const storage = httpClient.pipe(
-    HttpClient.withScope,
-    HttpClient.withTracerDisabledWhen(() => true),
-    HttpClient.followRedirects(5)
-  )
-
   const create = (request: CreateExport.CreateExportRequestInput) =>
     Effect.flatMap(Api.argument("request", CreateExport.CreateExportRequest, request), (valid) =>
       api.json(
@@ -408,40 +400,28 @@ export const make: Effect.Effect<
           : api.fail(DOWNLOAD, response)
     )
 
-  const downloadLink = (fileId: string): Effect.Effect<DownloadLink.DownloadLink, DownloadLinkError> =>
-    Effect.flatMap(Api.argument("fileId", Ids.FileId, fileId), requestLink).pipe(
+  const requestLinkLogged = (fileId: Ids.FileId) =>
+    requestLink(fileId).pipe(
       Effect.tap((link) => Effect.logDebug(`batch-export: got a download link for ${link.fileId}`)),
       Effect.withSpan("ExportsClient.downloadLink", { attributes: { "batch.file_id": fileId } })
     )
 
+  const downloadLink = (fileId: string): Effect.Effect<DownloadLink.DownloadLink, DownloadLinkError> =>
+    Effect.flatMap(Api.argument("fileId", Ids.FileId, fileId), requestLinkLogged)
+
+  // Resuming a dropped body uses the retry policy's budget and backoff.
+  const resumeSchedule = Schedule.exponential(config.retry.baseDelay).pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, config.retry.maxDelay)),
+    Schedule.intersect(Schedule.recurs(config.retry.maxRetries))
+  )
+  const storage = Storage.make({ httpClient, config, link: requestLinkLogged, resumeSchedule })
+
   /** Opens the file: link, then storage response; the connection lives in the caller's scope. */
   const open = (fileId: string) =>
-    Effect.gen(function* () {
-      const link = yield* downloadLink(fileId)
-      const url = Redacted.value(link.url)
-      const origin = Redaction.safeOrigin(url)
-      const response = yield* storage.get(url).pipe(
-        Effect.mapError((e) => Transport.transportError(STORAGE, e)),
-        Effect.timeoutFail({
-          duration: config.timeouts.request,
-          onTimeout: () => new ClientError.RequestTimeout({ endpoint: STORAGE, timeout: config.timeouts.request })
-        }),
-        Effect.withSpan("batch-export GET storage", { kind: "client", attributes: { "server.address": origin } })
-      )
-      if (response.status < 200 || response.status >= 300) {
-        return yield* Effect.fail(new ClientError.StorageError({ status: response.status, origin }))
-      }
-      const total = Transport.contentLength(response)
-      const bytes = response.stream.pipe(
-        Stream.mapError((e) => Transport.transportError(STORAGE, e)),
-        Stream.timeoutFail(
-          () => new ClientError.RequestTimeout({ endpoint: STORAGE, timeout: config.timeouts.idle }),
-          config.timeouts.idle
-        ),
-        checkLength(total)
-      )
-      return { fileId: link.fileId, total, bytes }
-    })
+    Effect.flatMap(Api.argument("fileId", Ids.FileId, fileId), storage.open).pipe(
+      Effect.withSpan("batch-export GET storage", { kind: "client", attributes: { "batch.file_id": fileId } })
+    )
 
   const download = (fileId: string): Stream.Stream<Uint8Array, DownloadError> =>
     Stream.unwrapScoped(Effect.map(open(fileId), ({ bytes }) => bytes)).pipe(
@@ -486,6 +466,8 @@ export const make: Effect.Effect<
     return Effect.acquireUseRelease(temporaryPath, write, (temporary, exit) =>
       Exit.isSuccess(exit) ? Effect.void : fs.remove(temporary, { force: true }).pipe(Effect.ignore)
     ).pipe(
+      // the file changed under a resumed download: start over from byte 0, a bounded number of times
+      Effect.retry({ times: 2, while: (error) => error._tag === "ContentChanged" }),
       Effect.tap((done) => Effect.logDebug(`batch-export: saved ${done.bytes} bytes of ${done.fileId}`)),
       Effect.withSpan("ExportsClient.downloadToFile", { attributes: { "batch.file_id": fileId } })
     )
@@ -552,31 +534,6 @@ export const make: Effect.Effect<
     records: records as Service["records"]
   }
 })
-
-/** Fails a body that ends before its announced `Content-Length`. */
-const checkLength =
-  (total: Option.Option<number>) =>
-  <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | ClientError.TransportError, R> =>
-    Option.match(total, {
-      onNone: () => self,
-      onSome: (expected) =>
-        Stream.suspend(() => {
-          let received = 0
-          return Stream.concat(
-            Stream.tap(self, (chunk) => Effect.sync(() => void (received += chunk.length))),
-            Stream.suspend(() =>
-              received === expected
-                ? Stream.empty
-                : Stream.fail(
-                    new ClientError.TransportError({
-                      endpoint: STORAGE,
-                      detail: `the body ended after ${received} of ${expected} bytes`
-                    })
-                  )
-            )
-          )
-        })
-    })
 
 /**
  * The client from whatever `BatchConfig`, `HttpClient`, `FileSystem` and `Path` the caller provides.

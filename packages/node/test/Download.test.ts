@@ -1,12 +1,12 @@
 import { ApiError, ClientError } from "@batch-export/core"
-import { Emulator } from "@batch-export/emulator"
+import { Emulator, Testing } from "@batch-export/emulator"
 import { ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
+import { Chunk, DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
 import * as Path from "node:path"
-import { awaitSleep, clientLayer, eventually } from "./support/harness.js"
+import { awaitSleep, clientLayer, drive, eventually } from "./support/harness.js"
 
 const firstFile = Effect.gen(function* () {
   const emulator = yield* Emulator.Emulator
@@ -156,29 +156,76 @@ describe("ExportsClient over real sockets", () => {
     )
   )
 
-  it.scoped("an expired or refused signed link is a StorageError showing only the origin", () =>
+  it.scoped(
+    "a refused signed link (403) is renewed once; refused again, it is a StorageError showing only the origin",
+    () =>
+      Effect.gen(function* () {
+        const { bytes, emulator, file } = yield* firstFile
+        const client = yield* ExportsClient.ExportsClient
+        yield* emulator.script("storage", Emulator.Reply.status(403))
+        const received = yield* Stream.runCollect(client.download(file.id))
+        assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))
+        assert.strictEqual((yield* apiRequests(emulator)).length, 2) // a second link was asked for
+
+        yield* emulator.script("storage", Emulator.Reply.status(403), Emulator.Reply.status(410))
+        const error = yield* Effect.flip(Stream.runDrain(client.download(file.id)))
+        assert.instanceOf(error, ClientError.StorageError)
+        assert.strictEqual((error as ClientError.StorageError).status, 410)
+        assert.strictEqual((error as ClientError.StorageError).origin, emulator.storageUrl)
+        assert.notInclude(error.message, "signature")
+      }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped("a link past its expiry is renewed before the storage request", () =>
     Effect.gen(function* () {
-      const { emulator, file } = yield* firstFile
+      const { bytes, emulator, file } = yield* firstFile
       const client = yield* ExportsClient.ExportsClient
-      yield* emulator.script("storage", Emulator.Reply.status(403))
-      const error = yield* Effect.flip(Stream.runDrain(client.download(file.id)))
-      assert.instanceOf(error, ClientError.StorageError)
-      assert.strictEqual((error as ClientError.StorageError).origin, emulator.storageUrl)
-      assert.notInclude(error.message, "signature")
+      const link = yield* client.downloadLink(file.id)
+      assert.isTrue(link.isExpired(DateTime.addDuration(link.issuedAt, "1171 seconds"), "30 seconds"))
+      // the emulator's links also expire after 20 minutes: a stale link would get a 403
+      yield* TestClock.adjust("21 minutes")
+      const received = yield* Stream.runCollect(client.download(file.id))
+      assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))
+      assert.deepStrictEqual(
+        (yield* storageRequests(emulator)).map((r) => r.method),
+        ["GET"]
+      )
     }).pipe(Effect.provide(layer()))
   )
 
-  it.scoped("a connection dropped mid-body fails typed and leaves no file", () =>
+  it.scoped("a connection dropped mid-body is resumed with Range + If-Range and ends byte-exact", () =>
+    Effect.gen(function* () {
+      const { bytes, emulator, file } = yield* firstFile
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const client = yield* ExportsClient.ExportsClient
+      yield* emulator.script("storage", Emulator.Reply.dropAfter(1000), Emulator.Reply.dropAfter(1000))
+      const destination = Path.join(dir, "out.ndjson")
+      const done = yield* drive(client.downloadToFile(file.id, destination))
+      assert.strictEqual(done.bytes, bytes.length)
+      assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(bytes))
+      const storage = yield* storageRequests(emulator)
+      assert.deepStrictEqual(
+        storage.map((r) => r.headers["range"]),
+        [undefined, "bytes=1000-", "bytes=2000-"]
+      )
+      assert.isTrue(storage.slice(1).every((r) => r.headers["if-range"]?.startsWith('"')))
+    }).pipe(Effect.provide(layer({ timeouts: { request: "1 hour" } })))
+  )
+
+  it.scoped("when resume attempts run out, the drop fails typed and leaves no file", () =>
     Effect.gen(function* () {
       const { emulator, file } = yield* firstFile
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const client = yield* ExportsClient.ExportsClient
-      yield* emulator.script("storage", Emulator.Reply.dropAfter(1000))
-      const error = yield* Effect.flip(client.downloadToFile(file.id, Path.join(dir, "out.ndjson")))
+      const drop = Emulator.Reply.dropAfter(500)
+      yield* emulator.script("storage", drop, drop, drop)
+      const error = yield* Effect.flip(drive(client.downloadToFile(file.id, Path.join(dir, "out.ndjson"))))
       assert.instanceOf(error, ClientError.TransportError)
       assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
-    }).pipe(Effect.provide(layer()))
+      assert.strictEqual((yield* storageRequests(emulator)).length, 3)
+    }).pipe(Effect.provide(layer({ retry: { maxRetries: 2 }, timeouts: { request: "1 hour" } })))
   )
 
   it.scoped("interruption mid-stream leaves no file and no open connection", () =>
@@ -209,7 +256,30 @@ describe("ExportsClient over real sockets", () => {
     }).pipe(Effect.provide(layer()))
   )
 
-  it.scoped("a stalled body fails with RequestTimeout after the idle timeout (TestClock)", () =>
+  it.scoped("a stalled body times out after the idle timeout (TestClock) and is resumed", () =>
+    Effect.gen(function* () {
+      const { bytes, emulator, file } = yield* firstFile
+      const client = yield* ExportsClient.ExportsClient
+      yield* emulator.script("storage", Emulator.Reply.stallAfter(100))
+      const fiber = yield* Effect.fork(Stream.runCollect(client.download(file.id)))
+      yield* eventually(
+        Effect.map(emulator.openConnections, (c) => c.storage === 1),
+        "storage connection open"
+      )
+      yield* awaitSleep(Duration.seconds(30))
+      yield* TestClock.adjust("29 seconds")
+      assert.isNull(fiber.unsafePoll())
+      yield* TestClock.adjust("1 second")
+      const received = yield* drive(Fiber.join(fiber))
+      assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))
+      assert.deepStrictEqual(
+        (yield* storageRequests(emulator)).map((r) => r.headers["range"]),
+        [undefined, "bytes=100-"]
+      )
+    }).pipe(Effect.provide(layer({ timeouts: { request: "1 hour" } })))
+  )
+
+  it.scoped("with no resume budget, a stalled body fails with RequestTimeout and closes its connection", () =>
     Effect.gen(function* () {
       const { emulator, file } = yield* firstFile
       const client = yield* ExportsClient.ExportsClient
@@ -219,10 +289,7 @@ describe("ExportsClient over real sockets", () => {
         Effect.map(emulator.openConnections, (c) => c.storage === 1),
         "storage connection open"
       )
-      yield* awaitSleep(Duration.seconds(30))
-      yield* TestClock.adjust("29 seconds")
-      assert.isNull(fiber.unsafePoll())
-      yield* TestClock.adjust("1 second")
+      yield* Testing.elapse("30 seconds")
       const error = yield* Fiber.join(fiber)
       assert.instanceOf(error, ClientError.RequestTimeout)
       assert.strictEqual(error.message, "GET storage timed out after 30s")
@@ -230,7 +297,7 @@ describe("ExportsClient over real sockets", () => {
         Effect.map(emulator.openConnections, (c) => c.storage === 0),
         "storage connection closed"
       )
-    }).pipe(Effect.provide(layer()))
+    }).pipe(Effect.provide(layer({ retry: { maxRetries: 0 } })))
   )
 
   it.scoped("the signed link is redacted in every representation", () =>

@@ -2,7 +2,7 @@ import { Emulator } from "@batch-export/emulator"
 import { ExportsClient } from "@batch-export/node"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Inspectable, Layer, Redacted, Stream, TestClock, Fiber } from "effect"
-import { awaitSleep, captureLogs, clientLayer, eventually } from "./support/harness.js"
+import { awaitSleep, captureLogs, clientLayer, drive, eventually } from "./support/harness.js"
 
 const REST_KEY = "rest_SuperSecretKey_9f8e7d6c5b4a"
 
@@ -23,7 +23,9 @@ describe("secrets never leak", () => {
       }
     }).pipe(
       Effect.provide(
-        clientLayer({ retry: { maxRetries: 3 } }).pipe(Layer.provideMerge(Emulator.layer({ restApiKey: REST_KEY })))
+        clientLayer({ retry: { maxRetries: 3 }, timeouts: { request: "1 hour" } }).pipe(
+          Layer.provideMerge(Emulator.layer({ restApiKey: REST_KEY }))
+        )
       )
     )
   )
@@ -59,10 +61,10 @@ const exercise = (shown: Array<string>) =>
     yield* awaitSleep("1 second")
     yield* TestClock.adjust("1 second")
     yield* Fiber.join(retried)
-    yield* emulator.script("storage", Emulator.Reply.status(403))
+    yield* emulator.script("storage", Emulator.Reply.status(403), Emulator.Reply.status(403))
     yield* record(Stream.runDrain(client.download(fileId)))
-    yield* emulator.script("storage", Emulator.Reply.dropAfter(10))
-    yield* record(Stream.runDrain(client.download(fileId)))
+    yield* emulator.script("storage", ...Array.from({ length: 4 }, () => Emulator.Reply.dropAfter(10)))
+    yield* record(drive(Stream.runDrain(client.download(fileId))))
     yield* record(client.downloadToFile(fileId, "/nonexistent-dir/for/sure/file.ndjson"))
     yield* record(client.downloadLink("file_bad/../../x"))
     yield* eventually(

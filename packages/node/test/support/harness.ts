@@ -1,7 +1,7 @@
 import type { ClientError } from "@batch-export/core"
 import { Emulator, Testing } from "@batch-export/emulator"
 import { BatchConfig, ExportsClient } from "@batch-export/node"
-import { Effect, Layer, Logger, LogLevel, Ref } from "effect"
+import { Chunk, Effect, Layer, Logger, LogLevel, Ref, TestClock, TestServices } from "effect"
 
 /** The client wired to an emulator, on the real undici transport. */
 export const clientLayer = (
@@ -29,3 +29,23 @@ export const captureLogs = Effect.gen(function* () {
 })
 
 export const { awaitSleep, eventually } = Testing
+
+/**
+ * Runs `effect` while letting every short wait it schedules on the TestClock elapse (retry and resume
+ * backoffs, poll intervals): whenever a sleep under 30 minutes is pending, the clock jumps to it. Tests
+ * using it set request timeouts far longer than that, so in-flight requests never time out.
+ */
+export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(effect)
+    for (;;) {
+      const done = fiber.unsafePoll()
+      if (done !== null) return yield* done
+      const now = yield* TestClock.currentTimeMillis
+      const pending = Chunk.toReadonlyArray(yield* TestClock.sleeps())
+        .map((t) => t - now)
+        .filter((d) => d > 0 && d < 30 * 60 * 1000)
+      if (pending.length > 0) yield* TestClock.adjust(Math.min(...pending))
+      else yield* TestServices.provideLive(Effect.sleep("2 millis"))
+    }
+  })
