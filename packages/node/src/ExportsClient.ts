@@ -468,7 +468,12 @@ export const make: Effect.Effect<
     ).pipe(
       // the file changed under a resumed download: start over from byte 0, a bounded number of times
       Effect.retry({ times: 2, while: (error) => error._tag === "ContentChanged" }),
-      Effect.tap((done) => Effect.logDebug(`batch-export: saved ${done.bytes} bytes of ${done.fileId}`)),
+      Effect.tap((done) =>
+        Effect.zipRight(
+          Effect.annotateCurrentSpan("batch.bytes", done.bytes),
+          Effect.logDebug(`batch-export: saved ${done.bytes} bytes of ${done.fileId}`)
+        )
+      ),
       Effect.withSpan("ExportsClient.downloadToFile", { attributes: { "batch.file_id": fileId } })
     )
   }

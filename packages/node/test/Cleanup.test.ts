@@ -24,7 +24,11 @@ describe("cleanup under load", () => {
         // the client (and its connection pool) lives in its own scope, closed before counting
         const scope = yield* Scope.make()
         const client = yield* Layer.buildWithScope(
-          ExportsClient.layer({ restApiKey: emulator.restApiKey, projectKey: emulator.projectKey, baseUrl: emulator.apiUrl }),
+          ExportsClient.layer({
+            restApiKey: emulator.restApiKey,
+            projectKey: emulator.projectKey,
+            baseUrl: emulator.apiUrl
+          }),
           scope
         ).pipe(Effect.map((context) => context.unsafeMap.get(ExportsClient.ExportsClient.key) as ExportsClient.Service))
 
@@ -66,10 +70,19 @@ describe("cleanup under load", () => {
         assert.strictEqual(completed + cancelled, 1000)
         assert.isAbove(cancelled, 100) // the rest finished before their interruption landed
         const left = yield* fs.readDirectory(dir)
-        assert.deepStrictEqual(left.filter((name) => name.endsWith(".partial")), [])
+        assert.deepStrictEqual(
+          left.filter((name) => name.endsWith(".partial")),
+          []
+        )
         assert.strictEqual(left.length, completed)
-        yield* eventually(Effect.map(emulator.openConnections, (c) => c.api + c.storage === 0), "server sockets closed")
-        yield* eventually(Effect.map(openFds, (n) => n <= before), "file descriptors back to the baseline")
+        yield* eventually(
+          Effect.map(emulator.openConnections, (c) => c.api + c.storage === 0),
+          "server sockets closed"
+        )
+        yield* eventually(
+          Effect.map(openFds, (n) => n <= before),
+          "file descriptors back to the baseline"
+        )
       }).pipe(
         Effect.provide(
           Layer.merge(

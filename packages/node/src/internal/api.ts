@@ -1,5 +1,5 @@
 import { ApiError, ClientError } from "@batch-export/core"
-import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { FetchHttpClient, Headers, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Clock, Effect, Option, ParseResult, Schema, type Scope } from "effect"
 import type * as BatchConfig from "../BatchConfig.js"
 import * as RetrySchedule from "../RetrySchedule.js"
@@ -26,9 +26,11 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
     )
 
   // Trace context is not propagated to Batch: it documents no use for it.
+  // The Location of /exports/download is a signed link: @effect/platform's span must not record it.
   const client = httpClient.pipe(
     HttpClient.withScope,
     HttpClient.withTracerPropagation(false),
+    HttpClient.transformResponse(Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, "location"])),
     manualRedirects,
     HttpClient.mapRequest((request) =>
       request.pipe(
@@ -57,24 +59,30 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
     request: HttpClientRequest.HttpClientRequest,
     handle: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E, Scope.Scope>
   ): Effect.Effect<A, E | CallError> =>
-    Effect.scoped(
-      Effect.flatMap(
-        client.execute(request).pipe(Effect.mapError((e) => Transport.transportError(endpoint, e))),
-        handle
+    Effect.suspend(() => {
+      let attempts = 0
+      const attempt = Effect.suspend(() => {
+        attempts++
+        return client.execute(request)
+      })
+      return Effect.scoped(
+        Effect.flatMap(attempt.pipe(Effect.mapError((e) => Transport.transportError(endpoint, e))), handle)
+      ).pipe(
+        Effect.timeoutFail({
+          duration: config.timeouts.request,
+          onTimeout: () => new ClientError.RequestTimeout({ endpoint, timeout: config.timeouts.request })
+        }),
+        Effect.tapError((error) =>
+          ApiError.isRetryable(error)
+            ? Effect.logDebug(`batch-export: ${error.message}; retrying if allowed`)
+            : Effect.void
+        ),
+        Effect.tap(() => Effect.annotateCurrentSpan("batch.attempts", attempts)),
+        Effect.tapError(() => Effect.annotateCurrentSpan("batch.attempts", attempts)),
+        Effect.retry(RetrySchedule.make<E | CallError>(config.retry)),
+        Effect.withSpan(`batch-export ${endpoint}`, { kind: "client" })
       )
-    ).pipe(
-      Effect.timeoutFail({
-        duration: config.timeouts.request,
-        onTimeout: () => new ClientError.RequestTimeout({ endpoint, timeout: config.timeouts.request })
-      }),
-      Effect.tapError((error) =>
-        ApiError.isRetryable(error)
-          ? Effect.logDebug(`batch-export: ${error.message}; retrying if allowed`)
-          : Effect.void
-      ),
-      Effect.retry(RetrySchedule.make<E | CallError>(config.retry)),
-      Effect.withSpan(`batch-export ${endpoint}`, { kind: "client" })
-    )
+    })
 
   /** A JSON call: `expected` status, body decoded with `schema`. */
   const json = <A, I>(

@@ -171,6 +171,7 @@ export const make = <LinkError extends { readonly _tag: string }>(options: {
       const resumable = !encoded && first.headers["accept-ranges"] !== "none"
       const total = encoded ? Option.none<number>() : Transport.contentLength(first)
       let received = 0
+      let resumes = 0
       const counted = <E>(bytes: Stream.Stream<Uint8Array, E>) =>
         Stream.tap(bytes, (chunk) => Effect.sync(() => void (received += chunk.length)))
 
@@ -185,7 +186,8 @@ export const make = <LinkError extends { readonly _tag: string }>(options: {
           > {
             const offset = received
             yield* Effect.logDebug(`batch-export: resuming ${fileId} at byte ${offset}`)
-            yield* Effect.annotateCurrentSpan("batch.resume_offset", offset)
+            resumes++
+            yield* Effect.annotateCurrentSpan({ "batch.resume_offset": offset, "batch.resumes": resumes })
             const response = yield* request(
               Option.match(etag, {
                 onNone: () => ({ range: `bytes=${offset}-` }),
@@ -245,6 +247,7 @@ const checkLength =
       onSome: (expected) =>
         Stream.suspend(() => {
           let received = 0
+          let resumes = 0
           return Stream.concat(
             Stream.tap(self, (chunk) => Effect.sync(() => void (received += chunk.length))),
             Stream.suspend(() =>

@@ -1,0 +1,77 @@
+import { Emulator } from "@batch-export/emulator"
+import { ExportsClient } from "@batch-export/node"
+import { FileSystem } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Redacted, Tracer } from "effect"
+import * as Path from "node:path"
+import { clientLayer, drive } from "./support/harness.js"
+
+const REST_KEY = "rest_SpanSecret_0123456789abcdef"
+
+/** A tracer that keeps every span the default tracer creates. */
+const recording = Effect.map(Effect.tracer, (base) => {
+  const spans: Array<Tracer.Span> = []
+  const tracer = Tracer.make({
+    span: (...args) => {
+      const span = base.span(...args)
+      spans.push(span)
+      return span
+    },
+    context: base.context
+  })
+  return { spans, tracer }
+})
+
+const text = (span: Tracer.Span) =>
+  JSON.stringify({ name: span.name, attributes: Object.fromEntries(span.attributes), status: String(span.status._tag) })
+
+describe("observability", () => {
+  it.scoped(
+    "spans for API calls, link acquisition and part downloads, with attempts, bytes and resume offsets — and no secret",
+    () =>
+      Effect.gen(function* () {
+        const { spans, tracer } = yield* recording
+        const emulator = yield* Emulator.Emulator
+        const client = yield* ExportsClient.ExportsClient
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const [exp] = yield* emulator.exports
+        const file = exp!.files[0]!
+        const link = yield* client.downloadLink(file.id)
+        const signature = Redacted.value(link.url).search.slice(1)
+
+        yield* emulator.script("download", Emulator.Reply.status(503, { headers: { "retry-after": "1" } }))
+        yield* emulator.script("storage", Emulator.Reply.dropAfter(1000))
+        yield* drive(client.downloadToFile(file.id, Path.join(dir, "part.json"))).pipe(Effect.withTracer(tracer))
+
+        const byName = (name: string) => spans.filter((s) => s.name === name)
+        const api = byName("batch-export GET /exports/download")
+        assert.isAbove(api.length, 0)
+        assert.strictEqual(api.at(-1)!.attributes.get("batch.attempts"), 2)
+        assert.isAbove(byName("ExportsClient.downloadLink").length, 0)
+        const part = byName("ExportsClient.downloadToFile")[0]!
+        assert.strictEqual(part.attributes.get("batch.file_id"), file.id)
+        assert.strictEqual(part.attributes.get("batch.bytes"), file.size)
+        // the drop comes after 1000 bytes; the client resumes from whatever it had received by then
+        assert.isAtMost(part.attributes.get("batch.resume_offset") as number, 1000)
+        assert.isAtLeast(part.attributes.get("batch.resumes") as number, 1)
+
+        for (const span of spans) {
+          const shown = text(span)
+          assert.notInclude(shown, REST_KEY, span.name)
+          assert.notInclude(shown, signature, span.name)
+          // every signed link the emulator issued carries these query parameters
+          assert.notInclude(shown, "signature=", span.name)
+          assert.notInclude(shown, "expires=", span.name)
+        }
+      }).pipe(
+        Effect.provide(
+          clientLayer({ timeouts: { request: "1 hour" } }).pipe(
+            Layer.provideMerge(Emulator.layer({ restApiKey: REST_KEY })),
+            Layer.merge(NodeFileSystem.layer)
+          )
+        )
+      )
+  )
+})
