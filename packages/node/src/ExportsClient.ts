@@ -346,10 +346,12 @@ export const make: Effect.Effect<
   const awaitCompletion = (exportId: string, options?: AwaitOptions) =>
     Effect.gen(function* () {
       const id = yield* Api.argument("exportId", Ids.ExportId, exportId)
-      const timeout = Duration.decode(options?.timeout ?? "2 hours")
+      const timeout = yield* Api.duration("timeout", options?.timeout ?? "2 hours")
       const schedule: Schedule.Schedule<unknown, Export.Export> =
         options?.schedule ??
-        (options?.pollInterval === undefined ? defaultPollSchedule : Schedule.spaced(options.pollInterval))
+        (options?.pollInterval === undefined
+          ? defaultPollSchedule
+          : Schedule.spaced(yield* Api.duration("pollInterval", options.pollInterval)))
       const last = yield* Ref.make<Option.Option<string>>(Option.none())
       const poll = view(id).pipe(
         Effect.tap((exp) => Ref.set(last, Option.some(exp.status))),
@@ -488,6 +490,11 @@ export const make: Effect.Effect<
 
   const downloadAll = (exportId: string, directory: string, options?: DownloadAllOptions) =>
     Effect.gen(function* () {
+      const concurrency = yield* Api.argument(
+        "concurrency",
+        Schema.Int.pipe(Schema.between(1, 64, { message: () => "concurrency must be a whole number from 1 to 64" })),
+        options?.concurrency ?? 2
+      )
       const exp = yield* successful(exportId)
       const parts = exp.parts
       yield* fs
@@ -506,7 +513,7 @@ export const make: Effect.Effect<
                 options?.onProgress === undefined ? undefined : (p) => options.onProgress!({ ...p, part: file.part })
             }
           ).pipe(Effect.map((done) => ({ part: file.part, fileId: done.fileId, path: done.path, bytes: done.bytes }))),
-        { concurrency: options?.concurrency ?? 2 }
+        { concurrency }
       )
       return { exportId: exp.id, files }
     }).pipe(Effect.withSpan("ExportsClient.downloadAll", { attributes: { "batch.export_id": exportId } }))

@@ -180,7 +180,10 @@ describe("the export workflow against the emulator", () => {
           client.list({ limit: 0 }),
           client.list({ limit: 101 }),
           client.awaitCompletion("nope"),
-          client.downloadAll("export_x/../y", "/tmp/x")
+          client.downloadAll("export_x/../y", "/tmp/x"),
+          client.downloadAll("export_abc", "/tmp/x", { concurrency: 0 }),
+          client.awaitCompletion("export_abc", { timeout: "soon" as never }),
+          client.awaitCompletion("export_abc", { pollInterval: -5 })
         ]
       for (const attempt of attempts) {
         const error = yield* Effect.flip(attempt)

@@ -1,6 +1,6 @@
 import { ApiError, ClientError } from "@batch-export/core"
 import { FetchHttpClient, Headers, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Effect, Option, ParseResult, Schema, type Scope } from "effect"
+import { Clock, Duration, Effect, Option, ParseResult, Schema, type Scope } from "effect"
 import type * as BatchConfig from "../BatchConfig.js"
 import * as RetrySchedule from "../RetrySchedule.js"
 import * as Transport from "./transport.js"
@@ -126,3 +126,17 @@ export const argument = <A, I>(
     (issue) =>
       new ClientError.InvalidArgument({ argument: name, detail: ParseResult.TreeFormatter.formatIssueSync(issue) })
   )
+
+/** Decodes a caller's duration, failing with `InvalidArgument` rather than throwing. */
+export const duration = (name: string, value: unknown): Effect.Effect<Duration.Duration, ClientError.InvalidArgument> =>
+  // Duration clamps negative numbers to zero; a negative wait is a mistake worth reporting
+  Option.match(typeof value === "number" && value < 0 ? Option.none() : Duration.decodeUnknown(value), {
+    onNone: () =>
+      Effect.fail(
+        new ClientError.InvalidArgument({ argument: name, detail: `expected a duration, got ${JSON.stringify(value)}` })
+      ),
+    onSome: (d) =>
+      Duration.isFinite(d) && Duration.toMillis(d) >= 0
+        ? Effect.succeed(d)
+        : Effect.fail(new ClientError.InvalidArgument({ argument: name, detail: "expected a finite duration" }))
+  })
