@@ -1,0 +1,99 @@
+/**
+ * `batch-export emulator`: runs the Batch export API emulator until Ctrl-C and prints how to point
+ * `batch-export download` (or any program using `ExportsClient.layerConfig`) at it.
+ *
+ * @since 0.1.0
+ */
+import { Emulator } from "@batch-export/emulator"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { sampleExports } from "../internal/sampleExports.js"
+
+const port = (name: string, description: string) =>
+  Options.integer(name).pipe(
+    Options.withPseudoName("N"),
+    Options.filterMap(
+      (n) => (n >= 0 && n <= 65535 ? Option.some(n) : Option.none()),
+      `--${name} must be a port number (0 to 65535)`
+    ),
+    Options.withDescription(description),
+    Options.optional
+  )
+
+const seed = Options.integer("seed").pipe(
+  Options.withPseudoName("N"),
+  Options.withDescription("Every id and byte the emulator serves is a function of the seed (default 1)"),
+  Options.optional
+)
+
+/**
+ * The lines the `emulator` command prints once listening: URLs, `export …` lines for a shell, the exports and
+ * their file ids, and a command to try. The credentials are the emulator's own fake ones, printed on purpose.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const banner = (emulator: Emulator.Service): Effect.Effect<ReadonlyArray<string>> =>
+  Effect.map(emulator.exports, (exports) => {
+    const lines = [
+      "Batch export API emulator running (Ctrl-C to stop)",
+      `  API:     ${emulator.apiUrl}`,
+      `  storage: ${emulator.storageUrl}`,
+      "",
+      "# in another shell:",
+      `export BATCH_REST_API_KEY=${emulator.restApiKey}`,
+      `export BATCH_PROJECT_KEY=${emulator.projectKey}`,
+      `export BATCH_API_URL=${emulator.apiUrl}`,
+      "",
+      "exports:"
+    ]
+    for (const exp of exports) {
+      lines.push(`  ${exp.id}  ${exp.status}  ${exp.exportType}`)
+      for (const file of exp.files) {
+        lines.push(`    ${file.id}  part ${file.part}  ${file.size} bytes`)
+      }
+    }
+    const first = exports.find((exp) => exp.status === "SUCCESS")?.files[0]
+    if (first !== undefined) {
+      lines.push("", `try: batch-export download ${first.id} --out part-${first.part}.json`)
+    }
+    return lines
+  })
+
+/**
+ * `batch-export emulator [--port N] [--storage-port N] [--seed N]`
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make(
+  "emulator",
+  {
+    apiPort: port("port", "The API port (default: a free port)"),
+    storagePort: port("storage-port", "The storage port serving the signed links (default: a free port)"),
+    seed
+  },
+  ({ apiPort, seed, storagePort }) => {
+    const emulator = Layer.scoped(
+      Emulator.Emulator,
+      Emulator.make({
+        exports: sampleExports,
+        apiPort: Option.getOrUndefined(apiPort),
+        storagePort: Option.getOrUndefined(storagePort),
+        seed: Option.getOrUndefined(seed)
+      })
+    )
+    const announce = Layer.effectDiscard(
+      Effect.flatMap(Emulator.Emulator, banner).pipe(Effect.flatMap((lines) => Console.log(lines.join("\n"))))
+    )
+    return Layer.launch(announce.pipe(Layer.provide(emulator)))
+  }
+).pipe(
+  Command.withDescription(
+    "Run a local emulator of Batch's export API (and its storage) until Ctrl-C, with fake credentials to use."
+  )
+)

@@ -1,0 +1,276 @@
+import { Emulator } from "@batch-export/emulator"
+import { FileSystem } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as Net from "node:net"
+import * as Path from "node:path"
+import { envFor, type Run, runCli } from "./support/harness.js"
+
+const layer = Layer.merge(
+  Emulator.layer({
+    seed: 7,
+    exports: [
+      { status: "SUCCESS", parts: 2, recordsPerPart: 300 },
+      { status: "RUNNING", parts: 1 }
+    ]
+  }),
+  NodeFileSystem.layer
+)
+
+const files = Effect.gen(function* () {
+  const emulator = yield* Emulator.Emulator
+  const [ready, running] = yield* emulator.exports
+  return { emulator, ready: ready!.files[0]!, running: running!.files[0]! }
+})
+
+const tempDir = Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped())
+
+/** A port nothing listens on: bound, then closed. */
+const closedPort = Effect.async<number>((resume) => {
+  const server = Net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** A failed run: non-zero exit, nothing on stdout, exactly one line on stderr naming the error, no dump. */
+const assertOneLineFailure = (run: Run, ...expected: ReadonlyArray<string>) => {
+  assert.notStrictEqual(run.code, 0, run.output)
+  assert.deepStrictEqual(run.stdout, [], run.output)
+  assert.strictEqual(run.stderr.length, 1, run.output)
+  const [line] = run.stderr
+  assert.notInclude(line, "\n")
+  assert.match(line!, /^error: /)
+  for (const text of expected) assert.include(line, text)
+  for (const forbidden of ["    at ", "{", "_id", "stack", "FiberFailure"]) assert.notInclude(line, forbidden)
+  return line!
+}
+
+describe("batch-export download", () => {
+  it.layer(layer)((it) => {
+    it.scoped("saves the file byte for byte and says so on stdout", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        const fs = yield* FileSystem.FileSystem
+        const out = Path.join(yield* tempDir, "part-1.json")
+        const run = yield* runCli(["download", ready.id, "--out", out], envFor(emulator))
+        assert.strictEqual(run.code, 0, run.output)
+        const expected = yield* emulator.fileBytes(ready.id)
+        assert.deepStrictEqual(Buffer.from(yield* fs.readFile(out)), Buffer.from(expected))
+        assert.deepStrictEqual(run.stdout, [`saved ${expected.length} bytes to ${out}`])
+        // progress on stderr: percentages, never decreasing, ending at 100%
+        assert.isAbove(run.stderr.length, 0)
+        const percents = run.stderr.map((line) => Number(/(\d+)% /.exec(line)?.[1]))
+        assert.deepStrictEqual(
+          percents,
+          [...new Set(percents)].sort((a, b) => a - b)
+        )
+        assert.include(run.stderr.at(-1), `100% ${expected.length}/${expected.length} bytes`)
+        assert.notInclude(run.output, emulator.restApiKey)
+      })
+    )
+
+    it.scoped("--base-url, --api-version and --idle-timeout override the environment", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        yield* emulator.clearRequests
+        const out = Path.join(yield* tempDir, "part.json")
+        const env = { ...envFor(emulator), BATCH_API_URL: "http://127.0.0.1:1" }
+        const args = ["download", ready.id, "-o", out, "--base-url", emulator.apiUrl, "--api-version", "2.4"]
+        const run = yield* runCli([...args, "--idle-timeout", "5"], env)
+        assert.strictEqual(run.code, 0, run.output)
+        const [api] = yield* emulator.requests
+        assert.strictEqual(api?.path, "/2.4/exports/download")
+      })
+    )
+
+    it.scoped("401: a wrong REST key", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        const key = "wrong_rest_key_5f3a9c1d"
+        const out = Path.join(yield* tempDir, "x.json")
+        const run = yield* runCli(["download", ready.id, "--out", out], {
+          ...envFor(emulator),
+          BATCH_REST_API_KEY: key
+        })
+        assertOneLineFailure(run, "Unauthorized", "HTTP 401", "AUTHENTICATION_INVALID")
+        assert.notInclude(run.output, key)
+        assert.deepStrictEqual(yield* (yield* FileSystem.FileSystem).readDirectory(Path.dirname(out)), [])
+      })
+    )
+
+    it.scoped("404: an unknown file id", () =>
+      Effect.gen(function* () {
+        const { emulator } = yield* files
+        const out = Path.join(yield* tempDir, "x.json")
+        const run = yield* runCli(["download", "file_0000000000000000000000000000dead", "--out", out], envFor(emulator))
+        assertOneLineFailure(run, "NotFound", "HTTP 404", "NOT_FOUND")
+        assert.notInclude(run.output, emulator.restApiKey)
+      })
+    )
+
+    it.scoped("409: a file of an export that is still RUNNING", () =>
+      Effect.gen(function* () {
+        const { emulator, running } = yield* files
+        const out = Path.join(yield* tempDir, "x.json")
+        const run = yield* runCli(["download", running.id, "--out", out], envFor(emulator))
+        assertOneLineFailure(run, "Conflict", "HTTP 409", "EXPORT_NOT_READY")
+        assert.notInclude(run.output, emulator.restApiKey)
+      })
+    )
+
+    it.scoped("500 with an HTML body", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        yield* emulator.script(
+          "download",
+          Emulator.Reply.status(500, {
+            body: "<html><body><h1>500 Internal Server Error</h1>\n<p>nginx</p></body></html>",
+            headers: { "content-type": "text/html" }
+          })
+        )
+        const out = Path.join(yield* tempDir, "x.json")
+        const run = yield* runCli(["download", ready.id, "--out", out], envFor(emulator))
+        const line = assertOneLineFailure(run, "InternalServerError", "HTTP 500")
+        assert.notInclude(line, "<html>")
+        assert.notInclude(run.output, emulator.restApiKey)
+      })
+    )
+
+    it.scoped("429 once retries are used up, with Batch's error_code and error_message", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        const tooMany = Emulator.Reply.status(429, {
+          headers: { "retry-after": "0" },
+          body: { error_code: "TOO_MANY_REQUESTS", error_message: "Slow down" }
+        })
+        yield* emulator.script("download", tooMany, tooMany)
+        const out = Path.join(yield* tempDir, "x.json")
+        const run = yield* runCli(["download", ready.id, "--out", out], {
+          ...envFor(emulator),
+          BATCH_MAX_RETRIES: "1"
+        })
+        assertOneLineFailure(run, "TooManyRequests", "HTTP 429", "TOO_MANY_REQUESTS", "Slow down")
+        assert.notInclude(run.output, emulator.restApiKey)
+      })
+    )
+
+    it.scoped("429 then success: retried (Retry-After: 0), exit 0", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        yield* emulator.script("download", Emulator.Reply.status(429, { headers: { "retry-after": "0" } }))
+        const out = Path.join(yield* tempDir, "x.json")
+        const run = yield* runCli(["download", ready.id, "--out", out], envFor(emulator))
+        assert.strictEqual(run.code, 0, run.output)
+      })
+    )
+
+    it.scoped("transport error: nothing listens on the API port", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        const port = yield* closedPort
+        const out = Path.join(yield* tempDir, "x.json")
+        const run = yield* runCli(["download", ready.id, "--out", out], {
+          ...envFor(emulator),
+          BATCH_API_URL: `http://127.0.0.1:${port}`
+        })
+        assertOneLineFailure(run, "TransportError", "ECONNREFUSED")
+        assert.notInclude(run.output, emulator.restApiKey)
+      })
+    )
+
+    it.scoped("a malformed file id is rejected before any request", () =>
+      Effect.gen(function* () {
+        const { emulator } = yield* files
+        yield* emulator.clearRequests
+        const out = Path.join(yield* tempDir, "x.json")
+        const run = yield* runCli(["download", "export_not_a_file", "--out", out], envFor(emulator))
+        assertOneLineFailure(run, "InvalidArgument", "fileId")
+        assert.notInclude(run.output, emulator.restApiKey)
+        assert.deepStrictEqual(yield* emulator.requests, [])
+      })
+    )
+
+    it.scoped("an invalid --base-url names the flag", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        const out = Path.join(yield* tempDir, "x.json")
+        const run = yield* runCli(["download", ready.id, "--out", out, "--base-url", "ftp://x"], envFor(emulator))
+        assertOneLineFailure(run, "InvalidArgument", "--base-url")
+        assert.notInclude(run.output, emulator.restApiKey)
+      })
+    )
+
+    it.scoped("a directory that does not exist: FileWriteError", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        const out = Path.join(yield* tempDir, "missing", "x.json")
+        const run = yield* runCli(["download", ready.id, "--out", out], envFor(emulator))
+        assertOneLineFailure(run, "FileWriteError")
+        assert.notInclude(run.output, emulator.restApiKey)
+      })
+    )
+    it.scoped("--out under a regular file: FileWriteError, not a crash", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        const fs = yield* FileSystem.FileSystem
+        const file = Path.join(yield* tempDir, "a-file")
+        yield* fs.writeFileString(file, "")
+        const run = yield* runCli(["download", ready.id, "--out", Path.join(file, "x.json")], envFor(emulator))
+        assertOneLineFailure(run, "FileWriteError", "ENOTDIR")
+      })
+    )
+  })
+
+  describe("timeouts (real clock)", () => {
+    it.scopedLive(
+      "a storage origin that stalls: RequestTimeout after --idle-timeout, progress then one error line",
+      () =>
+        Effect.gen(function* () {
+          const { emulator, ready } = yield* files
+          const stall = Emulator.Reply.stallAfter(1000)
+          yield* emulator.script("storage", stall, stall, stall, stall, stall, stall)
+          const out = Path.join(yield* tempDir, "x.json")
+          const run = yield* runCli(["download", ready.id, "--out", out, "--idle-timeout", "0.2"], {
+            ...envFor(emulator),
+            BATCH_MAX_RETRIES: "0"
+          })
+          assert.strictEqual(run.code, 1, run.output)
+          const errors = run.stderr.filter((line) => line.startsWith("error: "))
+          assert.strictEqual(errors.length, 1, run.output)
+          assert.include(errors[0], "RequestTimeout")
+          assert.include(run.stderr[0], `1000/${ready.size} bytes`)
+          assert.notInclude(run.output, emulator.restApiKey)
+        }).pipe(Effect.provide(layer))
+    )
+  })
+
+  describe("configuration", () => {
+    it.effect("a missing variable is named, and no request is made", () =>
+      Effect.gen(function* () {
+        const run = yield* runCli(["download", "file_abc", "--out", "x.json"], {
+          BATCH_PROJECT_KEY: "project_abc"
+        })
+        assertOneLineFailure(run, "ConfigError", "BATCH_REST_API_KEY is not set")
+        assert.notInclude(run.output, "BATCH_PROJECT_KEY")
+      })
+    )
+
+    it.effect("an invalid variable is named, never its value", () =>
+      Effect.gen(function* () {
+        const key = "secret with spaces 9c8b7a"
+        const run = yield* runCli(["download", "file_abc", "--out", "x.json"], {
+          BATCH_REST_API_KEY: key,
+          BATCH_PROJECT_KEY: "not-a-project-key",
+          BATCH_MAX_RETRIES: "lots"
+        })
+        const line = assertOneLineFailure(run, "ConfigError", "BATCH_REST_API_KEY is invalid")
+        assert.notInclude(run.output, key)
+        assert.notInclude(line, "not-a-project-key")
+        assert.notInclude(line, "lots")
+      })
+    )
+  })
+})

@@ -1,0 +1,67 @@
+import { Emulator } from "@batch-export/emulator"
+import { FileSystem } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber } from "effect"
+import * as Path from "node:path"
+import { sampleExports } from "../src/internal/sampleExports.js"
+import { runCli } from "./support/harness.js"
+
+/** The `export NAME=value` lines of the banner, as an environment. */
+const exportedEnv = (banner: string): Record<string, string> =>
+  Object.fromEntries([...banner.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]))
+
+describe("batch-export emulator", () => {
+  it.scopedLive("serves until interrupted and prints what `download` needs", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const printed = yield* Deferred.make<string>()
+      const fiber = yield* Effect.fork(
+        runCli(["emulator", "--seed", "3"], {}, (line) => Deferred.unsafeDone(printed, Exit.succeed(line)))
+      )
+      const banner = yield* Deferred.await(printed)
+
+      const env = exportedEnv(banner)
+      assert.deepStrictEqual(Object.keys(env).sort(), ["BATCH_API_URL", "BATCH_PROJECT_KEY", "BATCH_REST_API_KEY"])
+      assert.match(env["BATCH_API_URL"]!, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.include(banner, `API:     ${env["BATCH_API_URL"]}`)
+      assert.match(banner, /storage: http:\/\/127\.0\.0\.1:\d+/)
+      const fileIds = [...banner.matchAll(/^ {4}(file_\w+) {2}part \d+/gm)].map((m) => m[1]!)
+      assert.strictEqual(fileIds.length, 4)
+      assert.match(banner, new RegExp(`^try: batch-export download ${fileIds[0]} --out part-1\\.json$`, "m"))
+
+      // the same seed gives the same bytes: compare with an emulator started here
+      const reference = yield* Emulator.make({ seed: 3, exports: sampleExports })
+      const out = Path.join(yield* fs.makeTempDirectoryScoped(), "part-1.json")
+      const run = yield* runCli(["download", fileIds[0]!, "--out", out], env)
+      assert.strictEqual(run.code, 0, run.output)
+      assert.deepStrictEqual(Buffer.from(yield* fs.readFile(out)), Buffer.from(yield* reference.fileBytes(fileIds[0]!)))
+
+      // Ctrl-C: the fiber is interrupted, the servers close
+      yield* Fiber.interrupt(fiber)
+      const after = yield* runCli(["download", fileIds[0]!, "--out", out], env)
+      assert.strictEqual(after.code, 1)
+      assert.include(after.stderr.join("\n"), "TransportError")
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
+  it.scopedLive("a port already in use: one line, exit 1", () =>
+    Effect.gen(function* () {
+      const taken = yield* Emulator.make()
+      const port = new URL(taken.apiUrl).port
+      const run = yield* runCli(["emulator", "--port", port])
+      assert.strictEqual(run.code, 1, run.output)
+      assert.deepStrictEqual(run.stdout, [])
+      assert.strictEqual(run.stderr.length, 1, run.output)
+      assert.include(run.stderr[0], "EADDRINUSE")
+    })
+  )
+
+  it.effect("an out-of-range port is a usage error (exit 2)", () =>
+    Effect.gen(function* () {
+      const run = yield* runCli(["emulator", "--port", "70000"])
+      assert.strictEqual(run.code, 2, run.output)
+      assert.include(run.stderr.join("\n"), "--port must be a port number")
+    })
+  )
+})
