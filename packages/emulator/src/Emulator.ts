@@ -84,6 +84,14 @@ export interface Options {
    * a pre-signed URL), so a client leaking its API key is caught loudly. Default `true`.
    */
   readonly storageRejectsAuthorization?: boolean | undefined
+  /**
+   * Where `/exports/download` sends the client: when set, its 307 carries `Location: location(file, expires)` instead
+   * of the emulator's own signed storage link, e.g. to put a real nginx behind the emulated API. `expires` is the
+   * link's end of validity in unix seconds (now + `linkTtl`, on the `Clock`). The storage origin keeps running.
+   */
+  readonly location?:
+    | ((file: { readonly id: string; readonly exportId: string; readonly part: number }, expires: number) => string)
+    | undefined
 }
 
 /**
@@ -131,7 +139,8 @@ export type Reply = Reply_.Reply
 
 /**
  * Constructors of {@link Reply}: `Reply.status(429, { headers: { "retry-after": "7" } })`, `Reply.dropAfter(1000)`,
- * `Reply.stallAfter(0)`.
+ * `Reply.stallAfter(0)`, and for the storage origin `Reply.wrongLength(n)`, `Reply.changedContent()`, `Reply.gzip()`,
+ * `Reply.noRange()`, `Reply.redirect(location, status?)`, `Reply.storage({ gzip: true, dropAfter: 100 })`.
  *
  * @since 0.1.0
  * @category constructors
@@ -140,7 +149,23 @@ export const Reply: {
   readonly status: typeof Reply_.status
   readonly dropAfter: typeof Reply_.dropAfter
   readonly stallAfter: typeof Reply_.stallAfter
-} = { status: Reply_.status, dropAfter: Reply_.dropAfter, stallAfter: Reply_.stallAfter }
+  readonly wrongLength: typeof Reply_.wrongLength
+  readonly changedContent: typeof Reply_.changedContent
+  readonly gzip: typeof Reply_.gzip
+  readonly noRange: typeof Reply_.noRange
+  readonly redirect: typeof Reply_.redirect
+  readonly storage: typeof Reply_.storage
+} = {
+  status: Reply_.status,
+  dropAfter: Reply_.dropAfter,
+  stallAfter: Reply_.stallAfter,
+  wrongLength: Reply_.wrongLength,
+  changedContent: Reply_.changedContent,
+  gzip: Reply_.gzip,
+  noRange: Reply_.noRange,
+  redirect: Reply_.redirect,
+  storage: Reply_.storage
+}
 
 /**
  * A request either origin received.
@@ -173,9 +198,12 @@ export interface Service {
   readonly exports: Effect.Effect<ReadonlyArray<ExportInfo>>
   /** the exact bytes the storage origin serves for this file */
   readonly fileBytes: (fileId: string) => Effect.Effect<Uint8Array, NoSuchElementException>
+  /** the bytes served for this file under `Reply.changedContent()` (deterministic, with their own strong `ETag`) */
+  readonly changedFileBytes: (fileId: string) => Effect.Effect<Uint8Array, NoSuchElementException>
   /**
    * Queues replies for `route` (FIFO). Each call to that route consumes one reply, before any other check
-   * (authentication included); once the queue is empty the normal behaviour resumes.
+   * (authentication included); once the queue is empty the normal behaviour resumes. On the storage origin, requests
+   * to `/redirected/…` (see `Reply.redirect`) consume none.
    */
   readonly script: (route: Route, ...replies: ReadonlyArray<Reply>) => Effect.Effect<void>
   /** every request both origins received, in arrival order */

@@ -2,7 +2,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Effect, Layer } from "effect"
+import { Effect, Either, Layer, Stream } from "effect"
 import { Emulator } from "../src/index.js"
 
 export const VERSION = "2.10"
@@ -45,3 +45,26 @@ export const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean
 
 /** The emulator plus an undici client, both scoped to the test. */
 export const withEmulator = (options?: Emulator.Options) => Layer.merge(Emulator.layer(options), ClientLive)
+
+/** The first file of the first export. */
+export const firstFile = (emulator: Emulator.Service) =>
+  Effect.map(emulator.exports, (exports) => exports[0]!.files[0]!)
+
+/** GET /exports/download, expected to be a 307; returns its Location. */
+export const downloadLocation = (emulator: Emulator.Service, fileId: string) =>
+  Effect.gen(function* () {
+    const response = yield* (yield* apiClient(emulator)).get("/exports/download", { urlParams: { id: fileId } })
+    if (response.status !== 307) return yield* Effect.dieMessage(`expected a 307, got ${response.status}`)
+    return response.headers["location"]!
+  })
+
+/** Reads a body chunk by chunk: how many bytes arrived, and whether it ended cleanly. */
+export const readAll = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.gen(function* () {
+    const chunks: Array<Uint8Array> = []
+    const result = yield* response.stream.pipe(
+      Stream.runForEach((chunk) => Effect.sync(() => void chunks.push(chunk))),
+      Effect.either
+    )
+    return { bytes: new Uint8Array(Buffer.concat(chunks)), complete: Either.isRight(result) }
+  })

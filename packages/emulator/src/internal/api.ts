@@ -13,7 +13,7 @@ import * as Dataset from "../Dataset.js"
 import type { Route } from "../Emulator.js"
 import type { EmulatorContext } from "./context.js"
 import { validate } from "./createRequest.js"
-import { apiError, empty, fromStatusReply, json, type Out, render } from "./response.js"
+import { apiError, empty, json, type Out, render, replacement } from "./response.js"
 import { sign } from "./signing.js"
 import type { ExportEntry } from "./store.js"
 
@@ -92,6 +92,9 @@ const download = (ctx: EmulatorContext, { now, url }: Call): Out => {
     )
   }
   const expires = Math.floor(now / 1000) + ctx.linkTtlSeconds
+  if (ctx.location !== undefined) {
+    return empty(307, { location: ctx.location({ id, exportId: file.exportId, part: file.part }, expires) })
+  }
   const signature = sign(ctx.secret, id, expires)
   return empty(307, { location: `${ctx.storageUrl}/files/${id}?expires=${expires}&signature=${signature}` })
 }
@@ -188,7 +191,7 @@ const handle = (
     const { version = "" } = yield* HttpRouter.params
     if (!VERSION.test(version)) return yield* render(routeNotFound())
     const reply = ctx.control.take(route)
-    if (reply?._tag === "Status") return yield* render(fromStatusReply("api", reply))
+    if (reply?._tag === "Status" || reply?._tag === "Redirect") return yield* render(replacement("api", reply))
     const denied = authenticate(ctx, request)
     if (denied !== undefined) return yield* render(denied, reply)
     const now = yield* Clock.currentTimeMillis

@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import type { Options } from "../Emulator.js"
 import type { Control } from "./control.js"
 import type { Store } from "./store.js"
 
@@ -18,4 +19,6 @@ export interface EmulatorContext {
   readonly secret: string
   readonly linkTtlSeconds: number
   readonly storageRejectsAuthorization: boolean
+  /** `Options.location`: where `/exports/download` sends the client instead of the storage origin */
+  readonly location: Options["location"]
 }

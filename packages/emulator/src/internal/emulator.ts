@@ -100,7 +100,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError, 
       storageUrl: storage.url,
       secret: `batch-export-emulator:${seed}:${restApiKey}`,
       linkTtlSeconds: Math.max(1, Math.round(Duration.toSeconds(Duration.decode(options.linkTtl ?? "20 minutes")))),
-      storageRejectsAuthorization: options.storageRejectsAuthorization ?? true
+      storageRejectsAuthorization: options.storageRejectsAuthorization ?? true,
+      location: options.location
     }
     yield* api.serve(Api.app(ctx))
     yield* storage.serve(Storage.app(ctx))
@@ -125,6 +126,13 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError, 
       fileBytes: (fileId) =>
         Effect.suspend(() => {
           const bytes = store.fileBytes(fileId)
+          return bytes === undefined
+            ? Effect.fail(new Cause.NoSuchElementException(`no file ${fileId}`))
+            : Effect.succeed(bytes)
+        }),
+      changedFileBytes: (fileId) =>
+        Effect.suspend(() => {
+          const bytes = store.changedFileBytes(fileId)
           return bytes === undefined
             ? Effect.fail(new Cause.NoSuchElementException(`no file ${fileId}`))
             : Effect.succeed(bytes)

@@ -1,6 +1,6 @@
 /**
  * The emulator's own response model (`Out`: status, headers, bytes) and its rendering to an `HttpServerResponse`,
- * including the scripted `DropAfter` / `StallAfter` misbehaviours.
+ * including the scripted `DropAfter` / `StallAfter` / `Storage` alterations.
  *
  * @internal
  */
@@ -10,6 +10,7 @@ import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequ
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import type * as Http from "node:http"
+import { gzipSync } from "node:zlib"
 import type * as Reply from "../Reply.js"
 
 /** @internal */
@@ -125,40 +126,98 @@ const dropConnection = (res: Http.ServerResponse) =>
     })
   )
 
+/** The response a reply replacing the normal answer (`Status`, `Redirect`) stands for. @internal */
+export const replacement = (origin: "api" | "storage", reply: Reply.Status | Reply.Redirect): Out =>
+  reply._tag === "Status" ? fromStatusReply(origin, reply) : empty(reply.status, { location: reply.location })
+
+/** The replies `render` applies to the normal answer. @internal */
+export type Alteration = Reply.DropAfter | Reply.StallAfter | Reply.Storage
+
+interface Delivery {
+  readonly gzip: boolean
+  readonly contentLength: number | undefined
+  readonly cut: { readonly bytes: number; readonly then: "drop" | "stall" } | undefined
+}
+
+const delivery = (reply: Alteration | undefined): Delivery => {
+  switch (reply?._tag) {
+    case undefined:
+      return { gzip: false, contentLength: undefined, cut: undefined }
+    case "DropAfter":
+      return { gzip: false, contentLength: undefined, cut: { bytes: reply.bytes, then: "drop" } }
+    case "StallAfter":
+      return { gzip: false, contentLength: undefined, cut: { bytes: reply.bytes, then: "stall" } }
+    case "Storage":
+      return {
+        gzip: reply.gzip === true,
+        contentLength: reply.contentLength,
+        cut:
+          reply.stallAfter !== undefined
+            ? { bytes: reply.stallAfter, then: "stall" }
+            : reply.dropAfter !== undefined
+              ? { bytes: reply.dropAfter, then: "drop" }
+              : undefined
+      }
+  }
+}
+
+const bodiless = (status: number) => status === 204 || status === 304 || status < 200
+
+/** nginx's on-the-fly gzip: compressed body, `Vary`, no `Accept-Ranges`, a weak `ETag`. */
+const encodeGzip = (out: Out): Out => {
+  if (bodiless(out.status)) return out
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(out.headers)) {
+    if (name === "accept-ranges") continue
+    headers[name] = name === "etag" && !value.startsWith("W/") ? `W/${value}` : value
+  }
+  return {
+    status: out.status,
+    headers: { ...headers, "content-encoding": "gzip", vary: "Accept-Encoding" },
+    body: new Uint8Array(gzipSync(out.body))
+  }
+}
+
 /**
- * Renders `out`. With a `DropAfter` / `StallAfter` reply, sends the full headers (including the complete
- * `Content-Length`) and only the first `bytes` bytes of the body.
+ * Renders `out`, altered by `reply`: gzip-encoded, announcing another `Content-Length`, or sending the full headers
+ * and only the first bytes of the body before closing the connection or stalling.
  *
  * @internal
  */
 export const render = (
   out: Out,
-  misbehave?: Reply.DropAfter | Reply.StallAfter | undefined
+  reply?: Alteration | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
   Effect.gen(function* () {
-    const { "content-type": contentType, ...headers } = out.headers
-    const options = { status: out.status, headers, ...(contentType === undefined ? {} : { contentType }) }
-    if (misbehave === undefined) {
-      if (out.body.length === 0) {
+    const { contentLength, cut, gzip } = delivery(reply)
+    const encoded = gzip ? encodeGzip(out) : out
+    const { "content-type": contentType, ...headers } = encoded.headers
+    const options = { status: encoded.status, headers, ...(contentType === undefined ? {} : { contentType }) }
+    const announced = contentLength === undefined ? encoded.body.length : Math.max(0, Math.floor(contentLength))
+    if (cut === undefined && announced <= encoded.body.length) {
+      // complete as far as the client can tell (a shorter `contentLength` just truncates the body)
+      const body = encoded.body.subarray(0, announced)
+      if (body.length === 0) {
         // an explicit length rather than an empty chunked body (what Node sends for a bare `end()`)
-        const bodiless = out.status === 204 || out.status === 304 || out.status < 200
         return HttpServerResponse.empty(
-          bodiless ? options : { ...options, headers: { ...headers, "content-length": "0" } }
+          bodiless(encoded.status) ? options : { ...options, headers: { ...headers, "content-length": "0" } }
         )
       }
-      if (out.body.length <= CHUNK_SIZE) return HttpServerResponse.uint8Array(out.body, options)
-      return HttpServerResponse.stream(chunks(out.body), {
+      if (body.length <= CHUNK_SIZE) return HttpServerResponse.uint8Array(body, options)
+      return HttpServerResponse.stream(chunks(body), {
         ...options,
-        headers: { ...headers, "content-length": String(out.body.length) }
+        headers: { ...headers, "content-length": String(body.length) }
       })
     }
+    // incomplete: the announced length is never reached
     const res = NodeHttpServerRequest.toServerResponse(yield* HttpServerRequest.HttpServerRequest)
-    const after = misbehave._tag === "DropAfter" ? dropConnection(res) : flushHeaders(res)
-    const body = chunks(out.body.subarray(0, Math.max(0, misbehave.bytes))).pipe(
+    const after = cut?.then === "stall" ? flushHeaders(res) : dropConnection(res)
+    const sent = Math.max(0, Math.min(announced, encoded.body.length, cut?.bytes ?? Infinity))
+    const body = chunks(encoded.body.subarray(0, sent)).pipe(
       Stream.concat(Stream.drain(Stream.fromEffect(Effect.zipRight(after, Effect.never))))
     )
     return HttpServerResponse.stream(body, {
       ...options,
-      headers: { ...headers, "content-length": String(out.body.length) }
+      headers: { ...headers, "content-length": String(announced) }
     })
   })

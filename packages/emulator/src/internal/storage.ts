@@ -1,6 +1,6 @@
 /**
  * The storage origin: `GET /files/<fileId>?expires=…&signature=…`, S3-like. It never looks at credentials other
- * than the signed query.
+ * than the signed query. `GET /redirected/<rest>` redirects to `/<rest>`, for scripted redirect chains.
  *
  * @internal
  */
@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 import type { EmulatorContext } from "./context.js"
 import * as Range from "./range.js"
-import { fromStatusReply, type Out, render, xmlError } from "./response.js"
+import { type Alteration, empty, type Out, render, replacement, xmlError } from "./response.js"
 import { verify } from "./signing.js"
 
 const etags = new WeakMap<Uint8Array, string>()
@@ -25,7 +25,13 @@ const etagOf = (bytes: Uint8Array): string => {
   return etag
 }
 
-const serve = (ctx: EmulatorContext, request: HttpServerRequest.HttpServerRequest, url: URL, now: number): Out => {
+const serve = (
+  ctx: EmulatorContext,
+  request: HttpServerRequest.HttpServerRequest,
+  url: URL,
+  now: number,
+  reply: Alteration | undefined
+): Out => {
   if (request.method !== "GET" && request.method !== "HEAD") {
     return xmlError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.", {
       allow: "GET, HEAD"
@@ -54,13 +60,19 @@ const serve = (ctx: EmulatorContext, request: HttpServerRequest.HttpServerReques
     )
   }
   if (Math.floor(now / 1000) > Number(expires)) return xmlError(403, "AccessDenied", "Request has expired")
-  const bytes = ctx.store.fileBytes(fileId)
+  const storage = reply?._tag === "Storage" ? reply : undefined
+  const bytes = storage?.changedContent ? ctx.store.changedFileBytes(fileId) : ctx.store.fileBytes(fileId)
   if (bytes === undefined) return xmlError(404, "NoSuchKey", "The specified key does not exist.")
   const etag = etagOf(bytes)
-  const headers = { "content-type": "application/x-ndjson", "accept-ranges": "bytes", etag }
+  const honoursRange = !storage?.noRange && !storage?.gzip
+  const headers = {
+    "content-type": "application/x-ndjson",
+    "accept-ranges": storage?.noRange ? "none" : "bytes",
+    etag
+  }
   const ifRange = request.headers["if-range"]
   const range =
-    ifRange === undefined || ifRange === etag
+    honoursRange && (ifRange === undefined || ifRange === etag)
       ? Range.parse(request.headers["range"], bytes.length)
       : ({ _tag: "Full" } as const)
   switch (range._tag) {
@@ -80,6 +92,9 @@ const serve = (ctx: EmulatorContext, request: HttpServerRequest.HttpServerReques
   }
 }
 
+/** `GET /redirected/<rest>?<query>`: a 302 to `<storageUrl>/<rest>?<query>`, for scripted redirect chains. */
+const REDIRECTED = /^\/redirected(\/.*)$/
+
 /** @internal */
 export const app = (
   ctx: EmulatorContext
@@ -87,8 +102,13 @@ export const app = (
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = ctx.control.record("storage", request)
+    const redirected = REDIRECTED.exec(url.pathname)
+    if (redirected !== null) {
+      // infrastructure, not the object: consumes no scripted reply
+      return yield* render(empty(302, { location: `${ctx.storageUrl}${redirected[1]}${url.search}` }))
+    }
     const reply = ctx.control.take("storage")
-    if (reply?._tag === "Status") return yield* render(fromStatusReply("storage", reply))
+    if (reply?._tag === "Status" || reply?._tag === "Redirect") return yield* render(replacement("storage", reply))
     const now = yield* Clock.currentTimeMillis
-    return yield* render(serve(ctx, request, url, now), reply)
+    return yield* render(serve(ctx, request, url, now, reply), reply)
   })

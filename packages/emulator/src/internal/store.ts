@@ -65,6 +65,9 @@ const SCOPES: Record<Dataset.ExportType, string> = {
   REACHABILITY: "PROFILE_REACHABILITY"
 }
 
+/** salt of the seed of changed files */
+const CHANGED = 0x4348474e
+
 const STEPS: ReadonlyArray<Status> = ["CREATED", "PENDING", "RUNNING"]
 
 /** @internal */
@@ -74,6 +77,7 @@ export class Store {
   readonly exportsById = new Map<string, ExportEntry>()
   readonly files = new Map<string, FileEntry>()
   private readonly cache = new Map<string, ReadonlyArray<Dataset.Part>>()
+  private readonly changedCache = new Map<string, ReadonlyArray<Dataset.Part>>()
 
   constructor(readonly config: StoreConfig) {}
 
@@ -147,6 +151,19 @@ export class Store {
     if (file === undefined) return undefined
     const entry = this.exportsById.get(file.exportId)!
     return this.parts(entry)[file.part - 1]?.bytes
+  }
+
+  /** What the file looks like once "changed" (`Reply.changedContent`): the same export regenerated with another seed. */
+  changedFileBytes(fileId: string): Uint8Array | undefined {
+    const file = this.files.get(fileId)
+    if (file === undefined) return undefined
+    const entry = this.exportsById.get(file.exportId)!
+    let parts = this.changedCache.get(entry.id)
+    if (parts === undefined) {
+      parts = Dataset.parts({ ...entry.data, seed: mix(entry.data.seed, CHANGED) })
+      this.changedCache.set(entry.id, parts)
+    }
+    return parts[file.part - 1]?.bytes
   }
 
   private uniqueId(kind: "export" | "file", ...path: ReadonlyArray<number>): string {

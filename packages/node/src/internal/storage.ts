@@ -37,6 +37,12 @@ const strongEtag = (response: HttpClientResponse.HttpClientResponse): Option.Opt
   return etag !== undefined && etag.startsWith('"') ? Option.some(etag) : Option.none()
 }
 
+/** `Content-Range: bytes *\/<total>` of a 416 */
+const unsatisfiedLength = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> => {
+  const match = /^bytes \*\/(\d+)$/.exec(response.headers["content-range"]?.trim() ?? "")
+  return match === null ? Option.none() : Option.some(Number(match[1]))
+}
+
 /** `Content-Range: bytes <start>-<end>/<total>` */
 const contentRangeStart = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> => {
   const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers["content-range"]?.trim() ?? "")
@@ -153,7 +159,9 @@ export const make = <LinkError extends { readonly _tag: string }>(options: {
           const response = isRefusedLink(first.status)
             ? yield* Effect.flatMap(renew, (fresh) => get(fileId, Redacted.value(fresh.url), headers))
             : first
-          if (response.status < 200 || response.status >= 300) {
+          // 416 only answers a resume: the caller decides whether the object was already complete
+          const rangeNotSatisfiable = response.status === 416 && "range" in headers
+          if ((response.status < 200 || response.status >= 300) && !rangeNotSatisfiable) {
             return yield* Effect.fail(
               new ClientError.StorageError({
                 status: response.status,
@@ -194,6 +202,12 @@ export const make = <LinkError extends { readonly _tag: string }>(options: {
                 onSome: (tag) => ({ range: `bytes=${offset}-`, "if-range": tag })
               })
             )
+            if (response.status === 416) {
+              // `bytes */N`: nothing is left when N is where we are (the first answer announced too much)
+              return Option.contains(unsatisfiedLength(response), offset)
+                ? Stream.empty
+                : Stream.fail(new ExportError.ContentChanged({ fileId, offset }))
+            }
             const sameEtag = Option.getEquivalence((a: string, b: string) => a === b)(etag, strongEtag(response))
             if (response.status === 206 && sameEtag && Option.contains(contentRangeStart(response), offset)) {
               return counted(body(response))
@@ -247,7 +261,6 @@ const checkLength =
       onSome: (expected) =>
         Stream.suspend(() => {
           let received = 0
-          let resumes = 0
           return Stream.concat(
             Stream.tap(self, (chunk) => Effect.sync(() => void (received += chunk.length))),
             Stream.suspend(() =>
