@@ -8,7 +8,7 @@ import { ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Cause, Chunk, Effect, Exit, Inspectable, Layer, Redacted, Stream } from "effect"
+import { Cause, Chunk, type Duration, Effect, Exit, Inspectable, Layer, Redacted, Stream } from "effect"
 import * as Path from "node:path"
 import { captureLogs, clientLayer, drive } from "./support/harness.js"
 
@@ -17,10 +17,13 @@ const REST_KEY = "rest_FaultMatrixSecret_5a4b3c2d1e"
 /** Everything shown to a user or an operator during the matrix, to be searched for secrets at the end. */
 const shown: Array<string> = []
 
-const layer = clientLayer({ timeouts: { request: "1 hour" }, retry: { maxRetries: 4 } }).pipe(
-  Layer.provideMerge(Emulator.layer({ restApiKey: REST_KEY })),
-  Layer.merge(NodeFileSystem.layer)
-)
+// Timeouts longer than what `drive` skips over, so that only backoffs (and, where asked, idleness) elapse.
+const layerWith = (timeouts: { readonly request: Duration.DurationInput; readonly idle: Duration.DurationInput }) =>
+  clientLayer({ timeouts, retry: { maxRetries: 4 } }).pipe(
+    Layer.provideMerge(Emulator.layer({ restApiKey: REST_KEY })),
+    Layer.merge(NodeFileSystem.layer)
+  )
+const layer = layerWith({ request: "1 hour", idle: "1 hour" })
 
 type Outcome = { readonly bytes: Uint8Array; readonly expected: Uint8Array } | { readonly error: unknown }
 
@@ -131,7 +134,7 @@ describe("fault matrix", () => {
     it.scoped("stall after N bytes → idle timeout, resumed, byte-exact", () =>
       Effect.gen(function* () {
         byteExact(yield* run((emulator) => emulator.script("storage", Emulator.Reply.stallAfter(4096))))
-      }).pipe(Effect.provide(layer))
+      }).pipe(Effect.provide(layerWith({ request: "1 hour", idle: "10 minutes" })))
     )
 
     it.scoped("403 expired signature → a fresh link, byte-exact", () =>

@@ -67,7 +67,7 @@ describe("observability", () => {
         }
       }).pipe(
         Effect.provide(
-          clientLayer({ timeouts: { request: "1 hour" } }).pipe(
+          clientLayer({ timeouts: { request: "1 hour", idle: "1 hour" } }).pipe(
             Layer.provideMerge(Emulator.layer({ restApiKey: REST_KEY })),
             Layer.merge(NodeFileSystem.layer)
           )

@@ -23,7 +23,7 @@ describe("secrets never leak", () => {
       }
     }).pipe(
       Effect.provide(
-        clientLayer({ retry: { maxRetries: 3 }, timeouts: { request: "1 hour" } }).pipe(
+        clientLayer({ retry: { maxRetries: 3 }, timeouts: { request: "1 hour", idle: "1 hour" } }).pipe(
           Layer.provideMerge(Emulator.layer({ restApiKey: REST_KEY }))
         )
       )

@@ -32,20 +32,27 @@ export const { awaitSleep, eventually } = Testing
 
 /**
  * Runs `effect` while letting every short wait it schedules on the TestClock elapse (retry and resume
- * backoffs, poll intervals): whenever a sleep under 30 minutes is pending, the clock jumps to it. Tests
- * using it set request timeouts far longer than that, so in-flight requests never time out.
+ * backoffs, poll intervals): once nothing has changed for a few real milliseconds (no new sleep, no
+ * completion: the program is waiting, not working), the clock jumps to the nearest sleep under 30 minutes.
+ * Tests using it set request and idle timeouts far longer than that, so in-flight I/O never times out.
  */
 export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.gen(function* () {
     const fiber = yield* Effect.fork(effect)
+    let previous = ""
+    let quiet = 0
     for (;;) {
       const done = fiber.unsafePoll()
       if (done !== null) return yield* done
       const now = yield* TestClock.currentTimeMillis
-      const pending = Chunk.toReadonlyArray(yield* TestClock.sleeps())
-        .map((t) => t - now)
-        .filter((d) => d > 0 && d < 30 * 60 * 1000)
-      if (pending.length > 0) yield* TestClock.adjust(Math.min(...pending))
-      else yield* TestServices.provideLive(Effect.sleep("2 millis"))
+      const sleeps = Chunk.toReadonlyArray(yield* TestClock.sleeps())
+      const snapshot = `${now}:${sleeps.join(",")}`
+      quiet = snapshot === previous ? quiet + 1 : 0
+      previous = snapshot
+      const pending = sleeps.map((t) => t - now).filter((d) => d > 0 && d < 30 * 60 * 1000)
+      if (pending.length > 0 && quiet >= 5) {
+        yield* TestClock.adjust(Math.min(...pending))
+        quiet = 0
+      } else yield* TestServices.provideLive(Effect.sleep("2 millis"))
     }
   })
