@@ -10,11 +10,11 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Cause, Chunk, type Duration, Effect, Exit, Inspectable, Layer, Redacted, Stream } from "effect"
 import * as Path from "node:path"
-import { captureLogs, clientLayer, drive } from "./support/harness.js"
+import { captureLogs, clientLayer, drive, recordSpans, spanText } from "./support/harness.js"
 
 const REST_KEY = "rest_FaultMatrixSecret_5a4b3c2d1e"
 
-/** Everything shown to a user or an operator during the matrix, to be searched for secrets at the end. */
+/** Everything shown to a user or an operator during the matrix (errors, logs, spans), searched for secrets at the end. */
 const shown: Array<string> = []
 
 // Timeouts longer than what `drive` skips over, so that only backoffs (and, where asked, idleness) elapse.
@@ -33,6 +33,7 @@ const run = <E>(
 ) =>
   Effect.gen(function* () {
     const logs = yield* captureLogs
+    const traced = yield* recordSpans
     const emulator = yield* Emulator.Emulator
     const client = yield* ExportsClient.ExportsClient
     const fs = yield* FileSystem.FileSystem
@@ -42,9 +43,12 @@ const run = <E>(
     yield* prepare(emulator, file.id)
     const destination = Path.join(dir, "part.json")
     const exit = yield* Effect.exit(
-      drive(client.downloadToFile(file.id, destination, { expectedSize: file.size })).pipe(Effect.provide(logs.layer))
+      drive(client.downloadToFile(file.id, destination, { expectedSize: file.size })).pipe(
+        Effect.provide(logs.layer),
+        Effect.withTracer(traced.tracer)
+      )
     )
-    shown.push(...(yield* logs.lines))
+    shown.push(...(yield* logs.lines), ...traced.spans.map(spanText))
     const left = yield* fs.readDirectory(dir)
     if (Exit.isFailure(exit)) {
       const error = Cause.squash(exit.cause)

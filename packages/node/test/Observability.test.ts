@@ -3,35 +3,18 @@ import { ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Tracer } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import * as Path from "node:path"
-import { clientLayer, drive } from "./support/harness.js"
+import { clientLayer, drive, recordSpans, spanText as text } from "./support/harness.js"
 
 const REST_KEY = "rest_SpanSecret_0123456789abcdef"
-
-/** A tracer that keeps every span the default tracer creates. */
-const recording = Effect.map(Effect.tracer, (base) => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (...args) => {
-      const span = base.span(...args)
-      spans.push(span)
-      return span
-    },
-    context: base.context
-  })
-  return { spans, tracer }
-})
-
-const text = (span: Tracer.Span) =>
-  JSON.stringify({ name: span.name, attributes: Object.fromEntries(span.attributes), status: String(span.status._tag) })
 
 describe("observability", () => {
   it.scoped(
     "spans for API calls, link acquisition and part downloads, with attempts, bytes and resume offsets — and no secret",
     () =>
       Effect.gen(function* () {
-        const { spans, tracer } = yield* recording
+        const { spans, tracer } = yield* recordSpans
         const emulator = yield* Emulator.Emulator
         const client = yield* ExportsClient.ExportsClient
         const fs = yield* FileSystem.FileSystem

@@ -1,7 +1,7 @@
 import type { ClientError } from "@batch-export/core"
 import { Emulator, Testing } from "@batch-export/emulator"
 import { BatchConfig, ExportsClient } from "@batch-export/node"
-import { Chunk, Effect, Layer, Logger, LogLevel, Ref, TestClock, TestServices } from "effect"
+import { Chunk, Effect, Layer, Logger, LogLevel, Ref, TestClock, TestServices, Tracer } from "effect"
 
 /** The client wired to an emulator, on the real undici transport. */
 export const clientLayer = (
@@ -56,3 +56,21 @@ export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A,
       } else yield* TestServices.provideLive(Effect.sleep("2 millis"))
     }
   })
+
+/** A tracer that keeps every span the current tracer creates. */
+export const recordSpans = Effect.map(Effect.tracer, (base) => {
+  const spans: Array<Tracer.Span> = []
+  const tracer = Tracer.make({
+    span: (...args) => {
+      const span = base.span(...args)
+      spans.push(span)
+      return span
+    },
+    context: base.context
+  })
+  return { spans, tracer }
+})
+
+/** A span as text: name, attributes, status. */
+export const spanText = (span: Tracer.Span): string =>
+  JSON.stringify({ name: span.name, attributes: Object.fromEntries(span.attributes), status: String(span.status._tag) })
