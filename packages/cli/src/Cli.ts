@@ -5,14 +5,19 @@
  * @since 0.1.0
  */
 // The next two imports only let declaration emit name the error types inside the inferred command types.
-import type { ApiError, ClientError, ExportError } from "@batch-export/core"
+import type { ApiError, ClientError, ExportError, Records } from "@batch-export/core"
 import type { ExportsClient } from "@batch-export/node"
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as Effect from "effect/Effect"
+import * as Create from "./commands/create.js"
 import * as Demo from "./commands/demo.js"
 import * as Download from "./commands/download.js"
 import * as EmulatorCommand from "./commands/emulator.js"
+import * as Fetch from "./commands/fetch.js"
+import * as List from "./commands/list.js"
+import * as RecordsCommand from "./commands/records.js"
+import * as View from "./commands/view.js"
 import * as Failure from "./Failure.js"
 
 /**
@@ -24,14 +29,24 @@ import * as Failure from "./Failure.js"
 export const version = "0.1.0"
 
 /**
- * `batch-export` with its subcommands `download`, `emulator` and `demo`.
+ * `batch-export` with its subcommands `create`, `view`, `list`, `fetch`, `records`, `download`, `emulator` and
+ * `demo`.
  *
  * @since 0.1.0
  * @category commands
  */
 export const command = Command.make("batch-export").pipe(
-  Command.withDescription("Download Batch (batch.com) export files, or try it all on a local emulator."),
-  Command.withSubcommands([Download.command, EmulatorCommand.command, Demo.command])
+  Command.withDescription("Create, inspect and download Batch (batch.com) exports, or try it all on a local emulator."),
+  Command.withSubcommands([
+    Create.command,
+    View.command,
+    List.command,
+    Fetch.command,
+    RecordsCommand.command,
+    Download.command,
+    EmulatorCommand.command,
+    Demo.command
+  ])
 )
 
 /**

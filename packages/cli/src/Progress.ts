@@ -134,3 +134,41 @@ export const make = (label: string): Effect.Effect<Tracker> =>
 
     return { update, close }
   })
+
+/**
+ * The progress of several files downloaded together (possibly at the same time), shown as one line.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FilesTracker {
+  /** Reports the bytes received so far for one of the files. */
+  readonly update: (progress: { readonly fileId: string; readonly bytes: number }) => Effect.Effect<void>
+  /** Ends the display (see `Tracker.close`). */
+  readonly close: Effect.Effect<void>
+}
+
+/**
+ * One display for all of `files`: the bytes received across them out of the sum of their announced sizes. A
+ * single line works in both styles, whatever the number of files downloading at once.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const forFiles = (
+  label: string,
+  files: ReadonlyArray<{ readonly id: string; readonly size: number }>
+): Effect.Effect<FilesTracker> =>
+  Effect.map(make(label), (tracker) => {
+    const total = Option.some(files.reduce((sum, file) => sum + file.size, 0))
+    const received = new Map<string, number>()
+    let bytes = 0
+    const update = (progress: { readonly fileId: string; readonly bytes: number }): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        // a file started over (changed content) reports fewer bytes than before: the sum follows
+        bytes += progress.bytes - (received.get(progress.fileId) ?? 0)
+        received.set(progress.fileId, progress.bytes)
+        return tracker.update({ bytes, total })
+      })
+    return { update, close: tracker.close }
+  })

@@ -13,11 +13,53 @@ export * as Cli from "./Cli.js"
 export * as Failure from "./Failure.js"
 
 /**
+ * The client the commands use: the environment's configuration, overridden by the flags.
+ *
+ * @since 0.1.0
+ */
+export * as Client from "./Client.js"
+
+/**
  * The download progress display.
  *
  * @since 0.1.0
  */
 export * as Progress from "./Progress.js"
+
+/**
+ * `batch-export create`.
+ *
+ * @since 0.1.0
+ */
+export * as CreateCommand from "./commands/create.js"
+
+/**
+ * `batch-export view`.
+ *
+ * @since 0.1.0
+ */
+export * as ViewCommand from "./commands/view.js"
+
+/**
+ * `batch-export list`.
+ *
+ * @since 0.1.0
+ */
+export * as ListCommand from "./commands/list.js"
+
+/**
+ * `batch-export fetch`.
+ *
+ * @since 0.1.0
+ */
+export * as FetchCommand from "./commands/fetch.js"
+
+/**
+ * `batch-export records`.
+ *
+ * @since 0.1.0
+ */
+export * as RecordsCommand from "./commands/records.js"
 
 /**
  * `batch-export download`.

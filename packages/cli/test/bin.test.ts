@@ -47,6 +47,34 @@ describe.skipIf(!existsSync(bin))("the built executable", () => {
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
+  it.scopedLive("create prints the id and a newline, nothing else: `id=$(batch-export create …)` works", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.make({ exports: [] })
+      const run = yield* spawn(["create", "attributes", "--attribute", "$language"], envFor(emulator))
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.match(run.stdout, /^export_[a-z0-9]+\n$/)
+      assert.strictEqual(run.stderr, "")
+      const [created] = yield* emulator.exports
+      assert.strictEqual(run.stdout, `${created!.id}\n`)
+    })
+  )
+
+  it.scopedLive("fetch of an export that ended in ERROR: exit 1, its status, then one error line", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.make({ exports: [{ status: "ERROR", parts: 0 }] })
+      const [failed] = yield* emulator.exports
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const run = yield* spawn(["fetch", failed!.id, "--out-dir", dir], envFor(emulator))
+      assert.strictEqual(run.code, 1)
+      assert.strictEqual(run.stdout, "")
+      assert.strictEqual(
+        run.stderr,
+        `${failed!.id}: ERROR\nerror: ExportFailed: export ${failed!.id} ended with status ERROR\n`
+      )
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
   it.scopedLive("an API error: exit 1, one line on stderr, no key, no dump", () =>
     Effect.gen(function* () {
       const emulator = yield* Emulator.make()

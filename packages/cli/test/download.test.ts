@@ -5,7 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as Net from "node:net"
 import * as Path from "node:path"
-import { envFor, type Run, runCli } from "./support/harness.js"
+import { assertOneLineFailure, envFor, runCli } from "./support/harness.js"
 
 const layer = Layer.merge(
   Emulator.layer({
@@ -34,19 +34,6 @@ const closedPort = Effect.async<number>((resume) => {
     server.close(() => resume(Effect.succeed(port)))
   })
 })
-
-/** A failed run: non-zero exit, nothing on stdout, exactly one line on stderr naming the error, no dump. */
-const assertOneLineFailure = (run: Run, ...expected: ReadonlyArray<string>) => {
-  assert.notStrictEqual(run.code, 0, run.output)
-  assert.deepStrictEqual(run.stdout, [], run.output)
-  assert.strictEqual(run.stderr.length, 1, run.output)
-  const [line] = run.stderr
-  assert.notInclude(line, "\n")
-  assert.match(line!, /^error: /)
-  for (const text of expected) assert.include(line, text)
-  for (const forbidden of ["    at ", "{", "_id", "stack", "FiberFailure"]) assert.notInclude(line, forbidden)
-  return line!
-}
 
 describe("batch-export download", () => {
   it.layer(layer)((it) => {

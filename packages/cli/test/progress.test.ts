@@ -51,4 +51,32 @@ describe("Progress", () => {
       ])
     })
   )
+
+  it.effect("several files: one line, the bytes of all of them out of the sum of their sizes", () =>
+    Effect.gen(function* () {
+      const stdout: Array<string> = []
+      const stderr: Array<string> = []
+      yield* Effect.gen(function* () {
+        const tracker = yield* Progress.forFiles("export_x (2 files)", [
+          { id: "file_a", size: 600 },
+          { id: "file_b", size: 400 }
+        ])
+        yield* tracker.update({ fileId: "file_a", bytes: 100 })
+        yield* tracker.update({ fileId: "file_b", bytes: 200 })
+        yield* tracker.update({ fileId: "file_a", bytes: 50 }) // file_a started over
+        yield* tracker.update({ fileId: "file_a", bytes: 600 })
+        yield* tracker.update({ fileId: "file_b", bytes: 400 })
+        yield* tracker.close
+      }).pipe(
+        Effect.provideService(Progress.ProgressStyle, "lines"),
+        Effect.withConsole(captureConsole(stdout, stderr))
+      )
+      assert.deepStrictEqual(stdout, [])
+      assert.deepStrictEqual(
+        stderr.map((line) => /(\d+)% (\d+)\/(\d+)/.exec(line)!.slice(1).join(" ")),
+        ["10 100 1000", "30 300 1000", "25 250 1000", "80 800 1000", "100 1000 1000"]
+      )
+      assert.match(stderr[0]!, /^export_x \(2 files\) \[/)
+    })
+  )
 })

@@ -3,12 +3,35 @@ import { Effect } from "effect"
 import { runCli } from "./support/harness.js"
 
 describe("command line usage", () => {
-  it.effect("--help lists the three commands, exit 0", () =>
+  it.effect("--help lists every command, exit 0", () =>
     Effect.gen(function* () {
       const run = yield* runCli(["--help"])
       assert.strictEqual(run.code, 0, run.output)
       const help = run.stdout.join("\n")
-      for (const text of ["download", "--out PATH", "--base-url URL", "--idle-timeout SECONDS", "emulator", "demo"]) {
+      for (const text of [
+        "create attributes",
+        "--attribute NAME",
+        "--identifier NAME",
+        "--segment CODE",
+        "view",
+        "--json",
+        "list",
+        "--limit N",
+        "fetch",
+        "--out-dir DIR",
+        "--poll-interval SECONDS",
+        "--timeout SECONDS",
+        "--concurrency N",
+        "records",
+        "<export_id|file_id>",
+        "download",
+        "--out PATH",
+        "--base-url URL",
+        "--api-version V",
+        "--idle-timeout SECONDS",
+        "emulator",
+        "demo"
+      ]) {
         assert.include(help, text)
       }
     })
@@ -22,7 +45,19 @@ describe("command line usage", () => {
     })
   )
 
-  for (const args of [["download"], ["download", "file_abc"], ["download", "--out", "x.json"], ["nope"]]) {
+  for (const args of [
+    ["download"],
+    ["download", "file_abc"],
+    ["download", "--out", "x.json"],
+    ["nope"],
+    ["view"],
+    ["records"],
+    ["fetch", "export_abc"],
+    ["fetch", "--out-dir", "x"],
+    ["create", "attributes", "--attribute", "x", "--segment"],
+    ["create", "events", "--attribute", "x"],
+    ["list", "extra"]
+  ]) {
     it.effect(`\`${args.join(" ")}\`: @effect/cli's message only, exit 2`, () =>
       Effect.gen(function* () {
         const run = yield* runCli(args, {
@@ -46,4 +81,44 @@ describe("command line usage", () => {
       assert.include(run.stderr.join("\n"), "--idle-timeout must be a positive number of seconds")
     })
   )
+})
+
+describe("numeric flags are checked by the parser (exit 2, the rule named)", () => {
+  const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+    [["list", "--limit", "0"], "--limit must be a whole number from 1 to 100"],
+    [["list", "--limit", "101"], "--limit must be a whole number from 1 to 100"],
+    [["list", "--limit", "-3"], "--limit must be a whole number from 1 to 100"],
+    [["list", "--limit", "ten"], "ten"],
+    [["list", "--limit", "2.5"], "2.5"],
+    [["records", "export_abc", "--limit", "0"], "--limit must be a whole number of at least 1"],
+    [["records", "export_abc", "--limit", "x"], "x"],
+    [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "0"], "--poll-interval must be a positive number"],
+    [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "-1"], "--poll-interval must be a positive number"],
+    [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "soon"], "soon"],
+    [["fetch", "export_abc", "--out-dir", "d", "--timeout", "0"], "--timeout must be a positive number"],
+    [
+      ["fetch", "export_abc", "--out-dir", "d", "--concurrency", "0"],
+      "--concurrency must be a whole number from 1 to 64"
+    ],
+    [
+      ["fetch", "export_abc", "--out-dir", "d", "--concurrency", "65"],
+      "--concurrency must be a whole number from 1 to 64"
+    ],
+    [["fetch", "export_abc", "--out-dir", "d", "--idle-timeout", "0"], "--idle-timeout must be a positive number"],
+    [["records", "export_abc", "--idle-timeout", "-1"], "--idle-timeout must be a positive number"]
+  ]
+  for (const [args, message] of cases) {
+    it.effect(`\`${args.join(" ")}\``, () =>
+      Effect.gen(function* () {
+        const run = yield* runCli(args, {
+          BATCH_REST_API_KEY: "rest_key_never_printed",
+          BATCH_PROJECT_KEY: "project_x"
+        })
+        assert.strictEqual(run.code, 2, run.output)
+        assert.deepStrictEqual(run.stdout, [])
+        assert.include(run.stderr.join("\n"), message)
+        assert.notMatch(run.output, /^error: /m)
+      })
+    )
+  }
 })

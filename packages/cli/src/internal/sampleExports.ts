@@ -1,7 +1,7 @@
 import type { Emulator } from "@batch-export/emulator"
 
 /**
- * What the `emulator` and `demo` commands serve: two finished exports (one in two parts) and one still
+ * What the `emulator` command serves: two finished exports (one in two parts) and one still
  * running, whose files answer 409 until it is done.
  *
  * @internal

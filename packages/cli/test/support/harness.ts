@@ -1,5 +1,6 @@
 import { Cli, Progress } from "@batch-export/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert } from "@effect/vitest"
 import { ConfigProvider, Console, Effect } from "effect"
 import { inspect } from "node:util"
 
@@ -113,3 +114,20 @@ export const envFor = (emulator: {
   BATCH_PROJECT_KEY: emulator.projectKey,
   BATCH_API_URL: emulator.apiUrl
 })
+
+/** A failed run: non-zero exit, nothing on stdout, exactly one line on stderr naming the error, no dump. */
+export const assertOneLineFailure = (run: Run, ...expected: ReadonlyArray<string>): string => {
+  assert.notStrictEqual(run.code, 0, run.output)
+  assert.deepStrictEqual(run.stdout, [], run.output)
+  assert.strictEqual(run.stderr.length, 1, run.output)
+  return assertErrorLine(run.stderr[0]!, ...expected)
+}
+
+/** One `error: …` line naming the error: no newline, no stack, no structured dump. */
+export const assertErrorLine = (line: string, ...expected: ReadonlyArray<string>): string => {
+  assert.notInclude(line, "\n")
+  assert.match(line, /^error: /)
+  for (const text of expected) assert.include(line, text)
+  for (const forbidden of ["    at ", "{", "_id", "stack", "FiberFailure"]) assert.notInclude(line, forbidden)
+  return line
+}

@@ -1,0 +1,60 @@
+/**
+ * `batch-export view <export_id>`: one export through `ExportsClient.view`, as a summary or as Batch's JSON.
+ *
+ * @since 0.1.0
+ */
+import { Export } from "@batch-export/core"
+import { ExportsClient } from "@batch-export/node"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Client from "../Client.js"
+import { formatDate, json } from "../internal/output.js"
+
+/**
+ * The human summary of an export: id, scope, status, dates, then one line per file (part, id, size).
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const renderExport = (exp: Export.Export): ReadonlyArray<string> => [
+  `id         ${exp.id}`,
+  `scope      ${exp.scope}`,
+  `status     ${exp.status}`,
+  `requested  ${formatDate(exp.requestDate)}`,
+  `started    ${formatDate(exp.startDate)}`,
+  `completed  ${formatDate(exp.completionDate)}`,
+  `files      ${exp.parts.length}`,
+  ...exp.parts.map((file) => `  part ${file.part}  ${file.id}  ${file.size} bytes`)
+]
+
+/**
+ * The export as Batch sends it (its field names: `request_date`, `files[].size`, …), pretty-printed.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const exportJson = (exp: Export.Export): Effect.Effect<string> =>
+  // encoding a value that was decoded with the same schema cannot fail
+  Effect.map(Effect.orDie(Schema.encode(Export.Export)(exp)), (encoded) => JSON.stringify(encoded, null, 2))
+
+const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The export (export_…)"))
+
+/**
+ * `batch-export view <export_id> [--json] [--base-url URL] [--api-version V]`
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make(
+  "view",
+  { exportId, json, baseUrl: Client.baseUrl, apiVersion: Client.apiVersion },
+  ({ exportId, json, ...flags }) =>
+    Effect.gen(function* () {
+      const client = yield* ExportsClient.ExportsClient
+      const exp = yield* client.view(exportId)
+      yield* Console.log(json ? yield* exportJson(exp) : renderExport(exp).join("\n"))
+    }).pipe(Effect.provide(Client.layer(flags)))
+).pipe(Command.withDescription("Show an export: status, dates and files (or its JSON with --json)."))

@@ -1,0 +1,219 @@
+import { Emulator, Testing } from "@batch-export/emulator"
+import { FileSystem } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { assert, describe, it } from "@effect/vitest"
+import { type Duration, Effect, Fiber, Layer, TestClock } from "effect"
+import * as Path from "node:path"
+import { assertErrorLine, assertOneLineFailure, envFor, type Run, runCli } from "./support/harness.js"
+
+// Exports created through the API go CREATED → PENDING → RUNNING → final, one step per look (pollsPerStatus 1).
+const layer = Layer.merge(
+  Emulator.layer({
+    seed: 9,
+    pollsPerStatus: 1,
+    partsPerExport: 3,
+    recordsPerPart: 40,
+    exports: [
+      { status: "SUCCESS", parts: 2, recordsPerPart: 30 },
+      { status: "ERROR", parts: 0 }
+    ]
+  }),
+  NodeFileSystem.layer
+)
+
+const tempDir = Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped())
+
+/** Creates an export through the CLI itself and returns its id. */
+const created = (...flags: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const emulator = yield* Emulator.Emulator
+    const run = yield* runCli(["create", "attributes", "--attribute", "$language", ...flags], envFor(emulator))
+    assert.strictEqual(run.code, 0, run.output)
+    return run.stdout[0]!
+  })
+
+/**
+ * Runs `fetch` with the TestClock: each of `waits` lets one poll interval elapse once the command sleeps on it
+ * (nothing sleeps in real time).
+ */
+const fetchDriven = (args: ReadonlyArray<string>, waits: ReadonlyArray<Duration.DurationInput>) =>
+  Effect.gen(function* () {
+    const emulator = yield* Emulator.Emulator
+    const fiber = yield* Effect.fork(runCli(["fetch", ...args], envFor(emulator)))
+    for (const wait of waits) yield* Testing.elapse(wait)
+    return yield* Fiber.join(fiber)
+  })
+
+/** stdout, line by line */
+const stdoutLines = (run: Run) => run.stdout.join("\n").split("\n")
+
+const statusLines = (run: Run) => run.stderr.filter((line) => /^export_\w+: [A-Z]+$/.test(line))
+
+describe("batch-export fetch", () => {
+  it.layer(layer)((it) => {
+    it.scoped("waits showing each status, downloads every part with progress, prints the manifest", () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.Emulator
+        const fs = yield* FileSystem.FileSystem
+        const id = yield* created("--identifier", "custom_id")
+        const dir = Path.join(yield* tempDir, "out")
+        // the default interval: 5 s between looks; three waits before SUCCESS
+        const run = yield* fetchDriven([id, "--out-dir", dir], ["5 seconds", "5 seconds", "5 seconds"])
+        assert.strictEqual(run.code, 0, run.output)
+
+        assert.deepStrictEqual(statusLines(run), [
+          `${id}: CREATED`,
+          `${id}: PENDING`,
+          `${id}: RUNNING`,
+          `${id}: SUCCESS`
+        ])
+        const files = (yield* emulator.exports).find((exp) => exp.id === id)!.files
+        assert.strictEqual(files.length, 3)
+        const total = files.reduce((n, f) => n + f.size, 0)
+        assert.include(run.stderr.at(-1), `${id} (3 files) [`)
+        assert.include(run.stderr.at(-1), `100% ${total}/${total} bytes`)
+
+        // the manifest: one line per file, part TAB path TAB bytes, in part order
+        assert.deepStrictEqual(
+          stdoutLines(run),
+          files.map((f) => `${f.part}\t${Path.join(dir, `${id}-part-00${f.part}.json`)}\t${f.size}`)
+        )
+        for (const file of files) {
+          const saved = yield* fs.readFile(Path.join(dir, `${id}-part-00${file.part}.json`))
+          assert.deepStrictEqual(Buffer.from(saved), Buffer.from(yield* emulator.fileBytes(file.id)))
+        }
+        assert.notInclude(run.output, emulator.restApiKey)
+      })
+    )
+
+    it.scoped("--poll-interval, --concurrency 1, and an export already SUCCESS: no wait at all", () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.Emulator
+        const [ready] = yield* emulator.exports
+        const dir = yield* tempDir
+        const run = yield* fetchDriven(
+          [ready!.id, "--out-dir", dir, "--poll-interval", "0.5", "--concurrency", "1"],
+          []
+        )
+        assert.strictEqual(run.code, 0, run.output)
+        assert.deepStrictEqual(statusLines(run), [`${ready!.id}: SUCCESS`])
+        assert.strictEqual(stdoutLines(run).length, 2)
+      })
+    )
+
+    it.scoped("--poll-interval sets the wait between looks", () =>
+      Effect.gen(function* () {
+        const id = yield* created()
+        const dir = yield* tempDir
+        const run = yield* fetchDriven(
+          [id, "--out-dir", dir, "--poll-interval", "0.25"],
+          ["250 millis", "250 millis", "250 millis"]
+        )
+        assert.strictEqual(run.code, 0, run.output)
+        assert.strictEqual(stdoutLines(run).length, 3)
+      })
+    )
+
+    it.scoped("an export that ends in ERROR: the statuses, then one ExportFailed line, exit 1", () =>
+      Effect.gen(function* () {
+        const id = yield* created("--segment", "ERROR")
+        const dir = yield* tempDir
+        const run = yield* fetchDriven([id, "--out-dir", dir], ["5 seconds", "5 seconds", "5 seconds"])
+        assert.strictEqual(run.code, 1, run.output)
+        assert.deepStrictEqual(run.stdout, [])
+        assert.deepStrictEqual(statusLines(run), [`${id}: CREATED`, `${id}: PENDING`, `${id}: RUNNING`, `${id}: ERROR`])
+        const errors = run.stderr.filter((line) => line.startsWith("error: "))
+        assert.strictEqual(errors.length, 1, run.output)
+        assertErrorLine(errors[0]!, "ExportFailed", id, "ended with status ERROR")
+        assert.deepStrictEqual(yield* (yield* FileSystem.FileSystem).readDirectory(dir), [])
+      })
+    )
+
+    it.scoped("an export already in ERROR", () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.Emulator
+        const [, failed] = yield* emulator.exports
+        const run = yield* fetchDriven([failed!.id, "--out-dir", yield* tempDir], [])
+        assert.strictEqual(run.code, 1, run.output)
+        assert.strictEqual(run.stderr.length, 2, run.output)
+        assertErrorLine(run.stderr[1]!, "ExportFailed", failed!.id)
+      })
+    )
+
+    it.scoped("past --timeout: one ExportTimeout line naming the last status", () =>
+      Effect.gen(function* () {
+        const id = yield* created()
+        const dir = yield* tempDir
+        const emulator = yield* Emulator.Emulator
+        const fiber = yield* Effect.fork(runCli(["fetch", id, "--out-dir", dir, "--timeout", "7"], envFor(emulator)))
+        yield* Testing.elapse("5 seconds") // t = 5 s: PENDING; the next look would be at 10 s
+        yield* Testing.awaitSleep("5 seconds")
+        yield* TestClock.adjust("2 seconds") // t = 7 s: the deadline
+        const run = yield* Fiber.join(fiber)
+        assert.strictEqual(run.code, 1, run.output)
+        assert.deepStrictEqual(statusLines(run), [`${id}: CREATED`, `${id}: PENDING`])
+        const errors = run.stderr.filter((line) => line.startsWith("error: "))
+        assert.strictEqual(errors.length, 1, run.output)
+        assertErrorLine(errors[0]!, "ExportTimeout", id, "did not finish within 7s", "last status PENDING")
+      })
+    )
+
+    for (const id of ["file_abc", "export_a/b", "nope"]) {
+      it.scoped(`a malformed export id (${id}): InvalidArgument before any request`, () =>
+        Effect.gen(function* () {
+          const emulator = yield* Emulator.Emulator
+          yield* emulator.clearRequests
+          const run = yield* runCli(["fetch", id, "--out-dir", yield* tempDir], envFor(emulator))
+          assertOneLineFailure(run, "InvalidArgument", "exportId")
+          assert.deepStrictEqual(yield* emulator.requests, [])
+        })
+      )
+    }
+
+    it.scoped("404: an unknown export", () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.Emulator
+        const run = yield* runCli(
+          ["fetch", "export_0000000000000000000000000000dead", "--out-dir", yield* tempDir],
+          envFor(emulator)
+        )
+        assertOneLineFailure(run, "NotFound", "HTTP 404")
+      })
+    )
+
+    it.scoped("--out-dir under a regular file: FileWriteError after the wait", () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.Emulator
+        const fs = yield* FileSystem.FileSystem
+        const [ready] = yield* emulator.exports
+        const file = Path.join(yield* tempDir, "a-file")
+        yield* fs.writeFileString(file, "")
+        const run = yield* runCli(["fetch", ready!.id, "--out-dir", Path.join(file, "sub")], envFor(emulator))
+        assert.strictEqual(run.code, 1, run.output)
+        const errors = run.stderr.filter((line) => line.startsWith("error: "))
+        assert.strictEqual(errors.length, 1, run.output)
+        assertErrorLine(errors[0]!, "FileWriteError")
+      })
+    )
+  })
+
+  it.scoped("a storage origin answering 403: StorageError, nothing left in the directory", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 2, recordsPerPart: 10 }] })
+      const [ready] = yield* emulator.exports
+      const dir = yield* tempDir
+      const denied = Emulator.Reply.status(403)
+      yield* emulator.script("storage", denied, denied, denied, denied, denied, denied)
+      const run = yield* runCli(["fetch", ready!.id, "--out-dir", dir, "--concurrency", "1"], {
+        ...envFor(emulator),
+        BATCH_MAX_RETRIES: "0"
+      })
+      assert.strictEqual(run.code, 1, run.output)
+      const errors = run.stderr.filter((line) => line.startsWith("error: "))
+      assert.strictEqual(errors.length, 1, run.output)
+      assertErrorLine(errors[0]!, "StorageError", "HTTP 403")
+      assert.notInclude(errors[0], "signature")
+      assert.deepStrictEqual(yield* (yield* FileSystem.FileSystem).readDirectory(dir), [])
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})
