@@ -144,22 +144,35 @@ const located = <E, R>(
         line: error instanceof SplitError ? error.line : 0,
         detail: error instanceof SplitError ? error.detail : String(error)
       })
-    const parse = (found: ReadonlyArray<{ readonly text: string; readonly line: number }>) =>
-      found.map(({ line, text }) => {
+    type Located = { readonly value: unknown; readonly line: number }
+    /** Every value up to the first failure, then that failure: good records before a bad one still flow. */
+    const parse = (
+      found: ReadonlyArray<{ readonly text: string; readonly line: number }>,
+      failure?: RecordDecodeError
+    ): Array<Either.Either<Located, RecordDecodeError>> => {
+      const out: Array<Either.Either<Located, RecordDecodeError>> = []
+      for (const { line, text } of found) {
         try {
-          return { value: JSON.parse(text) as unknown, line }
+          out.push(Either.right({ value: JSON.parse(text) as unknown, line }))
         } catch (error) {
-          throw new SplitError(line, error instanceof Error ? error.message : String(error))
+          out.push(Either.left(fail(new SplitError(line, error instanceof Error ? error.message : String(error)))))
+          return out
         }
-      })
+      }
+      if (failure !== undefined) out.push(Either.left(failure))
+      return out
+    }
+    const guarded = (produce: () => ReadonlyArray<{ readonly text: string; readonly line: number }>) => {
+      try {
+        return parse(produce())
+      } catch (error) {
+        return parse(error instanceof SplitError ? error.before : [], fail(error))
+      }
+    }
     return gunzipIfNeeded(bytes, options).pipe(
-      Stream.mapChunksEffect((chunk) =>
-        Effect.try({
-          try: () => Chunk.unsafeFromArray(parse(Chunk.toReadonlyArray(chunk).flatMap((c) => splitter.push(c)))),
-          catch: fail
-        })
-      ),
-      Stream.concat(Stream.fromIterableEffect(Effect.try({ try: () => parse(splitter.end()), catch: fail })))
+      Stream.mapConcat((chunk) => guarded(() => splitter.push(chunk))),
+      Stream.concat(Stream.suspend(() => Stream.fromIterable(guarded(() => splitter.end())))),
+      Stream.mapEffect((step) => step)
     )
   })
 

@@ -107,6 +107,18 @@ describe("Records", () => {
     assert.include(error.message, "part 2, line 3")
   })
 
+  it("records before a malformed one still flow, even in the same chunk", async () => {
+    for (const input of ['{"a":1}\n{"b":2}\n{"c":3,,}\n', '{"a":1}\n{"b":2}\n}\n', '[{"a":1},{"b":2} {"c":3}]']) {
+      const steps = await Effect.runPromise(
+        Stream.runCollect(Stream.either(Records.values(Stream.make(encoder.encode(input)))))
+      )
+      const all = Chunk.toReadonlyArray(steps)
+      assert.deepStrictEqual(all.slice(0, 2), [Either.right({ a: 1 }), Either.right({ b: 2 })], input)
+      assert.strictEqual(all.length, 3, input)
+      assert.isTrue(Either.isLeft(all[2]!), input)
+    }
+  })
+
   it("truncated input, stray brackets and garbage are RecordDecodeErrors, never defects", async () => {
     assert.strictEqual((await failure('{"a":1}\n{"b":')).line, 2)
     assert.strictEqual((await failure('[{"a":1},{"b":2}')).detail, "the input ends before the closing ]")

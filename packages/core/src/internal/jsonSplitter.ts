@@ -12,6 +12,8 @@ export interface Value {
 }
 
 export class SplitError {
+  /** The values completed in the same chunk before the error. */
+  before: ReadonlyArray<Value> = []
   constructor(
     readonly line: number,
     readonly detail: string
@@ -51,9 +53,19 @@ export class JsonSplitter {
   private bomChecked = false
   private readonly decoder = new TextDecoder("utf-8", { fatal: true })
 
-  /** Feeds one chunk; returns the values completed in it. */
+  /** Feeds one chunk; returns the values completed in it (a `SplitError` carries those found before it). */
   push(chunk: Uint8Array): Array<Value> {
     const out: Array<Value> = []
+    try {
+      this.scan(chunk, out)
+    } catch (error) {
+      if (error instanceof SplitError) error.before = out
+      throw error
+    }
+    return out
+  }
+
+  private scan(chunk: Uint8Array, out: Array<Value>): void {
     let start = 0
     let i = 0
     if (!this.bomChecked && chunk.length > 0) {
@@ -141,7 +153,6 @@ export class JsonSplitter {
       } else this.primitive = true
     }
     if (this.inValue) this.parts.push(chunk.subarray(start))
-    return out
   }
 
   /** Ends the input: flushes a last value without a trailing newline, or reports truncation. */
