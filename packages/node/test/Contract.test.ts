@@ -1,8 +1,9 @@
-import { BatchConfig, ExportsClient } from "@batch-export/node"
-import { FileSystem, HttpClient, HttpClientRequest, HttpClientResponse, Path } from "@effect/platform"
+import { ExportsClient } from "@batch-export/node"
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Ref } from "effect"
 import * as fs from "node:fs"
+import { onTransport } from "./support/harness.js"
 
 const spec = JSON.parse(fs.readFileSync(new URL("../../core/openapi/exports-download.json", import.meta.url), "utf8"))
 const operation = spec.paths["/exports/download"].get
@@ -34,16 +35,11 @@ describe("contract: GET /exports/download", () => {
   it.effect("the request carries exactly the documented query parameter, security scheme and header", () =>
     Effect.gen(function* () {
       const { client, seen } = yield* recording
-      const layer = ExportsClient.layerWithoutDependencies.pipe(
-        Layer.provide(
-          Layer.mergeAll(
-            BatchConfig.layer({ restApiKey: "secret_key_1", projectKey: "project_abc123", apiVersion: "2.10" }),
-            Layer.succeed(HttpClient.HttpClient, client),
-            FileSystem.layerNoop({}),
-            Path.layer
-          )
-        )
-      )
+      const layer = onTransport(client, {
+        restApiKey: "secret_key_1",
+        projectKey: "project_abc123",
+        apiVersion: "2.10"
+      })
       const link = yield* Effect.flatMap(ExportsClient.ExportsClient, (c) => c.downloadLink("file_abc123")).pipe(
         Effect.provide(layer)
       )

@@ -1,8 +1,9 @@
 import { ClientError } from "@batch-export/core"
-import { BatchConfig, ExportsClient } from "@batch-export/node"
-import { FileSystem, HttpClient, HttpClientRequest, HttpClientResponse, Path } from "@effect/platform"
+import { ExportsClient } from "@batch-export/node"
+import { HttpClient, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Stream } from "effect"
+import { onTransport } from "./support/harness.js"
 
 /**
  * An https API and an https storage, in memory (no socket can be https here): the API redirects to the
@@ -19,16 +20,7 @@ const world = (next: string) => {
     if (url.pathname === "/f") return response(302, { location: next })
     return response(200, { "content-length": "2" }, "{}")
   })
-  const layer = ExportsClient.layerWithoutDependencies.pipe(
-    Layer.provide(
-      Layer.mergeAll(
-        BatchConfig.layer({ restApiKey: "key_1", projectKey: "project_abc", baseUrl: "https://api.example" }),
-        Layer.succeed(HttpClient.HttpClient, client),
-        FileSystem.layerNoop({}),
-        Path.layer
-      )
-    )
-  )
+  const layer = onTransport(client, { restApiKey: "key_1", projectKey: "project_abc", baseUrl: "https://api.example" })
   return { seen, layer }
 }
 

@@ -1,6 +1,7 @@
 import type { ClientError } from "@batch-export/core"
 import { Emulator, Testing } from "@batch-export/emulator"
 import { BatchConfig, ExportsClient } from "@batch-export/node"
+import { FileSystem, HttpClient, Path } from "@effect/platform"
 import { Chunk, Effect, Layer, Logger, LogLevel, Ref, TestClock, TestServices, Tracer } from "effect"
 
 /** The client wired to an emulator, on the real undici transport. */
@@ -74,3 +75,19 @@ export const recordSpans = Effect.map(Effect.tracer, (base) => {
 /** A span as text: name, attributes, status. */
 export const spanText = (span: Tracer.Span): string =>
   JSON.stringify({ name: span.name, attributes: Object.fromEntries(span.attributes), status: String(span.status._tag) })
+
+/** The client on an in-memory transport (no socket), for what real sockets cannot show here (https). */
+export const onTransport = (
+  client: HttpClient.HttpClient,
+  options: BatchConfig.Options
+): Layer.Layer<ExportsClient.ExportsClient, ClientError.InvalidArgument> =>
+  ExportsClient.layerWithoutDependencies.pipe(
+    Layer.provide(
+      Layer.mergeAll(
+        BatchConfig.layer(options),
+        Layer.succeed(HttpClient.HttpClient, client),
+        FileSystem.layerNoop({}),
+        Path.layer
+      )
+    )
+  )
