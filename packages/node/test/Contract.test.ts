@@ -1,7 +1,7 @@
 import { ExportsClient } from "@batch-export/node"
-import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { HttpClient, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Ref } from "effect"
+import { Effect, Redacted, Ref } from "effect"
 import * as fs from "node:fs"
 import { onTransport } from "./support/harness.js"
 
