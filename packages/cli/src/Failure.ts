@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { Redaction } from "@batch-export/core"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -106,7 +107,8 @@ export const describe = (error: unknown): string => {
 export const lineOf = (cause: Cause.Cause<unknown>): Option.Option<string> =>
   Option.match(Cause.failureOption(cause), {
     onSome: (error) => (ValidationError.isValidationError(error) ? Option.none() : Option.some(describe(error))),
-    onNone: () => Option.map(Cause.dieOption(cause), (defect) => `unexpected ${describe(defect)}`)
+    // a defect's text comes from code we do not control: URLs in it (a signed link…) are cut to their origin
+    onNone: () => Option.map(Cause.dieOption(cause), (defect) => `unexpected ${Redaction.scrub(describe(defect))}`)
   })
 
 /**

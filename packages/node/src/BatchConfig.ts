@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { ClientError, Ids } from "@batch-export/core"
+import * as Api from "./internal/api.js"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 
 /**
@@ -115,9 +116,6 @@ const checkProjectKey = (value: string): Either.Either<Ids.ProjectKey, string> =
     () => `must look like "project_" followed by letters and digits`
   )
 
-const toDuration = (value: Duration.DurationInput | number | undefined, fallback: Duration.Duration) =>
-  value === undefined ? Option.some(fallback) : Duration.decodeUnknown(value)
-
 /**
  * Validates options into the service. Fails with `InvalidArgument` naming the option, never its value.
  *
@@ -141,11 +139,9 @@ export const make = (options: Options): Effect.Effect<Service, ClientError.Inval
       onNone: () => Effect.void,
       onSome: (detail) => Effect.fail(invalid("apiVersion", detail))
     })
+    // the same rule as the client's own duration arguments: finite, not negative
     const duration = (name: string, value: Duration.DurationInput | number | undefined, fallback: Duration.Duration) =>
-      Option.match(toDuration(value, fallback), {
-        onNone: () => Effect.fail(invalid(name, "must be a duration")),
-        onSome: Effect.succeed
-      })
+      value === undefined ? Effect.succeed(fallback) : Api.duration(name, value)
     const maxRetries = options.retry?.maxRetries ?? defaults.retry.maxRetries
     if (typeof maxRetries !== "number" || !Number.isSafeInteger(maxRetries) || maxRetries < 0) {
       return yield* Effect.fail(invalid("retry.maxRetries", "must be a whole number ≥ 0"))

@@ -13,29 +13,14 @@ import {
   ExportError,
   ExportStatus,
   Ids,
-  Records,
-  Redaction
+  Records
 } from "@batch-export/core"
 import { FileSystem, HttpClient, HttpClientRequest, Path } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import type { ConfigError } from "effect"
-import {
-  Context,
-  DateTime,
-  Duration,
-  Effect,
-  Exit,
-  Layer,
-  Option,
-  Random,
-  Redacted,
-  Ref,
-  Schedule,
-  Schema,
-  Stream
-} from "effect"
+import { Context, DateTime, Duration, Effect, Exit, Layer, Option, Random, Ref, Schedule, Schema, Stream } from "effect"
 import * as BatchConfig from "./BatchConfig.js"
 import * as Api from "./internal/api.js"
 import * as Storage from "./internal/storage.js"

@@ -92,6 +92,10 @@ describe("BatchConfig", () => {
         retry: { maxRetries: 1, baseDelay: "10 millis" }
       })
       assert.strictEqual(ok.retry.maxRetries, 1)
+      const negative = yield* Effect.flip(
+        BatchConfig.make({ restApiKey: KEY, projectKey: PROJECT, retry: { baseDelay: -5 } })
+      )
+      assert.strictEqual(negative.argument, "retry.baseDelay")
       assert.strictEqual(Duration.toMillis(ok.retry.baseDelay), 10)
       assert.notInclude(JSON.stringify(ok), KEY)
       assert.notInclude(String(ok.restApiKey), KEY)
