@@ -76,6 +76,26 @@ const succeed = (cwd: string, command: string, args: ReadonlyArray<string>, env:
 
 const lines = (s: string) => s.split("\n").filter((line) => line.length > 0)
 
+describe("in the repository", () => {
+  it.scopedLive("`pnpm exec batch-export` runs the workspace's CLI and adds nothing to its output or exit code", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const bin = `${root}/packages/cli/dist/src/bin.js`
+      const manifest = parseManifest(yield* fs.readFileString(`${root}/packages/cli/package.json`))
+      const pnpmExec = ["-y", "pnpm@12.4.2", "exec", "batch-export"]
+      const version = yield* succeed(root, "npx", [...pnpmExec, "--version"])
+      assert.strictEqual(version.stdout.trim(), manifest.version)
+      assert.strictEqual(version.stderr, "")
+      // a failure (no credentials): exactly what the bin itself prints and returns, so no `$ node …` echo
+      // and no [ELIFECYCLE] line
+      const env = { BATCH_REST_API_KEY: "", BATCH_PROJECT_KEY: "" }
+      const direct = yield* run(root, process.execPath, [bin, "view", "export_0"], env)
+      assert.notStrictEqual(direct.code, 0)
+      assert.deepStrictEqual(yield* run(root, "npx", [...pnpmExec, "view", "export_0"], env), direct)
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+})
+
 describe("the published packages", () => {
   it.scopedLive(
     "pack with pnpm and npm, install with npm into a fresh project, import, type-check and run the bin",
