@@ -2,10 +2,12 @@
 // type-checks every @example) into packages/<name>/docs, the Markdown the READMEs link to.
 import { spawnSync } from "node:child_process"
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { join, resolve } from "node:path"
+import { delimiter, join, resolve } from "node:path"
 
 const packages = ["core", "node", "emulator", "cli"]
 const docgen = resolve("node_modules/.bin/docgen")
+// docgen type-checks the examples by spawning `tsc` (and runs them with `tsx`) from the PATH
+const env = { ...process.env, PATH: `${resolve("node_modules/.bin")}${delimiter}${process.env.PATH ?? ""}` }
 
 const markdownFiles = (dir) =>
   readdirSync(dir).flatMap((name) => {
@@ -17,7 +19,7 @@ let failed = false
 for (const name of packages) {
   const cwd = resolve("packages", name)
   console.log(`docgen: packages/${name}`)
-  const result = spawnSync(docgen, [], { cwd, stdio: "inherit", shell: process.platform === "win32" })
+  const result = spawnSync(docgen, [], { cwd, env, stdio: "inherit", shell: process.platform === "win32" })
   if (result.status !== 0) {
     failed = true
     continue
