@@ -77,22 +77,26 @@ const succeed = (cwd: string, command: string, args: ReadonlyArray<string>, env:
 const lines = (s: string) => s.split("\n").filter((line) => line.length > 0)
 
 describe("in the repository", () => {
-  it.scopedLive("`pnpm exec batch-export` runs the workspace's CLI and adds nothing to its output or exit code", () =>
-    Effect.gen(function* () {
-      const fs = yield* FileSystem.FileSystem
-      const bin = `${root}/packages/cli/dist/src/bin.js`
-      const manifest = parseManifest(yield* fs.readFileString(`${root}/packages/cli/package.json`))
-      const pnpmExec = ["-y", "pnpm@12.4.2", "exec", "batch-export"]
-      const version = yield* succeed(root, "npx", [...pnpmExec, "--version"])
-      assert.strictEqual(version.stdout.trim(), manifest.version)
-      assert.strictEqual(version.stderr, "")
-      // a failure (no credentials): exactly what the bin itself prints and returns, so no `$ node …` echo
-      // and no [ELIFECYCLE] line
-      const env = { BATCH_REST_API_KEY: "", BATCH_PROJECT_KEY: "" }
-      const direct = yield* run(root, process.execPath, [bin, "view", "export_0"], env)
-      assert.notStrictEqual(direct.code, 0)
-      assert.deepStrictEqual(yield* run(root, "npx", [...pnpmExec, "view", "export_0"], env), direct)
-    }).pipe(Effect.provide(NodeContext.layer))
+  it.scopedLive(
+    "`pnpm exec batch-export` runs the workspace's CLI and adds nothing to its output or exit code",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const bin = `${root}/packages/cli/dist/src/bin.js`
+        const manifest = parseManifest(yield* fs.readFileString(`${root}/packages/cli/package.json`))
+        const pnpmExec = ["-y", "pnpm@12.4.2", "exec", "batch-export"]
+        const version = yield* succeed(root, "npx", [...pnpmExec, "--version"])
+        assert.strictEqual(version.stdout.trim(), manifest.version)
+        assert.strictEqual(version.stderr, "")
+        // a failure (no credentials): exactly what the bin itself prints and returns, so no `$ node …` echo
+        // and no [ELIFECYCLE] line
+        const env = { BATCH_REST_API_KEY: "", BATCH_PROJECT_KEY: "" }
+        const direct = yield* run(root, process.execPath, [bin, "view", "export_0"], env)
+        assert.notStrictEqual(direct.code, 0)
+        assert.deepStrictEqual(yield* run(root, "npx", [...pnpmExec, "view", "export_0"], env), direct)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    // three pnpm runs through npx: seconds when idle, tens of seconds on a loaded machine
+    180_000
   )
 })
 
@@ -313,7 +317,8 @@ describe("the published packages", () => {
         )
         assert.strictEqual((yield* succeed(app, bin, ["--version"])).stdout.trim(), "7.7.7-check")
       }).pipe(Effect.provide(NodeContext.layer)),
-    // npm install from the cache plus three packs; generous for a loaded CI machine
-    300_000
+    // two packs (each with its build), an npm install and seven CLI runs: about a minute on an idle machine,
+    // several on a loaded one (the check runs every suite at once on two cores)
+    600_000
   )
 })
