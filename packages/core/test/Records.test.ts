@@ -180,6 +180,21 @@ describe("Records", () => {
     })
   )
 
+  it.effect("a gzip stream cut short: every record inflated before the cut flows, then the error", () =>
+    Effect.gen(function* () {
+      const plain = encoder.encode(
+        Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ i, pad: "é".repeat(i % 50) })).join("\n")
+      )
+      const cut = gzip(plain).subarray(0, 60_000)
+      // what zlib can inflate from the cut bytes, whole lines only
+      const prefix = new TextDecoder().decode(zlib.gunzipSync(cut, { finishFlush: zlib.constants.Z_SYNC_FLUSH }))
+      const complete = prefix.slice(0, prefix.lastIndexOf("\n")).split("\n").length
+      const steps = yield* stepsOf(Records.values(chunked(cut, [10_000, 30_000])))
+      assert.strictEqual(steps.length, complete + 1)
+      assert.isTrue(Either.isLeft(steps[complete]!))
+    })
+  )
+
   it.effect("upstream errors pass through unchanged, also through gzip", () =>
     Effect.gen(function* () {
       for (const head of [encoder.encode('{"a":1}\n'), gzip(encoder.encode('{"a":1}\n'))]) {
@@ -246,12 +261,17 @@ describe("Records", () => {
           }
         }
       }
-      // a line that never ends is stopped at the limit, not buffered
-      const endless = Stream.make(encoder.encode('{"a":"')).pipe(
-        Stream.concat(Stream.repeatValue(encoder.encode("x".repeat(1024))).pipe(Stream.take(10_000)))
-      )
-      const error = yield* Effect.flip(Stream.runDrain(Records.values(endless, { maxRecordBytes: 64 * 1024 })))
-      assert.strictEqual(error.detail, "a record exceeds maxRecordBytes (65536 bytes)")
+      // a record that never ends is stopped at the limit, not buffered to the end: no more than one read past it
+      for (const head of ['{"a":"', '[{"a":"']) {
+        let pulled = 0
+        const endless = Stream.make(encoder.encode(head)).pipe(
+          Stream.concat(Stream.repeatValue(encoder.encode("x".repeat(1024))).pipe(Stream.take(10_000))),
+          Stream.tap((bytes) => Effect.sync(() => void (pulled += bytes.length)))
+        )
+        const error = yield* Effect.flip(Stream.runDrain(Records.values(endless, { maxRecordBytes: 64 * 1024 })))
+        assert.strictEqual(error.detail, "a record exceeds maxRecordBytes (65536 bytes)")
+        assert.isAtMost(pulled, 64 * 1024 + 2 * 1024, head)
+      }
     })
   )
 
