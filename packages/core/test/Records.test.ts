@@ -400,3 +400,23 @@ describe("Records bounds", () => {
     })
   )
 })
+
+describe("Records with a user schema", () => {
+  it.effect("a schema that throws on a record is a RecordDecodeError at that line, not a defect", () =>
+    Effect.gen(function* () {
+      const Fragile = Schema.transform(Schema.Struct({ n: Schema.Number }), Schema.Number, {
+        strict: true,
+        decode: ({ n }) => {
+          if (n === 2) throw new Error("cannot take 2")
+          return n
+        },
+        encode: (n) => ({ n })
+      })
+      const bytes = encoder.encode('{"n":1}\n{"n":2}\n')
+      const steps = yield* stepsOf(Records.decode(Stream.make(bytes), { schema: Fragile }))
+      assert.deepStrictEqual(steps[0], Either.right(1))
+      const error = Either.getLeft(steps[1]!)
+      assert.isTrue(error._tag === "Some" && error.value.line === 2 && error.value.detail.includes("cannot take 2"))
+    })
+  )
+})
