@@ -153,6 +153,8 @@ export interface AwaitOptions {
 export interface RecordsOptions {
   /** The largest record accepted, in bytes (default 16 MiB): a larger one fails with `RecordDecodeError`. */
   readonly maxRecordBytes?: number | undefined
+  /** A gzip file may decompress to at most this many bytes (default `Gzip.defaultMaxDecompressedBytes`). */
+  readonly maxDecompressedBytes?: number | undefined
 }
 
 /**
@@ -456,7 +458,11 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
       part: number | undefined,
       options: RecordsOptions & { readonly schema?: Schema.Schema<A, I, never> | undefined }
     ): Stream.Stream<A | Records.ProfileRecord, FileRecordsError> => {
-      const where = part === undefined ? {} : { part }
+      const where = {
+        ...(part === undefined ? {} : { part }),
+        ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+        ...(options.maxDecompressedBytes === undefined ? {} : { maxDecompressedBytes: options.maxDecompressedBytes })
+      }
       const bytes = download(fileId)
       return options.schema === undefined
         ? Records.decode(bytes, where)

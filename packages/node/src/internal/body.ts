@@ -6,7 +6,7 @@
  * The stages work on whole chunks (each a batch of buffers from the socket), never per buffer: a 1 GiB body
  * is ~16k buffers, and a per-buffer effect per stage was measured to cost a third of the throughput.
  */
-import { ClientError, Records } from "@batch-export/core"
+import { ClientError, Gzip } from "@batch-export/core"
 import type { HttpClientResponse } from "@effect/platform"
 import { type Chunk, Duration, Effect, Option, Stream } from "effect"
 import { ENDPOINT } from "./storage.js"
@@ -116,8 +116,9 @@ const lengthChecked = <E>(
   })
 
 /**
- * Decodes `gzip` when the bytes are gzip (a transport such as fetch may have decoded them already), with
- * at most `maxOutput` decoded bytes.
+ * Decodes `gzip` when the bytes are gzip (a transport such as fetch may have decoded them already). The
+ * output is pulled one chunk at a time, so the caller's bounds stop a decompression bomb at its first chunk
+ * past them; `maxOutput` is the ceiling when the caller has none.
  */
 export const decoded = <E>(
   bytes: Stream.Stream<Uint8Array, E>,
@@ -126,24 +127,11 @@ export const decoded = <E>(
 ): Stream.Stream<Uint8Array, E | ClientError.TransportError> =>
   coding === "identity"
     ? bytes
-    : Records.gunzipIfNeeded(bytes).pipe(
-        Stream.mapError((e) => (e instanceof Records.RecordDecodeError ? transportError(e.detail) : e)),
-        capped(maxOutput)
+    : Gzip.gunzipIfNeeded(bytes, { maxDecompressedBytes: maxOutput }).pipe(
+        Stream.mapError((e) =>
+          e instanceof Gzip.GzipError || e instanceof Gzip.DecompressedTooLarge ? transportError(e.message) : e
+        )
       )
-
-/** Fails once more than `limit` bytes went through (a decompression bomb). */
-const capped =
-  (limit: number) =>
-  <E>(self: Stream.Stream<Uint8Array, E>): Stream.Stream<Uint8Array, E | ClientError.TransportError> =>
-    Stream.suspend(() => {
-      let seen = 0
-      return Stream.mapChunksEffect(self, (chunk) => {
-        for (const part of chunk) seen += part.length
-        return seen > limit
-          ? Effect.fail(transportError(`the decoded body exceeds ${limit} bytes`))
-          : Effect.succeed(chunk)
-      })
-    })
 
 /** The total length of a chunk of buffers. */
 export const byteLength = (chunk: Chunk.Chunk<Uint8Array>): number => {

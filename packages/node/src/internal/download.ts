@@ -48,7 +48,10 @@ export interface Opened<E> {
   readonly bytes: Stream.Stream<Uint8Array, E>
 }
 
-/** Decoded bytes allowed when no bound is given: Batch documents files of at most 100 MB. */
+/**
+ * Decoded bytes allowed when the caller gives no bound (`maxBytes`, `expectedSize`, which stop a bomb at
+ * their first byte past): Batch documents files of at most 100 MB.
+ */
 const DEFAULT_MAX_DECODED = 4 * 1024 ** 3
 
 /** The storage answers this for an expired or invalid signature. */
@@ -126,12 +129,11 @@ export const open = <E>(
     // Resuming needs byte offsets into the stored object: not possible through a Content-Encoding.
     const resumable = coding === "identity" && first.headers["accept-ranges"] !== "none"
     const total = coding === "identity" ? Transport.contentLength(first) : Option.none<number>()
-    const maxDecoded = Math.min(bounds.maxBytes ?? Infinity, bounds.expectedSize ?? Infinity, DEFAULT_MAX_DECODED)
 
     let received = 0
     let resumes = 0
     const body = (response: HttpClientResponse.HttpClientResponse, abort: Effect.Effect<void>) =>
-      Body.decoded(Body.raw(response, deps.timeouts.idle, abort), coding, maxDecoded + 1)
+      Body.decoded(Body.raw(response, deps.timeouts.idle, abort), coding, DEFAULT_MAX_DECODED)
     // counted here, before the bounds: an offset is what the stored object gave us, not what we passed on
     const counted = <R>(bytes: Stream.Stream<Uint8Array, R>) =>
       Stream.mapChunks(bytes, (chunk) => {
