@@ -8,7 +8,7 @@ import { type ClientError, ExportError, type Ids } from "@batch-export/core"
 import { FileSystem, Path } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import { Chunk, Context, Effect, Exit, Layer, type Option, Random, Schema, Stream } from "effect"
+import { Chunk, Context, Effect, Exit, Layer, Option, Random, Schema, Stream } from "effect"
 import * as ExportsClient from "./ExportsClient.js"
 import * as Api from "./internal/api.js"
 import * as Body from "./internal/body.js"
@@ -51,6 +51,12 @@ export interface DownloadToFileOptions extends ExportsClient.DownloadOptions {
   readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
   /** Create missing parent directories instead of failing before the download. */
   readonly createDirectories?: boolean | undefined
+  /**
+   * Keep what an interrupted or failed download received (`.<name>.partial`, with its file id and `ETag` in
+   * `.<name>.partial.state`), and continue it on the next call when the stored object is unchanged, instead
+   * of removing it. Default false: nothing is left behind.
+   */
+  readonly resume?: boolean | undefined
 }
 
 /**
@@ -72,6 +78,11 @@ export interface DownloadAllOptions {
   readonly concurrency?: number | undefined
   /** A bound on each part, as `downloadToFile`'s `maxBytes`. */
   readonly maxBytes?: number | undefined
+  /**
+   * Re-runs: skip a part whose file already has the size Batch announced, and continue a partial part
+   * (see `downloadToFile`'s `resume`). Default false.
+   */
+  readonly resume?: boolean | undefined
   readonly onProgress?: ((progress: Progress & { readonly part: number }) => Effect.Effect<void>) | undefined
 }
 
@@ -86,6 +97,8 @@ export interface ManifestEntry {
   readonly fileId: Ids.FileId
   readonly path: string
   readonly bytes: number
+  /** True when a re-run found the part complete and did not download it. */
+  readonly skipped: boolean
 }
 
 /**
@@ -143,19 +156,21 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
 
-    /** Streams the file's bytes into `file`, in one write per batch received. */
+    /** Streams the file's bytes into `destination`, in one write per batch received. */
     const save = (
       fileId: string,
       destination: string,
-      flag: "wx" | "w",
-      options: DownloadToFileOptions | undefined
+      flag: "wx" | "w" | "a",
+      options: DownloadToFileOptions | undefined,
+      keep?: (opened: ExportsClient.OpenedFile) => Effect.Effect<"w" | "a", ClientError.FileWriteError>
     ): Effect.Effect<DownloadedFile, DownloadToFileError> =>
       Effect.scoped(
         Effect.gen(function* () {
           const opened = yield* client.open(fileId, options)
-          const file = yield* fs.open(destination, { flag }).pipe(Effect.mapError(Files.writeError(destination)))
+          const mode = keep === undefined ? flag : yield* keep(opened)
+          const file = yield* fs.open(destination, { flag: mode }).pipe(Effect.mapError(Files.writeError(destination)))
           const report = options?.onProgress
-          let bytes = 0
+          let bytes = opened.offset
           yield* Stream.runForEachChunk(opened.bytes, (chunk) => {
             const size = Body.byteLength(chunk)
             if (size === 0) return Effect.void
@@ -182,6 +197,63 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
           Exit.isSuccess(exit) ? Effect.void : fs.remove(temporary, { force: true }).pipe(Effect.ignore)
       )
 
+    /** What an earlier run left for `fileId`: its byte count and `ETag`, when both are there and agree. */
+    const kept = (names: { readonly partial: string; readonly state: string }, fileId: string) =>
+      Effect.gen(function* () {
+        const state = yield* Schema.decodeUnknown(Files.State)(yield* fs.readFileString(names.state))
+        const info = yield* fs.stat(names.partial)
+        return state.fileId === fileId && info.type === "File" && info.size > 0n
+          ? Option.some({ offset: Number(info.size), etag: state.etag })
+          : Option.none()
+      }).pipe(Effect.orElseSucceed(() => Option.none<{ readonly offset: number; readonly etag: string }>()))
+
+    /**
+     * Like `atomically`, through a partial file that outlives a failure: continued on the next call when the
+     * object is unchanged, started over when it changed, removed once renamed.
+     */
+    const resumably = (fileId: string, destination: string, options: DownloadToFileOptions | undefined) => {
+      const names = Files.resumableNames(path, destination)
+      const forget = Effect.zipRight(
+        fs.remove(names.state, { force: true }).pipe(Effect.ignore),
+        fs.remove(names.partial, { force: true }).pipe(Effect.ignore)
+      )
+      return Effect.gen(function* () {
+        const from = yield* kept(names, fileId)
+        const remember = (opened: ExportsClient.OpenedFile): Effect.Effect<"w" | "a", ClientError.FileWriteError> =>
+          Option.match(opened.etag, {
+            // without a strong ETag, a later run could not tell the same object from another
+            onNone: () => Effect.as(fs.remove(names.state, { force: true }).pipe(Effect.ignore), "w" as const),
+            onSome: (etag) =>
+              fs
+                .writeFileString(names.state, Schema.encodeSync(Files.State)({ fileId: opened.fileId, etag }))
+                .pipe(
+                  Effect.mapError(Files.writeError(names.state)),
+                  Effect.as(opened.offset > 0 ? ("a" as const) : ("w" as const))
+                )
+          })
+        const done = yield* save(
+          fileId,
+          names.partial,
+          "w",
+          { ...options, from: Option.getOrUndefined(from) },
+          remember
+        ).pipe(
+          Effect.tapErrorTag("ContentChanged", () => forget),
+          Effect.onExit((exit) =>
+            // what failed is kept only when a later run can continue it (its state file says so)
+            Exit.isSuccess(exit)
+              ? Effect.void
+              : Effect.flatMap(fs.exists(names.state).pipe(Effect.orElseSucceed(() => false)), (continuable) =>
+                  continuable ? Effect.void : forget
+                )
+          )
+        )
+        yield* fs.rename(names.partial, destination).pipe(Effect.mapError(Files.writeError(destination)))
+        yield* fs.remove(names.state, { force: true }).pipe(Effect.ignore)
+        return { ...done, path: destination }
+      })
+    }
+
     const downloadToFile = (
       fileId: string,
       destination: string,
@@ -195,7 +267,11 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
         })
         yield* Effect.annotateCurrentSpan("batch.in_place", target._tag === "InPlace")
         const done = yield* (
-          target._tag === "InPlace" ? save(fileId, target.path, "w", options) : atomically(fileId, target.path, options)
+          target._tag === "InPlace"
+            ? save(fileId, target.path, "w", options)
+            : options?.resume === true
+              ? resumably(fileId, target.path, options)
+              : atomically(fileId, target.path, options)
         ).pipe(
           // the file changed under a resumed download: start over from byte 0, a bounded number of times
           Effect.retry({ times: 2, while: (error) => error._tag === "ContentChanged" })
@@ -206,6 +282,12 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
       }).pipe(
         Effect.annotateLogs("batch.file_id", fileId),
         Effect.withSpan("ExportFiles.downloadToFile", { attributes: { "batch.file_id": fileId } })
+      )
+
+    const completeFile = (destination: string, size: number) =>
+      fs.stat(destination).pipe(
+        Effect.map((info) => info.type === "File" && info.size === BigInt(size)),
+        Effect.orElseSucceed(() => false)
       )
 
     const downloadAll = (exportId: string, directory: string, options?: DownloadAllOptions) =>
@@ -222,20 +304,25 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
         yield* consistentParts(exp.id, parts)
         yield* fs.makeDirectory(directory, { recursive: true }).pipe(Effect.mapError(Files.writeError(directory)))
         const width = Math.max(3, String(parts.at(-1)?.part ?? 0).length)
+        const resume = options?.resume === true
         const files = yield* Effect.forEach(
           parts,
-          (file) => {
-            const report = options?.onProgress
-            return downloadToFile(
-              file.id,
-              path.join(directory, `${exp.id}-part-${String(file.part).padStart(width, "0")}.json`),
-              {
+          (file) =>
+            Effect.gen(function* () {
+              const destination = path.join(directory, `${exp.id}-part-${String(file.part).padStart(width, "0")}.json`)
+              // a re-run trusts a part that has exactly the announced size (Batch publishes no checksum)
+              if (resume && (yield* completeFile(destination, file.size))) {
+                return { part: file.part, fileId: file.id, path: destination, bytes: file.size, skipped: true }
+              }
+              const report = options?.onProgress
+              const done = yield* downloadToFile(file.id, destination, {
                 expectedSize: file.size,
                 maxBytes: options?.maxBytes,
+                resume,
                 onProgress: report === undefined ? undefined : (p) => report({ ...p, part: file.part })
-              }
-            ).pipe(Effect.map((done) => ({ part: file.part, fileId: done.fileId, path: done.path, bytes: done.bytes })))
-          },
+              })
+              return { part: file.part, fileId: done.fileId, path: done.path, bytes: done.bytes, skipped: false }
+            }),
           { concurrency }
         )
         return { exportId: exp.id, files }

@@ -22,8 +22,10 @@ import {
   Context,
   Duration,
   Effect,
+  Either,
   Layer,
   Option,
+  ParseResult,
   Ref,
   Schedule,
   Schema,
@@ -36,6 +38,7 @@ import * as Api from "./internal/api.js"
 import * as Download from "./internal/download.js"
 import * as Link from "./internal/link.js"
 import * as Storage from "./internal/storage.js"
+import * as Transport from "./internal/transport.js"
 import * as Check from "./internal/validate.js"
 
 /**
@@ -116,6 +119,12 @@ export interface DownloadOptions {
   readonly expectedSize?: number | undefined
   /** Fail with `DownloadTooLarge` at the first byte past this many (like curl's `--max-filesize`). */
   readonly maxBytes?: number | undefined
+  /**
+   * Continue after the first `offset` bytes, which an earlier attempt received from the object with this
+   * strong `ETag` (`Range` + `If-Range`). If the object changed, the storage sends it whole and the opened
+   * file's `offset` is 0.
+   */
+  readonly from?: { readonly offset: number; readonly etag: string } | undefined
 }
 
 /**
@@ -128,6 +137,10 @@ export interface DownloadOptions {
 export interface OpenedFile {
   readonly fileId: Ids.FileId
   readonly total: Option.Option<number>
+  /** Where `bytes` start in the file: 0, or `from.offset` when the storage continued the object. */
+  readonly offset: number
+  /** The object's strong `ETag`, when it has one (what `from` needs later). */
+  readonly etag: Option.Option<string>
   readonly bytes: Stream.Stream<Uint8Array, DownloadError>
 }
 
@@ -175,6 +188,11 @@ export interface Service {
   readonly create: (request: CreateExport.CreateExportRequestInput) => Effect.Effect<Ids.ExportId, ApiCallError>
   /** `GET /exports/view`. An answer about another export fails with `InconsistentExport`. */
   readonly view: (exportId: string) => Effect.Effect<Export.Export, ViewError>
+  /**
+   * `GET /exports/view`, the JSON exactly as Batch sent it (unknown fields and date spellings kept), after
+   * the same checks as `view`.
+   */
+  readonly viewJson: (exportId: string) => Effect.Effect<unknown, ViewError>
   /** `GET /exports/list`: one page. */
   readonly list: (options?: {
     readonly limit?: number | undefined
@@ -293,22 +311,38 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
       return id
     })
 
+    const decodeExport = ParseResult.decodeUnknownEither(Export.Export)
+
+    /** The answer of `/exports/view`, as sent and as decoded: checked to be the export asked about. */
+    const viewed = (exportId: string) =>
+      Effect.gen(function* () {
+        yield* Effect.annotateCurrentSpan("batch.export_id", exportId)
+        const id = yield* Api.argument("exportId", Ids.ExportId, exportId)
+        const body = yield* api.json(
+          VIEW,
+          HttpClientRequest.get("/exports/view", { urlParams: { id } }),
+          200,
+          Schema.Unknown
+        )
+        const exp = yield* Either.mapLeft(
+          decodeExport(body),
+          (issue) => new ClientError.ResponseDecodeError({ endpoint: VIEW, detail: Transport.formatIssue(issue, 2000) })
+        )
+        if (exp.id !== id) {
+          return yield* new ExportError.InconsistentExport({
+            exportId: id,
+            detail: `asked about ${id}, Batch answered about ${exp.id}`
+          })
+        }
+        return { body, exp }
+      })
+
     const view = Effect.fn("ExportsClient.view")(function* (exportId: string) {
-      yield* Effect.annotateCurrentSpan("batch.export_id", exportId)
-      const id = yield* Api.argument("exportId", Ids.ExportId, exportId)
-      const exp = yield* api.json(
-        VIEW,
-        HttpClientRequest.get("/exports/view", { urlParams: { id } }),
-        200,
-        Export.Export
-      )
-      if (exp.id !== id) {
-        return yield* new ExportError.InconsistentExport({
-          exportId: id,
-          detail: `asked about ${id}, Batch answered about ${exp.id}`
-        })
-      }
-      return exp
+      return (yield* viewed(exportId)).exp
+    })
+
+    const viewJson = Effect.fn("ExportsClient.viewJson")(function* (exportId: string) {
+      return (yield* viewed(exportId)).body
     })
 
     const list = Effect.fn("ExportsClient.list")(function* (options?: {
@@ -434,7 +468,9 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
           expectedSize: yield* bytesArgument("expectedSize", options?.expectedSize),
           maxBytes: yield* bytesArgument("maxBytes", options?.maxBytes)
         }
-        return yield* Download.open(downloads, id, bounds)
+        const from = options?.from
+        if (from !== undefined) yield* bytesArgument("from.offset", from.offset)
+        return yield* Download.open(downloads, id, bounds, from)
       }).pipe(
         Effect.annotateLogs("batch.file_id", fileId),
         Effect.withSpan("ExportsClient.open", { attributes: { "batch.file_id": fileId } })
@@ -497,6 +533,7 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
     return ExportsClient.of({
       create,
       view,
+      viewJson,
       list,
       listAll,
       awaitCompletion,

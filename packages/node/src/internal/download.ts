@@ -45,7 +45,17 @@ export interface Bounds {
 export interface Opened<E> {
   readonly fileId: Ids.FileId
   readonly total: Option.Option<number>
+  /** Where `bytes` start in the file: 0, or the `from` offset when the storage continued it. */
+  readonly offset: number
+  /** The stored object's strong `ETag`, when it has one: what a later run needs to continue it. */
+  readonly etag: Option.Option<string>
   readonly bytes: Stream.Stream<Uint8Array, E>
+}
+
+/** Bytes a previous run already has: continue after them if the object is still the one it had. */
+export interface From {
+  readonly offset: number
+  readonly etag: string
 }
 
 /**
@@ -68,6 +78,12 @@ const unsatisfiedLength = (response: HttpClientResponse.HttpClientResponse): Opt
   return match === null ? Option.none() : Option.some(Number(match[1]))
 }
 
+/** The total of `Content-Range: bytes <start>-<end>/<total>` */
+const contentRangeTotal = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> => {
+  const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers["content-range"]?.trim() ?? "")
+  return match === null ? Option.none() : Option.some(Number(match[3]))
+}
+
 /** `Content-Range: bytes <start>-<end>/<total>` */
 const contentRangeStart = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> => {
   const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers["content-range"]?.trim() ?? "")
@@ -84,7 +100,8 @@ export interface Dependencies<E> {
 export const open = <E>(
   deps: Dependencies<E>,
   fileId: Ids.FileId,
-  bounds: Bounds
+  bounds: Bounds,
+  from?: From
 ): Effect.Effect<Opened<DownloadFailure<E>>, DownloadFailure<E>, Scope.Scope> =>
   Effect.gen(function* () {
     const lease = yield* deps.lease(fileId)
@@ -116,7 +133,21 @@ export const open = <E>(
         return { response, abort: Scope.close(scope, Exit.void) }
       })
 
-    const { abort: abortFirst, response: first } = yield* request({})
+    const { abort: abortFirst, response: first } = yield* request(
+      from === undefined || from.offset === 0 ? {} : { range: `bytes=${from.offset}-`, "if-range": from.etag }
+    )
+    // a continuation is taken only when it starts where asked (206) on the same object (If-Range); a 200 is
+    // the whole object again; `bytes */N` at the offset means nothing is missing
+    const offset =
+      from === undefined
+        ? 0
+        : first.status === 206 && Option.contains(contentRangeStart(first), from.offset)
+          ? from.offset
+          : first.status === 416 && Option.contains(unsatisfiedLength(first), from.offset)
+            ? from.offset
+            : first.status === 200
+              ? 0
+              : yield* new ExportError.ContentChanged({ fileId, offset: from.offset })
     const coding = yield* Option.match(Body.encoding(first), {
       onNone: () =>
         new ClientError.TransportError({
@@ -125,12 +156,17 @@ export const open = <E>(
         }),
       onSome: Effect.succeed
     })
-    const etag = strongEtag(first)
+    const etag = offset > 0 && from !== undefined ? Option.some(from.etag) : strongEtag(first)
     // Resuming needs byte offsets into the stored object: not possible through a Content-Encoding.
     const resumable = coding === "identity" && first.headers["accept-ranges"] !== "none"
-    const total = coding === "identity" ? Transport.contentLength(first) : Option.none<number>()
+    const total =
+      coding !== "identity"
+        ? Option.none<number>()
+        : offset > 0
+          ? Option.orElse(contentRangeTotal(first), () => Option.map(Transport.contentLength(first), (n) => n + offset))
+          : Transport.contentLength(first)
 
-    let received = 0
+    let received = offset
     let resumes = 0
     const body = (response: HttpClientResponse.HttpClientResponse, abort: Effect.Effect<void>) =>
       Body.decoded(Body.raw(response, deps.timeouts.idle, abort), coding, DEFAULT_MAX_DECODED)
@@ -188,8 +224,9 @@ export const open = <E>(
               onSuccess: () => Stream.catchAll(continuation(), resume)
             })
           )
-    const bytes = bounded(counted(body(first, abortFirst)).pipe(Stream.catchAll(resume)), fileId, bounds)
-    return { fileId, total, bytes }
+    const firstBytes = first.status === 416 ? Stream.empty : counted(body(first, abortFirst))
+    const bytes = bounded(firstBytes.pipe(Stream.catchAll(resume)), fileId, bounds, offset)
+    return { fileId, total, offset, etag, bytes }
   })
 
 /** Mid-body failures worth resuming from the last byte received. */
@@ -200,12 +237,13 @@ const isResumable = (error: unknown) =>
 const bounded = <E>(
   bytes: Stream.Stream<Uint8Array, E>,
   fileId: Ids.FileId,
-  bounds: Bounds
+  bounds: Bounds,
+  offset: number
 ): Stream.Stream<Uint8Array, E | ExportError.SizeMismatch | ExportError.DownloadTooLarge> => {
   const { expectedSize, maxBytes } = bounds
   if (expectedSize === undefined && maxBytes === undefined) return bytes
   return Stream.suspend(() => {
-    let total = 0
+    let total = offset
     const checked = Stream.mapChunksEffect(
       bytes,
       (chunk): Effect.Effect<Chunk.Chunk<Uint8Array>, ExportError.SizeMismatch | ExportError.DownloadTooLarge> => {

@@ -5,7 +5,7 @@
  */
 import { ClientError } from "@batch-export/core"
 import type { Error as PlatformError, FileSystem, Path } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 
 /** Where bytes go: atomically through a temporary file, or straight into a special file. */
 export type Target =
@@ -100,10 +100,28 @@ const NAME_MAX = 255
  * A hidden temporary name beside `destination`: `.<name>.<random>.partial`, the name shortened (by whole
  * characters) so that the temporary name fits where the destination's own name fits.
  */
-export const temporaryName = (path: Path.Path, destination: string, random: number): string => {
-  const suffix = `.${random.toString(36)}.partial`
-  const budget = NAME_MAX - 1 - suffix.length
+export const temporaryName = (path: Path.Path, destination: string, random: number): string =>
+  hidden(path, destination, `.${random.toString(36)}.partial`, 0)
+
+/**
+ * What a resumable download keeps beside its destination between runs: the bytes so far
+ * (`.<name>.partial`) and what identifies them (`.<name>.partial.state`: the file id and the stored
+ * object's strong `ETag`).
+ */
+export const resumableNames = (path: Path.Path, destination: string) => {
+  const partial = hidden(path, destination, ".partial", STATE_SUFFIX.length)
+  return { partial, state: `${partial}${STATE_SUFFIX}` }
+}
+
+const STATE_SUFFIX = ".state"
+
+/** `.<name><suffix>` beside `destination`, the name shortened (by whole characters) to fit `NAME_MAX`. */
+const hidden = (path: Path.Path, destination: string, suffix: string, reserve: number): string => {
+  const budget = NAME_MAX - 1 - suffix.length - reserve
   let name = path.basename(destination)
   while (Buffer.byteLength(name) > budget) name = name.slice(0, -1)
   return path.join(path.dirname(destination), `.${name}${suffix}`)
 }
+
+/** The identity of a kept partial download. */
+export const State = Schema.parseJson(Schema.Struct({ fileId: Schema.String, etag: Schema.String }))
