@@ -147,7 +147,7 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
     const save = (
       fileId: string,
       destination: string,
-      flag: "wx" | "w",
+      flag: "wx" | "a",
       options: DownloadToFileOptions | undefined
     ): Effect.Effect<DownloadedFile, DownloadToFileError> =>
       Effect.scoped(
@@ -194,9 +194,10 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
           createDirectories: options?.createDirectories === true
         })
         yield* Effect.annotateCurrentSpan("batch.in_place", target._tag === "InPlace")
-        const done = yield* (
-          target._tag === "InPlace" ? save(fileId, target.path, "w", options) : atomically(fileId, target.path, options)
-        ).pipe(
+        // in place with append: a positional write (what "w" does) fails on a pipe with ESPIPE
+        const write =
+          target._tag === "InPlace" ? save(fileId, target.path, "a", options) : atomically(fileId, target.path, options)
+        const done = yield* write.pipe(
           // the file changed under a resumed download: start over from byte 0, a bounded number of times
           Effect.retry({ times: 2, while: (error) => error._tag === "ContentChanged" })
         )
