@@ -98,11 +98,12 @@ describe("a storage answer longer than its Content-Length", () => {
             )
           )
         }
-        // announces 1000 bytes, then sends 1000-byte pieces for as long as it is read
+        // announces 1000 bytes, then sends 1000-byte pieces as they are read
         const body = new ReadableStream<Uint8Array>({
           pull: (controller) => {
-            pulls++
-            controller.enqueue(new Uint8Array(1000))
+            // 1 MB in all: finite, so a client that never stops still ends
+            if (++pulls > 1000) controller.close()
+            else controller.enqueue(new Uint8Array(1000))
           }
         })
         return Effect.succeed(
