@@ -266,13 +266,14 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
           createDirectories: options?.createDirectories === true
         })
         yield* Effect.annotateCurrentSpan("batch.in_place", target._tag === "InPlace")
-        const done = yield* (
+        // in place with append: a positional write (what "w" does) fails on a pipe with ESPIPE
+        const write =
           target._tag === "InPlace"
-            ? save(fileId, target.path, "w", options)
+            ? save(fileId, target.path, "a", options)
             : options?.resume === true
               ? resumably(fileId, target.path, options)
               : atomically(fileId, target.path, options)
-        ).pipe(
+        const done = yield* write.pipe(
           // the file changed under a resumed download: start over from byte 0, a bounded number of times
           Effect.retry({ times: 2, while: (error) => error._tag === "ContentChanged" })
         )

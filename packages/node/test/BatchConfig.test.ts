@@ -1,6 +1,6 @@
 import { BatchConfig } from "@batch-export/node"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Either, Redacted } from "effect"
+import { type ConfigError, ConfigProvider, Duration, Effect, Either, Redacted } from "effect"
 
 const KEY = "sk_live_ThisIsTheSecretKey42"
 const PROJECT = "project_0664hxvwffvbpn278gxdyhsadddqgna6"
@@ -99,6 +99,85 @@ describe("BatchConfig", () => {
       assert.strictEqual(Duration.toMillis(ok.retry.baseDelay), 10)
       assert.notInclude(JSON.stringify(ok), KEY)
       assert.notInclude(String(ok.restApiKey), KEY)
+    })
+  )
+})
+
+describe("BatchConfig hardening", () => {
+  const base = { BATCH_REST_API_KEY: KEY, BATCH_PROJECT_KEY: PROJECT }
+  const message = (result: Either.Either<unknown, ConfigError.ConfigError>) =>
+    Either.match(result, { onLeft: (e) => BatchConfig.formatConfigError(e), onRight: () => "" })
+
+  for (const url of ["http://127.0.0.1:8080/?", "http://127.0.0.1:8080/#", "https://api.batch.com/x?a=1"]) {
+    it.effect(`BATCH_API_URL ${url} (a query or fragment) is rejected`, () =>
+      Effect.gen(function* () {
+        const result = yield* fromEnv({ ...base, BATCH_API_URL: url })
+        assert.isTrue(Either.isLeft(result))
+        assert.include(message(result), "BATCH_API_URL")
+        const option = yield* Effect.flip(BatchConfig.make({ restApiKey: KEY, projectKey: PROJECT, baseUrl: url }))
+        assert.strictEqual(option.argument, "baseUrl")
+      })
+    )
+  }
+
+  it.effect("BATCH_IDLE_TIMEOUT takes plain seconds or a duration", () =>
+    Effect.gen(function* () {
+      for (const value of ["30", "30 seconds"]) {
+        const config = Either.getOrThrow(yield* fromEnv({ ...base, BATCH_IDLE_TIMEOUT: value }))
+        assert.strictEqual(Duration.toSeconds(config.timeouts.idle), 30, value)
+      }
+      const request = Either.getOrThrow(yield* fromEnv({ ...base, BATCH_REQUEST_TIMEOUT: "2.5" }))
+      assert.strictEqual(Duration.toMillis(request.timeouts.request), 2500)
+    })
+  )
+
+  for (const [variable, value] of [
+    ["BATCH_IDLE_TIMEOUT", "0"],
+    ["BATCH_IDLE_TIMEOUT", "-5"],
+    ["BATCH_REQUEST_TIMEOUT", "0 seconds"],
+    ["BATCH_REQUEST_TIMEOUT", "-1 seconds"]
+  ] as const) {
+    it.effect(`${variable}=${value} is rejected naming the variable`, () =>
+      Effect.gen(function* () {
+        const result = yield* fromEnv({ ...base, [variable]: value })
+        assert.isTrue(Either.isLeft(result))
+        assert.match(message(result), new RegExp(`^${variable} `))
+      })
+    )
+  }
+
+  it.effect("formatConfigError gives one line, never a doubled path", () =>
+    Effect.gen(function* () {
+      const missing = yield* fromEnv({ BATCH_PROJECT_KEY: PROJECT })
+      assert.strictEqual(message(missing), "BATCH_REST_API_KEY is not set")
+      const invalid = yield* fromEnv({ ...base, BATCH_PROJECT_KEY: "nope" })
+      const line = message(invalid)
+      assert.match(line, /^BATCH_PROJECT_KEY must /)
+      assert.notInclude(line, "\n")
+      const raw = Either.match(invalid, { onLeft: String, onRight: () => "" })
+      assert.notInclude(raw, "BATCH_PROJECT_KEY.BATCH_PROJECT_KEY")
+      assert.notInclude(line, "nope")
+    })
+  )
+
+  it.effect("layerConfig validates overrides with the environment in one pass", () =>
+    Effect.gen(function* () {
+      const provider = (env: Record<string, string>) =>
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+      // a bad environment value that an override replaces is never validated
+      const config = yield* BatchConfig.BatchConfig.pipe(
+        Effect.provide(BatchConfig.layerConfig({ baseUrl: "http://127.0.0.1:9/" })),
+        provider({ ...base, BATCH_API_URL: "ftp://nope" })
+      )
+      assert.strictEqual(config.baseUrl.href, "http://127.0.0.1:9/")
+      // a bad override is named by its option, the environment's settings by their variable
+      const error = yield* Effect.flip(
+        BatchConfig.BatchConfig.pipe(
+          Effect.provide(BatchConfig.layerConfig({ baseUrl: "http://h/?" })),
+          provider({ ...base })
+        )
+      )
+      assert.strictEqual(BatchConfig.formatConfigError(error), "baseUrl must not carry a query or a fragment")
     })
   )
 })

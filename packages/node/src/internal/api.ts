@@ -73,21 +73,22 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
       let attempts = 0
       // A request that never reached Batch (refused, reset before an answer) is safe to repeat when the
       // method is idempotent; `POST /profiles/export` is not documented as such, so it is never repeated.
-      const unanswered = new WeakSet<object>()
+      // Attempts run one after the other, so a flag says whether the last one failed before any answer (the
+      // error object itself cannot carry it: failures are not guaranteed to keep their identity).
+      let unanswered = false
       const idempotent = request.method === "GET" || request.method === "HEAD"
       const attempt = Effect.suspend(() => {
         attempts++
+        unanswered = false
         return client.execute(request)
       }).pipe(
         Effect.mapError((e) => {
-          const error = Transport.transportError(endpoint, e)
-          if (e._tag === "RequestError") unanswered.add(error)
-          return error
+          unanswered = e._tag === "RequestError"
+          return Transport.transportError(endpoint, e)
         })
       )
       const retryable = (error: E | CallError) =>
-        ApiError.isRetryable(error) ||
-        (idempotent && typeof error === "object" && error !== null && unanswered.has(error))
+        ApiError.isRetryable(error) || (idempotent && unanswered && error instanceof ClientError.TransportError)
       return Effect.scoped(Effect.flatMap(attempt, handle)).pipe(
         Effect.timeoutFail({
           duration: config.timeouts.request,

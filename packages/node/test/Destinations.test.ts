@@ -1,0 +1,138 @@
+import { execFileSync } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import { ClientError } from "@batch-export/core"
+import { Emulator } from "@batch-export/emulator"
+import { ExportFiles } from "@batch-export/node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer } from "effect"
+import { clientLayer } from "./support/harness.js"
+
+const layer = clientLayer().pipe(Layer.provideMerge(Emulator.layer()))
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "destinations-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+const setup = Effect.gen(function* () {
+  const emulator = yield* Emulator.Emulator
+  const [exp] = yield* emulator.exports
+  const file = exp!.files[0]!
+  const files = yield* ExportFiles.ExportFiles
+  const storageRequests = Effect.map(emulator.requests, (all) => all.filter((r) => r.origin === "storage").length)
+  const apiRequests = Effect.map(emulator.requests, (all) => all.filter((r) => r.origin === "api").length)
+  return { emulator, file, files, bytes: Buffer.from(yield* emulator.fileBytes(file.id)), storageRequests, apiRequests }
+})
+
+/** Everything read from `path` (a FIFO) until its writer closes it, read on another stream. */
+const readAll = (path: string) =>
+  Effect.async<Buffer>((resume) => {
+    const parts: Array<Buffer> = []
+    const stream = Fs.createReadStream(path)
+    stream.on("data", (part) => parts.push(Buffer.from(part)))
+    stream.on("end", () => resume(Effect.succeed(Buffer.concat(parts))))
+    stream.on("error", (e) => resume(Effect.die(e)))
+    return Effect.sync(() => stream.destroy())
+  })
+
+describe("downloadToFile destinations", () => {
+  it.scoped("an existing FIFO is written in place and stays a FIFO", () =>
+    Effect.gen(function* () {
+      const { bytes, file, files } = yield* setup
+      const dir = yield* tempDir
+      const fifo = NodePath.join(dir, "pipe")
+      execFileSync("mkfifo", [fifo])
+      const reader = yield* Effect.fork(readAll(fifo))
+      const done = yield* files.downloadToFile(file.id, fifo)
+      const read = yield* Fiber.join(reader)
+      assert.strictEqual(done.path, fifo)
+      assert.deepStrictEqual(read, bytes)
+      assert.isTrue(Fs.statSync(fifo).isFIFO())
+      assert.deepStrictEqual(Fs.readdirSync(dir), ["pipe"])
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.scoped("/dev/null is written in place and stays a character device", () =>
+    Effect.gen(function* () {
+      const { bytes, file, files } = yield* setup
+      const before = Fs.statSync("/dev/null")
+      assert.isTrue(before.isCharacterDevice())
+      const done = yield* files.downloadToFile(file.id, "/dev/null")
+      assert.strictEqual(done.bytes, bytes.length)
+      const after = Fs.statSync("/dev/null")
+      assert.isTrue(after.isCharacterDevice())
+      assert.strictEqual(after.rdev, before.rdev)
+      assert.isFalse(Fs.readdirSync("/dev").some((name) => name.startsWith(".null.")))
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.scoped("an existing directory receives <file id>.json", () =>
+    Effect.gen(function* () {
+      const { bytes, file, files } = yield* setup
+      const dir = yield* tempDir
+      const done = yield* files.downloadToFile(file.id, dir)
+      assert.strictEqual(done.path, NodePath.join(dir, `${file.id}.json`))
+      assert.deepStrictEqual(Fs.readFileSync(done.path), bytes)
+      assert.deepStrictEqual(Fs.readdirSync(dir), [`${file.id}.json`])
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.scoped("a missing parent fails with FileWriteError before any request; createDirectories creates it", () =>
+    Effect.gen(function* () {
+      const { apiRequests, bytes, file, files, storageRequests } = yield* setup
+      const dir = yield* tempDir
+      const destination = NodePath.join(dir, "missing", "deeper", "x.json")
+      const error = yield* Effect.flip(files.downloadToFile(file.id, destination))
+      assert.instanceOf(error, ClientError.FileWriteError)
+      assert.include(error.message, "does not exist")
+      assert.notInclude(error.message, ".partial")
+      assert.strictEqual(yield* apiRequests, 0)
+      assert.strictEqual(yield* storageRequests, 0)
+      const done = yield* files.downloadToFile(file.id, destination, { createDirectories: true })
+      assert.deepStrictEqual(Fs.readFileSync(done.path), bytes)
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.scoped("an existing regular file is replaced atomically: unchanged on failure, replaced on success", () =>
+    Effect.gen(function* () {
+      const { bytes, emulator, file, files } = yield* setup
+      const dir = yield* tempDir
+      const destination = NodePath.join(dir, "x.json")
+      Fs.writeFileSync(destination, "old")
+      const inode = Fs.statSync(destination).ino
+      yield* emulator.script("storage", Emulator.Reply.status(404))
+      yield* Effect.flip(files.downloadToFile(file.id, destination))
+      assert.strictEqual(Fs.readFileSync(destination, "utf8"), "old")
+      assert.deepStrictEqual(Fs.readdirSync(dir), ["x.json"])
+      yield* files.downloadToFile(file.id, destination)
+      assert.deepStrictEqual(Fs.readFileSync(destination), bytes)
+      // renamed over, not rewritten in place: a reader of the old file never sees a half-written one
+      assert.notStrictEqual(Fs.statSync(destination).ino, inode)
+      assert.deepStrictEqual(Fs.readdirSync(dir), ["x.json"])
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.scoped("a 245-character name works (the temporary name is shortened)", () =>
+    Effect.gen(function* () {
+      const { bytes, file, files } = yield* setup
+      const dir = yield* tempDir
+      const destination = NodePath.join(dir, `${"n".repeat(240)}.json`)
+      const done = yield* files.downloadToFile(file.id, destination)
+      assert.deepStrictEqual(Fs.readFileSync(done.path), bytes)
+      assert.deepStrictEqual(Fs.readdirSync(dir), [NodePath.basename(destination)])
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.scoped("a name too long for the file system says so", () =>
+    Effect.gen(function* () {
+      const { file, files } = yield* setup
+      const dir = yield* tempDir
+      const error = yield* Effect.flip(files.downloadToFile(file.id, NodePath.join(dir, `${"n".repeat(300)}.json`)))
+      assert.instanceOf(error, ClientError.FileWriteError)
+      assert.include(error.message, "the file name is too long")
+      assert.notInclude(error.message, "Unknown")
+    }).pipe(Effect.provide(layer))
+  )
+})
