@@ -101,12 +101,13 @@ export const formatBytes = (bytes: number): string => {
 }
 
 /**
- * A duration in seconds as `45s`, `3m05s` or `2h07m`.
+ * A duration in seconds as `0.2s`, `45s`, `3m05s` or `2h07m`.
  *
  * @since 0.1.0
  * @category rendering
  */
 export const formatSeconds = (seconds: number): string => {
+  if (seconds > 0 && seconds < 1) return `${Math.max(0.1, Math.round(seconds * 10) / 10)}s`
   const s = Math.max(0, Math.ceil(seconds))
   if (s < 60) return `${s}s`
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`
