@@ -12,6 +12,7 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import { Redaction } from "@batch-export/core"
 import * as Config from "effect/Config"
+import type * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as HashSet from "effect/HashSet"
@@ -97,13 +98,40 @@ const noColor = Config.option(Config.string("NO_COLOR")).pipe(
   Effect.orElseSucceed(() => false)
 )
 
+/** Colors only for a person at a terminal who did not ask for none (https://no-color.org). */
+const colorsOn = (stream: NodeJS.WriteStream): Effect.Effect<boolean> =>
+  Effect.map(noColor, (none) => stream.isTTY === true && !none)
+
 /** `--json` anywhere before a `--` asks for machine output, including the error. */
 const formatOf = (argv: ReadonlyArray<string>): Effect.Effect<Failure.Format> => {
   const end = argv.indexOf("--")
   if ((end === -1 ? argv : argv.slice(0, end)).includes("--json")) return Effect.succeed("json")
-  // color only for a person at a terminal who did not ask for none (https://no-color.org)
-  return Effect.map(noColor, (none) => (process.stderr.isTTY === true && !none ? "color" : "plain"))
+  return Effect.map(colorsOn(process.stderr), (on) => (on ? "color" : "plain"))
 }
+
+// SGR sequences only: @effect/cli styles its help and messages with them whatever the output
+const SGR = /\x1b\[[0-9;]*m/g
+
+const uncolored = (args: ReadonlyArray<unknown>): ReadonlyArray<unknown> =>
+  args.map((arg) => (typeof arg === "string" ? arg.replace(SGR, "") : arg))
+
+/**
+ * The console with @effect/cli's styling removed from what goes to a stream that must not get colors. Our own
+ * output holds no escape sequence (server text is sanitized, JSON escapes control characters).
+ */
+const withoutColors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.gen(function* () {
+    const stdout = yield* colorsOn(process.stdout)
+    const stderr = yield* colorsOn(process.stderr)
+    if (stdout && stderr) return yield* self
+    const console = yield* Effect.console
+    const plain: Console.Console = {
+      ...console,
+      log: (...args) => (stdout ? console.log(...args) : console.log(...uncolored(args))),
+      error: (...args) => (stderr ? console.error(...args) : console.error(...uncolored(args)))
+    }
+    return yield* Effect.withConsole(self, plain)
+  })
 
 /**
  * Runs a command line (`process.argv`: the first two entries, node and the script, are skipped) and returns
@@ -118,7 +146,8 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<Failure.ExitCode
   Effect.locally(
     cli(argv).pipe(
       Effect.as(Failure.ExitCode.success),
-      Effect.catchAllCause((cause) => Effect.flatMap(formatOf(argv), (format) => Failure.report(cause, format)))
+      Effect.catchAllCause((cause) => Effect.flatMap(formatOf(argv), (format) => Failure.report(cause, format))),
+      withoutColors
     ),
     FiberRef.currentLoggers,
     HashSet.make<Array<Logger.Logger<unknown, unknown>>>(stderrLogger)
