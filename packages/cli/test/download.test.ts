@@ -62,14 +62,15 @@ describe("batch-export download", () => {
       })
     )
 
-    it.scoped("--base-url, --api-version and --idle-timeout override the environment", () =>
+    // --idle-timeout over the environment: see "a storage origin that stalls" below
+    it.scoped("--base-url and --api-version override the environment", () =>
       Effect.gen(function* () {
         const { emulator, ready } = yield* files
         yield* emulator.clearRequests
         const out = Path.join(yield* tempDir, "part.json")
         const env = { ...envFor(emulator), BATCH_API_URL: "http://127.0.0.1:1" }
         const args = ["download", ready.id, "-o", out, "--base-url", emulator.apiUrl, "--api-version", "2.4"]
-        const run = yield* runCli([...args, "--idle-timeout", "5"], env)
+        const run = yield* runCli(args, env)
         assert.strictEqual(run.code, 0, run.output)
         const [api] = yield* emulator.requests
         assert.strictEqual(api?.path, "/2.4/exports/download")
@@ -216,21 +217,24 @@ describe("batch-export download", () => {
 
   describe("timeouts (real clock)", () => {
     it.scopedLive(
-      "a storage origin that stalls: RequestTimeout after --idle-timeout, progress then one error line",
+      "a storage origin that stalls: RequestTimeout after --idle-timeout (over $BATCH_IDLE_TIMEOUT), progress then one error line",
       () =>
         Effect.gen(function* () {
           const { emulator, ready } = yield* files
           const stall = Emulator.Reply.stallAfter(1000)
           yield* emulator.script("storage", stall, stall, stall, stall, stall, stall)
           const out = Path.join(yield* tempDir, "x.json")
+          // the environment says 10 minutes: only the flag can end the stall within the test
           const run = yield* runCli(["download", ready.id, "--out", out, "--idle-timeout", "0.2"], {
             ...envFor(emulator),
-            BATCH_MAX_RETRIES: "0"
+            BATCH_MAX_RETRIES: "0",
+            BATCH_IDLE_TIMEOUT: "10 minutes"
           })
           assert.strictEqual(run.code, 1, run.output)
           const errors = run.stderr.filter((line) => line.startsWith("error: "))
           assert.strictEqual(errors.length, 1, run.output)
           assert.include(errors[0], "RequestTimeout")
+          assert.include(errors[0], "timed out after 200ms")
           assert.include(run.stderr[0], `1000 B/${Progress.formatBytes(ready.size)}`)
           assert.notInclude(run.output, emulator.restApiKey)
         }).pipe(Effect.provide(layer))
