@@ -7,7 +7,7 @@
 // The next import only lets declaration emit name the error types inside the inferred types.
 import type { ApiError, ClientError, ExportError } from "@batch-export/core"
 import type { Export } from "@batch-export/core"
-import { ExportsClient } from "@batch-export/node"
+import { ExportFiles, ExportsClient } from "@batch-export/node"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -29,6 +29,8 @@ export interface FetchOptions {
   readonly timeout?: Duration.DurationInput | undefined
   /** Parts downloaded at once. */
   readonly concurrency: number
+  /** Fail a part larger than this many bytes (`--max-size`). */
+  readonly maxBytes?: number | undefined
 }
 
 const finished = (status: string) => status === "SUCCESS" || status === "ERROR"
@@ -91,7 +93,8 @@ export const awaitShowingStatus = (
 
 /**
  * Waits for the export (see `awaitShowingStatus`), then downloads every part into `directory`
- * (`downloadAll`: atomic writes, sizes checked against Batch's) with one progress display for all of them.
+ * (`ExportFiles.downloadAll`: atomic writes, sizes checked against Batch's) with one progress display for all of
+ * them.
  *
  * @since 0.1.0
  * @category programs
@@ -101,17 +104,21 @@ export const fetchExport = (
   directory: string,
   options: FetchOptions
 ): Effect.Effect<
-  ExportsClient.Manifest,
-  ExportsClient.AwaitError | ExportsClient.DownloadAllError,
-  ExportsClient.ExportsClient
+  ExportFiles.Manifest,
+  ExportsClient.AwaitError | ExportFiles.DownloadAllError,
+  ExportsClient.ExportsClient | ExportFiles.ExportFiles
 > =>
   Effect.gen(function* () {
-    const client = yield* ExportsClient.ExportsClient
+    const files = yield* ExportFiles.ExportFiles
     const exp = yield* awaitShowingStatus(exportId, options)
-    const files = exp.parts
-    const progress = yield* Progress.forFiles(`${exp.id} (${files.length} file${files.length === 1 ? "" : "s"})`, files)
-    return yield* client
-      .downloadAll(exp.id, directory, { concurrency: options.concurrency, onProgress: progress.update })
+    const parts = exp.parts
+    const progress = yield* Progress.forFiles(`${exp.id} (${parts.length} file${parts.length === 1 ? "" : "s"})`, parts)
+    return yield* files
+      .downloadAll(exp.id, directory, {
+        concurrency: options.concurrency,
+        maxBytes: options.maxBytes,
+        onProgress: progress.update
+      })
       .pipe(Effect.ensuring(progress.close))
   })
 

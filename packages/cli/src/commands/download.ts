@@ -1,18 +1,16 @@
 /**
- * `batch-export download <file_id> --out <path|dir|->`: one export file, with the credentials read from the
- * environment (never from the command line).
+ * `batch-export download <file_id> --out <path|dir|->`: one export file through `ExportFiles.downloadToFile`
+ * (or, to stdout, `ExportsClient.download`), with the credentials read from the environment (never from the
+ * command line).
  *
  * @since 0.1.0
  */
 // The next import only lets declaration emit name the error types inside the inferred command type.
-import type { ApiError, ClientError as _ClientError, ExportError } from "@batch-export/core"
-import { ClientError } from "@batch-export/core"
-import { ExportsClient } from "@batch-export/node"
+import type { ApiError, ClientError, ExportError } from "@batch-export/core"
+import { ExportFiles, ExportsClient } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -32,7 +30,7 @@ const out = Options.text("out").pipe(
   Options.withPseudoName("PATH"),
   Options.withDescription(
     "Where to save the file: a path (written atomically: nothing is left there on failure), an existing " +
-      "directory (saved as <file_id>.json inside it), or - for stdout"
+      "directory (saved as <file_id>.json inside it), a device or FIFO (written in place), or - for stdout"
   )
 )
 
@@ -40,41 +38,27 @@ const createDirs = Options.boolean("create-dirs").pipe(
   Options.withDescription("Create the missing parent directories of --out (without it, they are an error)")
 )
 
-/**
- * Where the file goes, checked before the first byte is asked for: an existing directory means
- * `<dir>/<file_id>.json`; a missing parent directory is a `FileWriteError`, or is created with `createDirs`.
- *
- * @since 0.1.0
- * @category programs
- */
-export const destination = (
-  out: string,
-  fileId: string,
-  createDirs: boolean
-): Effect.Effect<string, ClientError.FileWriteError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const info = yield* Effect.option(fs.stat(out))
-    if (Option.isSome(info) && info.value.type === "Directory") return path.join(out, `${fileId}.json`)
-    const parent = path.dirname(path.resolve(out))
-    const parentInfo = yield* Effect.option(fs.stat(parent))
-    if (Option.isSome(parentInfo)) return out
-    if (!createDirs) {
-      return yield* new ClientError.FileWriteError({
-        path: out,
-        detail: `the directory ${parent} does not exist (--create-dirs creates it)`
-      })
-    }
-    yield* fs
-      .makeDirectory(parent, { recursive: true })
-      .pipe(Effect.mapError((error) => new ClientError.FileWriteError({ path: out, detail: error.message })))
-    return out
+/** `--out -`: the bytes on stdout as they arrive; progress (without a total) on stderr. */
+const toStdout = (fileId: string, maxBytes: number | undefined, progress: Progress.Tracker) =>
+  Effect.flatMap(ExportsClient.ExportsClient, (client) => {
+    let bytes = 0
+    return client.download(fileId, { maxBytes }).pipe(
+      Stream.runForEach((chunk) =>
+        Effect.zipRight(
+          writeStdout(chunk),
+          Effect.suspend(() => {
+            bytes += chunk.length
+            return progress.update({ bytes, total: Option.none() })
+          })
+        )
+      ),
+      Effect.ensuring(progress.close)
+    )
   })
 
 /**
- * `batch-export download <file_id> --out <path|dir|-> [--create-dirs] [--quiet] [--json] [--base-url URL]
- * [--api-version V] [--idle-timeout SECONDS]`
+ * `batch-export download <file_id> --out <path|dir|-> [--create-dirs] [--max-size BYTES] [--quiet] [--json]
+ * [--base-url URL] [--api-version V] [--idle-timeout SECONDS]`
  *
  * @since 0.1.0
  * @category commands
@@ -85,35 +69,22 @@ export const command = Command.make(
     fileId,
     out,
     createDirs,
+    maxSize: Flags.maxSize,
     quiet: Flags.quiet,
     json: Flags.json,
     baseUrl: Flags.baseUrl,
     apiVersion: Flags.apiVersion,
     idleTimeout: Flags.idleTimeout
   },
-  ({ createDirs, fileId, json, out, quiet, ...flags }) =>
+  ({ createDirs, fileId, json, maxSize, out, quiet, ...flags }) =>
     Effect.gen(function* () {
-      const client = yield* ExportsClient.ExportsClient
+      const maxBytes = Option.getOrUndefined(maxSize)
       const progress = yield* Progress.make(fileId)
-      if (out === "-") {
-        let bytes = 0
-        yield* client.download(fileId).pipe(
-          Stream.runForEach((chunk) =>
-            Effect.zipRight(
-              writeStdout(chunk),
-              Effect.suspend(() => {
-                bytes += chunk.length
-                return progress.update({ bytes, total: Option.none() })
-              })
-            )
-          ),
-          Effect.ensuring(progress.close)
-        )
-        return
-      }
-      const path = yield* destination(out, fileId, createDirs)
-      const saved = yield* client
-        .downloadToFile(fileId, path, { onProgress: progress.update })
+      if (out === "-") return yield* toStdout(fileId, maxBytes, progress)
+      const files = yield* ExportFiles.ExportFiles
+      // the destination rules (an existing directory, a device, a missing parent) are the library's
+      const saved = yield* files
+        .downloadToFile(fileId, out, { onProgress: progress.update, createDirectories: createDirs, maxBytes })
         .pipe(Effect.ensuring(progress.close))
       yield* json
         ? printJson({ fileId: saved.fileId, path: saved.path, bytes: saved.bytes })

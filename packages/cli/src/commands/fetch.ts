@@ -6,7 +6,7 @@
  */
 // The next import only lets declaration emit name the error types inside the inferred command type.
 import type { ApiError, ClientError as _ClientError, ExportError } from "@batch-export/core"
-import type { ExportsClient } from "@batch-export/node"
+import type { ExportFiles } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -25,7 +25,7 @@ import * as Progress from "../Progress.js"
  * @since 0.1.0
  * @category rendering
  */
-export const renderManifest = (files: ReadonlyArray<ExportsClient.ManifestEntry>): ReadonlyArray<string> =>
+export const renderManifest = (files: ReadonlyArray<ExportFiles.ManifestEntry>): ReadonlyArray<string> =>
   files.map((file) => `${file.part}\t${file.path}\t${file.bytes}`)
 
 /**
@@ -34,7 +34,7 @@ export const renderManifest = (files: ReadonlyArray<ExportsClient.ManifestEntry>
  * @since 0.1.0
  * @category rendering
  */
-export const manifestJson = (manifest: ExportsClient.Manifest) => ({
+export const manifestJson = (manifest: ExportFiles.Manifest) => ({
   exportId: manifest.exportId,
   files: manifest.files.map((file) => ({
     part: file.part,
@@ -64,7 +64,7 @@ const concurrency = Flags.wholeNumber("concurrency", 1, 64, "Parts downloaded at
 
 /**
  * `batch-export fetch <export_id> --out-dir DIR [--poll-interval SECONDS] [--timeout SECONDS] [--concurrency N]
- * [--quiet] [--json] [--base-url URL] [--api-version V] [--idle-timeout SECONDS]`
+ * [--max-size BYTES] [--quiet] [--json] [--base-url URL] [--api-version V] [--idle-timeout SECONDS]`
  *
  * @since 0.1.0
  * @category commands
@@ -77,14 +77,20 @@ export const command = Command.make(
     pollInterval,
     timeout,
     concurrency,
+    maxSize: Flags.maxSize,
     quiet: Flags.quiet,
     json: Flags.json,
     baseUrl: Flags.baseUrl,
     apiVersion: Flags.apiVersion,
     idleTimeout: Flags.idleTimeout
   },
-  ({ concurrency, exportId, json, outDir, pollInterval, quiet, timeout, ...flags }) =>
-    fetchExport(exportId, outDir, { pollInterval, timeout: Option.getOrUndefined(timeout), concurrency }).pipe(
+  ({ concurrency, exportId, json, maxSize, outDir, pollInterval, quiet, timeout, ...flags }) =>
+    fetchExport(exportId, outDir, {
+      pollInterval,
+      timeout: Option.getOrUndefined(timeout),
+      concurrency,
+      maxBytes: Option.getOrUndefined(maxSize)
+    }).pipe(
       Effect.flatMap((manifest) =>
         json
           ? printJson(manifestJson(manifest))

@@ -4,32 +4,42 @@
  *
  * @since 0.1.0
  */
-import { ClientError } from "@batch-export/core"
+import { ClientError, type Records } from "@batch-export/core"
 import { ExportsClient } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
 import * as Client from "../Client.js"
 import * as Flags from "../Flags.js"
 import { printRecords } from "../Programs.js"
 
 /**
- * Checks that `id` names an export (`export_…`) or a file (`file_…`) before anything else happens; the client
- * then checks the rest of its shape.
+ * The records the argument names: those of an export (`ExportsClient.records`, every part in order) or of one
+ * file (`ExportsClient.fileRecords`); anything else is refused before any request. The client checks the rest
+ * of the id's shape.
  *
  * @since 0.1.0
- * @category validation
+ * @category programs
  */
-export const recordsSource = (id: string): Effect.Effect<string, ClientError.InvalidArgument> =>
-  id.startsWith("export_") || id.startsWith("file_")
-    ? Effect.succeed(id)
-    : Effect.fail(
-        new ClientError.InvalidArgument({
-          argument: "id",
-          detail: `expected an export id (export_…) or a file id (file_…), got ${JSON.stringify(id)}`
-        })
-      )
+export const recordsOf = (
+  id: string
+): Effect.Effect<
+  Stream.Stream<Records.ProfileRecord, ExportsClient.RecordsError>,
+  ClientError.InvalidArgument,
+  ExportsClient.ExportsClient
+> =>
+  id.startsWith("export_")
+    ? Effect.map(ExportsClient.ExportsClient, (client) => client.records(id))
+    : id.startsWith("file_")
+      ? Effect.map(ExportsClient.ExportsClient, (client) => client.fileRecords(id))
+      : Effect.fail(
+          new ClientError.InvalidArgument({
+            argument: "id",
+            detail: `expected an export id (export_…) or a file id (file_…), got ${JSON.stringify(id)}`
+          })
+        )
 
 const id = Args.text({ name: "export_id|file_id" }).pipe(
   Args.withDescription("An export (export_…: every part, in part order) or one of its files (file_…)")
@@ -58,11 +68,7 @@ export const command = Command.make(
     idleTimeout: Flags.idleTimeout
   },
   ({ id, json: _json, limit, ...flags }) =>
-    Effect.flatMap(recordsSource(id), (source) =>
-      Effect.flatMap(ExportsClient.ExportsClient, (client) => printRecords(client.records(source), limit)).pipe(
-        Effect.provide(Client.layer(flags))
-      )
-    )
+    Effect.flatMap(recordsOf(id), (records) => printRecords(records, limit)).pipe(Effect.provide(Client.layer(flags)))
 ).pipe(
   Command.withDescription(
     "Print the records of an export or of one file as NDJSON (one JSON object per line), decoded and streamed."
