@@ -224,7 +224,7 @@ describe("output for people and scripts", () => {
           yield* emulator.clearRequests
           const missing = Path.join(dir, "a", "b", "x.json")
           const refused = yield* runCli(["download", file.id, "--out", missing], envFor(emulator))
-          const line = assertOneLineFailure(refused, "FileWriteError", "--create-dirs")
+          const line = assertOneLineFailure(refused, "FileWriteError", "does not exist")
           assert.notInclude(line, ".partial")
           assert.deepStrictEqual(yield* emulator.requests, [])
 
