@@ -233,5 +233,34 @@ describe("output for people and scripts", () => {
           assert.strictEqual((yield* fs.stat(missing)).size, BigInt(file.size))
         })
     )
+
+    it.effect("a long Retry-After is not silent: the client's log line shows on stderr while it waits", () =>
+      Effect.gen(function* () {
+        const emulator = yield* seeded
+        const [ready] = yield* emulator.exports
+        yield* emulator.script("view", Emulator.Reply.status(429, { headers: { "retry-after": "999999999" } }))
+        const fiber = yield* Effect.fork(runCli(["view", ready!.id], envFor(emulator)))
+        yield* Testing.elapse("2 minutes")
+        const run = yield* Fiber.join(fiber)
+        assert.strictEqual(run.code, 0, run.output)
+        assert.strictEqual(run.stderr.length, 1, run.output)
+        assert.match(run.stderr[0]!, /^info: Batch asked to retry after .*: waiting 2m \(the retryAfterCap\)$/)
+      })
+    )
+
+    it.scoped("--max-size: a larger file fails with DownloadTooLarge and leaves nothing", () =>
+      Effect.gen(function* () {
+        const emulator = yield* seeded
+        const fs = yield* FileSystem.FileSystem
+        const [ready] = yield* emulator.exports
+        const dir = yield* tempDir
+        const run = yield* runCli(
+          ["download", ready!.files[0]!.id, "--out", Path.join(dir, "p.json"), "--max-size", "1000", "-q"],
+          envFor(emulator)
+        )
+        assertOneLineFailure(run, "DownloadTooLarge")
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+      })
+    )
   })
 })
