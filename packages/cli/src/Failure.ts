@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Redaction } from "@batch-export/core"
+import { BatchConfig } from "@batch-export/node"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -75,27 +76,6 @@ const oneLine = (text: string): string => Redaction.sanitize(text).replace(/\s+/
 /** Long text is cut, after masking: a cut first could leave the start of an echoed key unmasked. */
 const cut = (line: string): string => (line.length > MAX_LENGTH ? `${line.slice(0, MAX_LENGTH - 1)}…` : line)
 
-/** Effect's own validators end with "but received <value>": the value is dropped, never printed. */
-const withoutValue = (message: string): string => message.replace(/\s*but received[\s\S]*$/, "")
-
-/** `["BATCH_PROJECT_KEY", "BATCH_PROJECT_KEY"]` (a validator that names its variable, under `Config.string`) → one. */
-const variable = (path: ReadonlyArray<string>): string => path.filter((segment, i) => segment !== path[i - 1]).join(".")
-
-const configLeaves = (error: ConfigError.ConfigError): ReadonlyArray<string> => {
-  switch (error._op) {
-    case "And":
-    case "Or":
-      return [...configLeaves(error.left), ...configLeaves(error.right)]
-    case "MissingData":
-      return [`${variable(error.path)} is not set`]
-    case "InvalidData":
-      return [`${variable(error.path)} is invalid: ${withoutValue(error.message)}`]
-    case "SourceUnavailable":
-    case "Unsupported":
-      return [`${variable(error.path)}: ${withoutValue(error.message)}`]
-  }
-}
-
 const messageOf = (error: object): string => {
   const message = "message" in error && typeof error.message === "string" ? error.message : ""
   if (message !== "") return message
@@ -124,7 +104,8 @@ export interface Description {
  */
 export const descriptionOf = (error: unknown): Description => {
   if (ConfigError.isConfigError(error)) {
-    return { name: "ConfigError", message: oneLine([...new Set(configLeaves(error))].join("; ")) }
+    // the library's one rendering of configuration errors (names the variable, never its value)
+    return { name: "ConfigError", message: oneLine(BatchConfig.formatConfigError(error)) }
   }
   if (typeof error === "object" && error !== null) {
     const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : undefined

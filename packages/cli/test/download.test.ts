@@ -260,7 +260,7 @@ describe("batch-export download", () => {
           BATCH_PROJECT_KEY: "not-a-project-key",
           BATCH_MAX_RETRIES: "lots"
         })
-        const line = assertOneLineFailure(run, "ConfigError", "BATCH_REST_API_KEY is invalid")
+        const line = assertOneLineFailure(run, "ConfigError", "BATCH_REST_API_KEY must be")
         assert.notInclude(run.output, key)
         assert.notInclude(line, "not-a-project-key")
         assert.notInclude(line, "lots")
