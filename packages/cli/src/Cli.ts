@@ -9,7 +9,15 @@ import type { ApiError, ClientError, ExportError, Records } from "@batch-export/
 import type { ExportsClient } from "@batch-export/node"
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import { Redaction } from "@batch-export/core"
+import * as Config from "effect/Config"
+import type * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Create from "./commands/create.js"
 import * as Demo from "./commands/demo.js"
 import * as Download from "./commands/download.js"
@@ -37,7 +45,17 @@ export const version: string = packageVersion(import.meta.url, "@batch-export/cl
  * @category commands
  */
 export const command = Command.make("batch-export").pipe(
-  Command.withDescription("Create, inspect and download Batch (batch.com) exports, or try it all on a local emulator."),
+  Command.withDescription(
+    HelpDoc.blocks([
+      HelpDoc.p("Create, inspect and download Batch (batch.com) exports, or try it all on a local emulator."),
+      HelpDoc.p(
+        "Credentials come from BATCH_REST_API_KEY and BATCH_PROJECT_KEY. Progress and logs go to stderr, " +
+          "results to stdout; --json on every command prints JSON (and errors as one JSON object on stderr)."
+      ),
+      HelpDoc.h2("EXIT CODES"),
+      ...Failure.exitCodesHelp.map((line) => HelpDoc.p(line))
+    ])
+  ),
   Command.withSubcommands([
     Create.command,
     View.command,
@@ -61,15 +79,77 @@ export type Environment = CliApp.CliApp.Environment
 const cli = Command.run(command, { name: "batch-export", version })
 
 /**
+ * Log lines (`--log-level`, the library's warnings) on stderr, always: stdout carries results only (records
+ * NDJSON must stay parseable). A line is sanitized: it may quote a server.
+ *
+ * @since 0.1.0
+ * @category logging
+ */
+export const stderrLogger: Logger.Logger<unknown, void> = Logger.withConsoleError(
+  Logger.make(({ logLevel, message }) => {
+    const text = (Array.isArray(message) ? message : [message])
+      .map((part) => (typeof part === "string" ? part : JSON.stringify(part)))
+      .join(" ")
+    return `${logLevel.label.toLowerCase()}: ${Redaction.sanitize(text)}`
+  })
+)
+
+const noColor = Config.option(Config.string("NO_COLOR")).pipe(
+  Effect.map((value) => Option.isSome(value) && value.value !== ""),
+  Effect.orElseSucceed(() => false)
+)
+
+/** Colors only for a person at a terminal who did not ask for none (https://no-color.org). */
+const colorsOn = (stream: NodeJS.WriteStream): Effect.Effect<boolean> =>
+  Effect.map(noColor, (none) => stream.isTTY === true && !none)
+
+/** `--json` anywhere before a `--` asks for machine output, including the error. */
+const formatOf = (argv: ReadonlyArray<string>): Effect.Effect<Failure.Format> => {
+  const end = argv.indexOf("--")
+  if ((end === -1 ? argv : argv.slice(0, end)).includes("--json")) return Effect.succeed("json")
+  return Effect.map(colorsOn(process.stderr), (on) => (on ? "color" : "plain"))
+}
+
+// SGR sequences only: @effect/cli styles its help and messages with them whatever the output
+const SGR = /\x1b\[[0-9;]*m/g
+
+const uncolored = (args: ReadonlyArray<unknown>): ReadonlyArray<unknown> =>
+  args.map((arg) => (typeof arg === "string" ? arg.replace(SGR, "") : arg))
+
+/**
+ * The console with @effect/cli's styling removed from what goes to a stream that must not get colors. Our own
+ * output holds no escape sequence (server text is sanitized, JSON escapes control characters).
+ */
+const withoutColors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.gen(function* () {
+    const stdout = yield* colorsOn(process.stdout)
+    const stderr = yield* colorsOn(process.stderr)
+    if (stdout && stderr) return yield* self
+    const console = yield* Effect.console
+    const plain: Console.Console = {
+      ...console,
+      log: (...args) => (stdout ? console.log(...args) : console.log(...uncolored(args))),
+      error: (...args) => (stderr ? console.error(...args) : console.error(...uncolored(args)))
+    }
+    return yield* Effect.withConsole(self, plain)
+  })
+
+/**
  * Runs a command line (`process.argv`: the first two entries, node and the script, are skipped) and returns
- * the exit code. Every failure is reported as exactly one line on stderr (see `Failure`); for a command line
- * that does not parse, @effect/cli's own message is all that is printed. Interruption (Ctrl-C) is not caught.
+ * the exit code. Every failure is reported on stderr (see `Failure.report`): one line, or one JSON object with
+ * `--json`; for a command line that does not parse, @effect/cli's own message is all that is printed. Log lines
+ * go to stderr. Interruption (Ctrl-C) is not caught.
  *
  * @since 0.1.0
  * @category running
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<Failure.ExitCode, never, Environment> =>
-  cli(argv).pipe(
-    Effect.as(Failure.ExitCode.success),
-    Effect.catchAllCause((cause) => Failure.report(cause))
+  Effect.locally(
+    cli(argv).pipe(
+      Effect.as(Failure.ExitCode.success),
+      Effect.catchAllCause((cause) => Effect.flatMap(formatOf(argv), (format) => Failure.report(cause, format))),
+      withoutColors
+    ),
+    FiberRef.currentLoggers,
+    HashSet.make<Array<Logger.Logger<unknown, unknown>>>(stderrLogger)
   )

@@ -7,10 +7,9 @@
  */
 import { ClientError } from "@batch-export/core"
 import { BatchConfig, ExportFiles, ExportsClient } from "@batch-export/node"
-import * as Options from "@effect/cli/Options"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as ConfigError from "effect/ConfigError"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -24,8 +23,8 @@ import * as Option from "effect/Option"
 export interface Overrides {
   readonly baseUrl: Option.Option<string>
   readonly apiVersion: Option.Option<string>
-  /** seconds; only the commands that download take `--idle-timeout` */
-  readonly idleTimeout?: Option.Option<number> | undefined
+  /** only the commands that download take `--idle-timeout` */
+  readonly idleTimeout?: Option.Option<Duration.Duration> | undefined
 }
 
 /**
@@ -53,10 +52,7 @@ export const layer = (
           apiVersion: Option.getOrElse(flags.apiVersion, () => env.apiVersion),
           timeouts: {
             ...env.timeouts,
-            idle: Option.match(idleTimeout, {
-              onNone: () => env.timeouts?.idle,
-              onSome: (seconds) => Duration.millis(Math.round(seconds * 1000))
-            })
+            idle: Option.getOrElse(idleTimeout, () => env.timeouts?.idle)
           }
         },
         {
@@ -78,77 +74,3 @@ export const layer = (
   )
   return ExportFiles.layer.pipe(Layer.provideMerge(client))
 }
-
-/**
- * `--base-url URL`: the API origin.
- *
- * @since 0.1.0
- * @category options
- */
-export const baseUrl: Options.Options<Option.Option<string>> = Options.text("base-url").pipe(
-  Options.withPseudoName("URL"),
-  Options.withDescription("The API origin, default $BATCH_API_URL or https://api.batch.com"),
-  Options.optional
-)
-
-/**
- * `--api-version V`: the version segment of the API's paths.
- *
- * @since 0.1.0
- * @category options
- */
-export const apiVersion: Options.Options<Option.Option<string>> = Options.text("api-version").pipe(
-  Options.withPseudoName("V"),
-  Options.withDescription("The API version segment, default $BATCH_API_VERSION or 2.10"),
-  Options.optional
-)
-
-/**
- * `--idle-timeout SECONDS`: how long a download may go without receiving a byte.
- *
- * @since 0.1.0
- * @category options
- */
-export const idleTimeout: Options.Options<Option.Option<number>> = Options.float("idle-timeout").pipe(
-  Options.withPseudoName("SECONDS"),
-  Options.filterMap(
-    (seconds) => (seconds > 0 ? Option.some(seconds) : Option.none()),
-    "--idle-timeout must be a positive number of seconds"
-  ),
-  Options.withDescription("Give up when no bytes arrive for this long, default $BATCH_IDLE_TIMEOUT or 30"),
-  Options.optional
-)
-
-/**
- * A flag taking a number of seconds that must be positive (`--poll-interval`, `--timeout`, …).
- *
- * @since 0.1.0
- * @category options
- */
-export const seconds = (name: string, description: string): Options.Options<number> =>
-  Options.float(name).pipe(
-    Options.withPseudoName("SECONDS"),
-    Options.filterMap(
-      (value) => (value > 0 && Number.isFinite(value) ? Option.some(value) : Option.none()),
-      `--${name} must be a positive number of seconds`
-    ),
-    Options.withDescription(description)
-  )
-
-/**
- * A flag taking a whole number from `min` to `max` (`--limit`, `--concurrency`, …).
- *
- * @since 0.1.0
- * @category options
- */
-export const wholeNumber = (name: string, min: number, max: number, description: string): Options.Options<number> =>
-  Options.integer(name).pipe(
-    Options.withPseudoName("N"),
-    Options.filterMap(
-      (n) => (n >= min && n <= max ? Option.some(n) : Option.none()),
-      max === Number.MAX_SAFE_INTEGER
-        ? `--${name} must be a whole number of at least ${min}`
-        : `--${name} must be a whole number from ${min} to ${max}`
-    ),
-    Options.withDescription(description)
-  )

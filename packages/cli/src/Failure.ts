@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Redaction } from "@batch-export/core"
+import { BatchConfig } from "@batch-export/node"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -14,6 +15,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /**
  * The process exit codes of `batch-export`.
@@ -23,13 +25,42 @@ import * as Redacted from "effect/Redacted"
  */
 export const ExitCode = {
   success: 0,
-  /** A command failed (HTTP error, transport, configuration, file…). */
+  /** A command failed (HTTP error, transport, configuration, file…): trying later may help. */
   failure: 1,
   /** The command line did not parse; @effect/cli has printed why. */
   usage: 2,
-  /** Interrupted (Ctrl-C). */
-  interrupted: 130
+  /** Batch refused the REST API key (HTTP 401): fix the key, retrying will not help. */
+  unauthorized: 3,
+  /** Hung up (SIGHUP): 128 + 1, cleaned up as after Ctrl-C. */
+  hangup: 129,
+  /** Interrupted (Ctrl-C, SIGINT): 128 + 2. */
+  interrupted: 130,
+  /** Terminated (SIGTERM): 128 + 15, cleaned up as after Ctrl-C. */
+  terminated: 143
 } as const
+
+/**
+ * The exit codes as `--help` and the README list them.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const exitCodesHelp: ReadonlyArray<string> = [
+  "0    success (also when stdout is closed early, as by `| head`)",
+  "1    failure: HTTP error, network, configuration, file (trying later may help)",
+  "2    usage: the command line did not parse",
+  "3    authentication: Batch refused the REST API key (HTTP 401)",
+  "129  hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM): nothing partial is left"
+]
+
+/**
+ * A command line that parsed but makes no sense (a bare `create`, flags that exclude each other): exit 2,
+ * like a command line that does not parse.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { message: Schema.String }) {}
 
 /**
  * @since 0.1.0
@@ -39,35 +70,11 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 const MAX_LENGTH = 600
 
-/** One line: control characters (newlines, ANSI escapes from a server) become spaces; long text is cut. */
-const oneLine = (text: string): string => {
-  const flat = text
-    .replace(/[\x00-\x1f\x7f]+/g, " ")
-    .replace(/\s+/g, " ")
-    .trim()
-  return flat.length > MAX_LENGTH ? `${flat.slice(0, MAX_LENGTH - 1)}…` : flat
-}
+/** One line: control characters (newlines, ANSI escapes, C1, bidi controls from a server) go; spaces collapse. */
+const oneLine = (text: string): string => Redaction.sanitize(text).replace(/\s+/g, " ").trim()
 
-/** Effect's own validators end with "but received <value>": the value is dropped, never printed. */
-const withoutValue = (message: string): string => message.replace(/\s*but received[\s\S]*$/, "")
-
-/** `["BATCH_PROJECT_KEY", "BATCH_PROJECT_KEY"]` (a validator that names its variable, under `Config.string`) → one. */
-const variable = (path: ReadonlyArray<string>): string => path.filter((segment, i) => segment !== path[i - 1]).join(".")
-
-const configLeaves = (error: ConfigError.ConfigError): ReadonlyArray<string> => {
-  switch (error._op) {
-    case "And":
-    case "Or":
-      return [...configLeaves(error.left), ...configLeaves(error.right)]
-    case "MissingData":
-      return [`${variable(error.path)} is not set`]
-    case "InvalidData":
-      return [`${variable(error.path)} is invalid: ${withoutValue(error.message)}`]
-    case "SourceUnavailable":
-    case "Unsupported":
-      return [`${variable(error.path)}: ${withoutValue(error.message)}`]
-  }
-}
+/** Long text is cut, after masking: a cut first could leave the start of an echoed key unmasked. */
+const cut = (line: string): string => (line.length > MAX_LENGTH ? `${line.slice(0, MAX_LENGTH - 1)}…` : line)
 
 const messageOf = (error: object): string => {
   const message = "message" in error && typeof error.message === "string" ? error.message : ""
@@ -78,41 +85,73 @@ const messageOf = (error: object): string => {
 }
 
 /**
- * The text naming an error, e.g. `Unauthorized: GET /exports/download answered HTTP 401 AUTHENTICATION_INVALID:
- * …` or `ConfigError: BATCH_REST_API_KEY is not set`. Always a single line.
+ * An error's name (its `_tag`) and its message, each on one line.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Description {
+  readonly name: string
+  readonly message: string
+}
+
+/**
+ * The name and message of an error, e.g. `Unauthorized` and `GET /exports/download answered HTTP 401
+ * AUTHENTICATION_INVALID: …`, or `ConfigError` and `BATCH_REST_API_KEY is not set`.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const descriptionOf = (error: unknown): Description => {
+  if (ConfigError.isConfigError(error)) {
+    // the library's one rendering of configuration errors (names the variable, never its value)
+    return { name: "ConfigError", message: oneLine(BatchConfig.formatConfigError(error)) }
+  }
+  if (typeof error === "object" && error !== null) {
+    const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
+    return { name: oneLine(tag ?? (error instanceof Error ? error.name : "Error")), message: oneLine(messageOf(error)) }
+  }
+  return { name: "Error", message: oneLine(String(error)) }
+}
+
+/**
+ * The text naming an error: `<name>: <message>`, always a single line.
  *
  * @since 0.1.0
  * @category rendering
  */
 export const describe = (error: unknown): string => {
-  if (ConfigError.isConfigError(error)) {
-    return oneLine(`ConfigError: ${[...new Set(configLeaves(error))].join("; ")}`)
-  }
-  if (typeof error === "object" && error !== null) {
-    const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
-    const name = tag ?? (error instanceof Error ? error.name : "Error")
-    const message = messageOf(error)
-    return oneLine(message === "" ? name : `${name}: ${message}`)
-  }
-  return oneLine(`Error: ${String(error)}`)
+  const { message, name } = descriptionOf(error)
+  return message === "" ? name : `${name}: ${message}`
 }
 
+/** The failure a cause carries, unless it is @effect/cli's own (it has printed its message already). */
+const failureOf = (cause: Cause.Cause<unknown>): Option.Option<unknown> =>
+  Option.filter(Cause.failureOption(cause), (error) => !ValidationError.isValidationError(error))
+
 /**
- * The one line printed for a failure cause, or `None` when nothing should be printed: @effect/cli has already
- * printed its own message for a command line that does not parse, and an interruption needs none.
+ * The one line printed for a failure cause (before masking and cutting, see `report`), or `None` when nothing
+ * should be printed: @effect/cli has already printed its own message for a command line that does not parse,
+ * and an interruption needs none.
  *
  * @since 0.1.0
  * @category rendering
  */
 export const lineOf = (cause: Cause.Cause<unknown>): Option.Option<string> =>
-  Option.match(Cause.failureOption(cause), {
-    onSome: (error) => (ValidationError.isValidationError(error) ? Option.none() : Option.some(describe(error))),
+  Option.match(failureOf(cause), {
+    onSome: (error) => Option.some(describe(error)),
     // a defect's text comes from code we do not control: URLs in it (a signed link…) are cut to their origin
     onNone: () => Option.map(Cause.dieOption(cause), (defect) => `unexpected ${Redaction.scrub(describe(defect))}`)
   })
 
+const tagOf = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
+    ? error._tag
+    : undefined
+
 /**
- * The exit code for a failure cause.
+ * The exit code for a failure cause: 3 for a refused REST key (401), 2 for a command line that does not
+ * parse, 130 for an interruption, 1 for anything else.
  *
  * @since 0.1.0
  * @category rendering
@@ -120,7 +159,12 @@ export const lineOf = (cause: Cause.Cause<unknown>): Option.Option<string> =>
 export const exitCodeOf = (cause: Cause.Cause<unknown>): ExitCode => {
   if (Cause.isInterruptedOnly(cause)) return ExitCode.interrupted
   return Option.match(Cause.failureOption(cause), {
-    onSome: (error) => (ValidationError.isValidationError(error) ? ExitCode.usage : ExitCode.failure),
+    onSome: (error) =>
+      ValidationError.isValidationError(error) || error instanceof UsageError
+        ? ExitCode.usage
+        : tagOf(error) === "Unauthorized"
+          ? ExitCode.unauthorized
+          : ExitCode.failure,
     onNone: () => ExitCode.failure
   })
 }
@@ -131,23 +175,60 @@ const restApiKey = Config.option(Config.redacted("BATCH_REST_API_KEY")).pipe(
   Effect.orElseSucceed(() => Option.none<string>())
 )
 
-const mask = (line: string, secret: Option.Option<string>): string =>
+/**
+ * `line` with every occurrence of `secret` replaced by `<redacted>` (a secret shorter than 4 characters is not
+ * searched for: it would mask ordinary words).
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const mask = (line: string, secret: Option.Option<string>): string =>
   Option.match(secret, {
     onNone: () => line,
     onSome: (key) => (key.length < 4 ? line : line.split(key).join("<redacted>"))
   })
 
 /**
- * Prints the failure's one line on stderr (`error: <Tag>: <message>`) and returns its exit code.
+ * How `report` prints: a plain line, a red `error:` (a terminal without `NO_COLOR`), or one JSON object
+ * (`--json`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Format = "plain" | "color" | "json"
+
+const errorFields = (error: unknown): Record<string, unknown> => {
+  if (typeof error !== "object" || error === null) return {}
+  const fields: Record<string, unknown> = {}
+  if ("status" in error && typeof error.status === "number") fields["status"] = error.status
+  if ("errorCode" in error && typeof error.errorCode === "string") fields["errorCode"] = error.errorCode
+  return fields
+}
+
+/**
+ * Prints the failure on stderr and returns its exit code: one line `error: <Tag>: <message>` (the REST key
+ * masked, then cut at 600 characters), or under `--json` one JSON object
+ * `{"error":"<Tag>","message":"…","exitCode":n}` (with `status` and `errorCode` for an HTTP error).
  *
  * @since 0.1.0
  * @category reporting
  */
-export const report = (cause: Cause.Cause<unknown>): Effect.Effect<ExitCode> =>
+export const report = (cause: Cause.Cause<unknown>, format: Format = "plain"): Effect.Effect<ExitCode> =>
   Effect.gen(function* () {
+    const exitCode = exitCodeOf(cause)
     const line = lineOf(cause)
-    if (Option.isSome(line)) {
-      yield* Console.error(`error: ${mask(line.value, yield* restApiKey)}`)
+    if (Option.isNone(line)) return exitCode
+    const key = yield* restApiKey
+    const text = cut(mask(line.value, key))
+    if (format === "json") {
+      const failure = failureOf(cause)
+      const error = Option.getOrElse(failure, () => Cause.squash(cause))
+      const { message, name } = descriptionOf(error)
+      // as in `lineOf`: a defect's text may hold URLs (a signed link…), cut to their origin
+      const shown = cut(mask(Option.isSome(failure) ? message : Redaction.scrub(message), key))
+      yield* Console.error(JSON.stringify({ error: name, message: shown, exitCode, ...errorFields(error) }))
+    } else {
+      yield* Console.error(`${format === "color" ? "\x1b[31merror:\x1b[0m" : "error:"} ${text}`)
     }
-    return exitCodeOf(cause)
+    return exitCode
   })

@@ -1,32 +1,44 @@
 /**
- * The download progress display on stderr: a percentage when the total is known, a byte count otherwise.
- * On a terminal the line is redrawn in place with `\r`; elsewhere (a pipe, a log file, a test) a new line is
- * printed only when the percentage moves by at least 1% (or, without a total, every MiB).
+ * The download progress display on stderr: percentage, bytes in human units, speed and time left.
+ * On a terminal one line is redrawn in place, cut to the terminal's width so it never wraps (a wrapped line
+ * leaves a stale copy at every redraw). Elsewhere (a pipe, a log file) sparse plain lines are printed: one
+ * every 25 % or every 10 seconds, and the final one. `--quiet` turns it off.
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
 /**
- * `"redraw"`: one line rewritten with `\r` (a TTY). `"lines"`: one line per visible change, through
- * `Console.error`.
+ * `"redraw"`: one line rewritten with `\r` (a terminal). `"lines"`: sparse plain lines through
+ * `Console.error`. `"off"`: nothing (`--quiet`).
  *
  * @since 0.1.0
  * @category models
  */
-export type Style = "redraw" | "lines"
+export type Style = "redraw" | "lines" | "off"
 
 /**
- * How progress is drawn; defaults to `"redraw"` when stderr is a TTY, `"lines"` otherwise.
+ * How progress is drawn; defaults to `"redraw"` when stderr is a terminal, `"lines"` otherwise.
  *
  * @since 0.1.0
  * @category references
  */
 export class ProgressStyle extends Context.Reference<ProgressStyle>()("@batch-export/cli/ProgressStyle", {
   defaultValue: (): Style => (process.stderr.isTTY === true ? "redraw" : "lines")
+}) {}
+
+/**
+ * The width of the terminal the redrawn line must fit in, read at each redraw (the window may be resized).
+ *
+ * @since 0.1.0
+ * @category references
+ */
+export class TerminalWidth extends Context.Reference<TerminalWidth>()("@batch-export/cli/TerminalWidth", {
+  defaultValue: (): (() => number) => () => (process.stderr.columns > 0 ? process.stderr.columns : 80)
 }) {}
 
 /**
@@ -41,21 +53,24 @@ export interface Update {
 }
 
 /**
- * One file's progress display.
+ * One progress display.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Tracker {
-  /** Reports the bytes received so far; draws only when the display would change visibly. */
+  /** Reports the bytes received so far; draws only when the display is due. */
   readonly update: (update: Update) => Effect.Effect<void>
-  /** Ends the display: draws the last state if it was not drawn yet, and ends a redrawn line. */
+  /** Ends the display: draws the final state, and ends a redrawn line. */
   readonly close: Effect.Effect<void>
 }
 
-const BAR_WIDTH = 20
-/** Without a total, a new line is drawn every this many bytes. */
-const BYTES_STEP = 1024 * 1024
+/** A plain line at least this often, … */
+const LINES_EVERY_MILLIS = 10_000
+/** … and at each of these fractions of the total. */
+const LINES_STEP_PERCENT = 25
+/** A terminal line is redrawn at most this often. */
+const REDRAW_EVERY_MILLIS = 100
 
 /**
  * The whole percent of `bytes` out of `total` (100 for an empty file).
@@ -66,30 +81,95 @@ const BYTES_STEP = 1024 * 1024
 export const percent = (bytes: number, total: number): number =>
   total <= 0 ? 100 : Math.min(100, Math.floor((bytes * 100) / total))
 
+const UNITS = ["KiB", "MiB", "GiB", "TiB"]
+
 /**
- * The text of one progress line, e.g. `file_… [##########..........]  50% 1024/2048 bytes`, or
- * `file_… 1024 bytes` when the total is unknown.
+ * A byte count in binary units: `512 B`, `1.5 KiB`, `12.3 MiB`, `120 MiB`.
  *
  * @since 0.1.0
  * @category rendering
  */
-export const render = (label: string, update: Update): string =>
-  Option.match(update.total, {
-    onNone: () => `${label} ${update.bytes} bytes`,
+export const formatBytes = (bytes: number): string => {
+  if (bytes < 1024) return `${bytes} B`
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${UNITS[unit]}`
+}
+
+/**
+ * A duration in seconds as `0.2s`, `45s`, `3m05s` or `2h07m`.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const formatSeconds = (seconds: number): string => {
+  if (seconds > 0 && seconds < 1) return `${Math.max(0.1, Math.round(seconds * 10) / 10)}s`
+  const s = Math.max(0, Math.ceil(seconds))
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`
+}
+
+/**
+ * What a line shows: the bytes so far, and the time since the display started.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Snapshot extends Update {
+  readonly elapsedMillis: number
+}
+
+/** The figures after the label, e.g. `45% 12.3 MiB/27.4 MiB 3.2 MiB/s ETA 5s`. */
+const figures = (snapshot: Snapshot): string => {
+  const seconds = snapshot.elapsedMillis / 1000
+  // a speed from less than half a second of data says nothing yet
+  const speed = seconds >= 0.5 ? snapshot.bytes / seconds : undefined
+  const rate = speed === undefined ? [] : [`${formatBytes(Math.round(speed))}/s`]
+  return Option.match(snapshot.total, {
+    onNone: () => [formatBytes(snapshot.bytes), ...rate].join(" "),
     onSome: (total) => {
-      const pct = percent(update.bytes, total)
-      const filled = Math.floor((pct * BAR_WIDTH) / 100)
-      const bar = "#".repeat(filled).padEnd(BAR_WIDTH, ".")
-      return `${label} [${bar}] ${String(pct).padStart(3)}% ${update.bytes}/${total} bytes`
+      const eta =
+        speed !== undefined && speed > 0 && snapshot.bytes < total
+          ? [`ETA ${formatSeconds((total - snapshot.bytes) / speed)}`]
+          : []
+      return [
+        `${percent(snapshot.bytes, total)}%`,
+        `${formatBytes(snapshot.bytes)}/${formatBytes(total)}`,
+        ...rate,
+        ...eta
+      ].join(" ")
     }
   })
+}
 
-/** The visible state of a line: the percentage, or the MiB step without a total. */
-const stepOf = (update: Update): number =>
-  Option.match(update.total, {
-    onNone: () => Math.floor(update.bytes / BYTES_STEP),
-    onSome: (total) => percent(update.bytes, total)
-  })
+const cut = (text: string, width: number): string =>
+  text.length <= width ? text : width <= 1 ? text.slice(0, width) : `${text.slice(0, width - 1)}…`
+
+/**
+ * The text of one progress line, at most `width` characters: `label [####......] figures` when there is
+ * room for a bar, then without the bar, then with the label shortened, and at worst cut.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const render = (label: string, snapshot: Snapshot, width: number = Number.MAX_SAFE_INTEGER): string => {
+  const stats = figures(snapshot)
+  const plain = `${label} ${stats}`
+  const room = width - plain.length - 3 // " [" + "]"
+  if (Option.isSome(snapshot.total) && room >= 10) {
+    const barWidth = Math.min(20, room)
+    const filled = Math.floor((percent(snapshot.bytes, snapshot.total.value) * barWidth) / 100)
+    return `${label} [${"#".repeat(filled).padEnd(barWidth, ".")}] ${stats}`
+  }
+  if (plain.length <= width) return plain
+  const labelRoom = width - stats.length - 1
+  return labelRoom >= 8 ? `${cut(label, labelRoom)} ${stats}` : cut(plain, width)
+}
 
 /**
  * A tracker labelled `label`, drawing in the current `ProgressStyle`.
@@ -98,31 +178,51 @@ const stepOf = (update: Update): number =>
  * @category constructors
  */
 export const make = (label: string): Effect.Effect<Tracker> =>
-  Effect.map(ProgressStyle, (style) => {
+  Effect.gen(function* () {
+    const style = yield* ProgressStyle
+    const width = yield* TerminalWidth
+    const started = yield* Clock.currentTimeMillis
+    if (style === "off") return { update: () => Effect.void, close: Effect.void }
+
     let last: Update | undefined
-    let drawnStep = -1
-    let drawnBytes = -1
+    let drawn: Update | undefined
+    let drawnAt = started
     let openLine = false
 
-    const draw = (update: Update): Effect.Effect<void> => {
-      drawnStep = stepOf(update)
-      drawnBytes = update.bytes
-      const line = render(label, update)
-      if (style === "lines") return Console.error(line)
+    const draw = (update: Update, now: number): Effect.Effect<void> => {
+      drawn = update
+      drawnAt = now
+      const snapshot = { ...update, elapsedMillis: now - started }
+      if (style === "lines") return Console.error(render(label, snapshot))
       openLine = true
+      // the last column is left empty: writing into it makes some terminals wrap
+      const line = render(label, snapshot, width() - 1)
       return Effect.sync(() => {
         process.stderr.write(`\r\x1b[2K${line}`)
       })
     }
 
+    const due = (next: Update, now: number): boolean => {
+      const previous = drawn
+      if (previous === undefined) return true
+      if (style === "redraw") return now - drawnAt >= REDRAW_EVERY_MILLIS
+      if (now - drawnAt >= LINES_EVERY_MILLIS) return true
+      return Option.match(next.total, {
+        onNone: () => false,
+        onSome: (total) =>
+          Math.floor(percent(next.bytes, total) / LINES_STEP_PERCENT) >
+          Math.floor(percent(previous.bytes, total) / LINES_STEP_PERCENT)
+      })
+    }
+
     const update = (next: Update): Effect.Effect<void> =>
-      Effect.suspend(() => {
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
         last = next
-        return stepOf(next) === drawnStep && drawnBytes >= 0 ? Effect.void : draw(next)
+        return due(next, now) ? draw(next, now) : Effect.void
       })
 
-    const close: Effect.Effect<void> = Effect.suspend(() => {
-      const pending = last !== undefined && last.bytes !== drawnBytes ? draw(last) : Effect.void
+    const close: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const pending = last !== undefined && last !== drawn ? draw(last, now) : Effect.void
       return Effect.zipRight(
         pending,
         Effect.sync(() => {
@@ -150,7 +250,7 @@ export interface FilesTracker {
 
 /**
  * One display for all of `files`: the bytes received across them out of the sum of their announced sizes. A
- * single line works in both styles, whatever the number of files downloading at once.
+ * single line works in every style, whatever the number of files downloading at once.
  *
  * @since 0.1.0
  * @category constructors
@@ -172,3 +272,14 @@ export const forFiles = (
       })
     return { update, close: tracker.close }
   })
+
+/**
+ * Turns the display off when `quiet` (`--quiet`), else leaves the style as it is.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const quietly =
+  (quiet: boolean) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    quiet ? Effect.provideService(self, ProgressStyle, "off") : self

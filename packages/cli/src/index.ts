@@ -20,6 +20,20 @@ export * as Failure from "./Failure.js"
 export * as Client from "./Client.js"
 
 /**
+ * The flags shared by the commands, and the builders for the others.
+ *
+ * @since 0.1.0
+ */
+export * as Flags from "./Flags.js"
+
+/**
+ * The programs several commands share (waiting for an export, fetching it, printing records).
+ *
+ * @since 0.1.0
+ */
+export * as Programs from "./Programs.js"
+
+/**
  * The download progress display.
  *
  * @since 0.1.0

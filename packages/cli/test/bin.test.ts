@@ -75,7 +75,7 @@ describe.skipIf(!existsSync(bin))("the built executable", () => {
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
-  it.scopedLive("an API error: exit 1, one line on stderr, no key, no dump", () =>
+  it.scopedLive("a refused key (401): exit 3, one line on stderr, no key, no dump", () =>
     Effect.gen(function* () {
       const emulator = yield* Emulator.make()
       const key = "wrong_key_from_the_environment_77"
@@ -83,7 +83,7 @@ describe.skipIf(!existsSync(bin))("the built executable", () => {
         ...envFor(emulator),
         BATCH_REST_API_KEY: key
       })
-      assert.strictEqual(run.code, 1)
+      assert.strictEqual(run.code, 3)
       assert.strictEqual(run.stdout, "")
       assert.match(run.stderr, /^error: Unauthorized: GET \/exports\/download answered HTTP 401 [^\n]*\n$/)
       assert.notInclude(run.stderr + run.stdout, key)

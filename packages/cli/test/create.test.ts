@@ -83,11 +83,14 @@ describe("batch-export create attributes", () => {
       })
     )
 
-    it.effect("`create` without an export type: one line naming the choice", () =>
+    it.effect("`create` without an export type: a usage error (exit 2) naming the choice, no request", () =>
       Effect.gen(function* () {
         const emulator = yield* Emulator.Emulator
+        yield* emulator.clearRequests
         const run = yield* runCli(["create"], envFor(emulator))
-        assertOneLineFailure(run, "InvalidArgument", "create attributes")
+        assertOneLineFailure(run, "UsageError", "create attributes|events|reachability")
+        assert.strictEqual(run.code, 2)
+        assert.deepStrictEqual(yield* emulator.requests, [])
       })
     )
 

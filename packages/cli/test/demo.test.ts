@@ -32,12 +32,12 @@ describe("batch-export demo", () => {
 
       // the status as it changes, then the progress of all parts together, on stderr
       assert.deepStrictEqual(run.stderr.slice(0, 4), [
-        `${id}: CREATED`,
-        `${id}: PENDING`,
-        `${id}: RUNNING`,
+        `${id}: CREATED, next check in 0.2s`,
+        `${id}: PENDING, next check in 0.2s`,
+        `${id}: RUNNING, next check in 0.2s`,
         `${id}: SUCCESS`
       ])
-      assert.match(run.stderr.at(-1)!, new RegExp(`^${id} \\(3 files\\) \\[#+\\] 100% (\\d+)/\\1 bytes$`))
+      assert.match(run.stderr.at(-1)!, new RegExp(`^${id} \\(3 files\\) \\[#+\\] 100% ([\\d.]+ \\w+)/\\1`))
 
       // 3 parts of 500 records
       const names = (yield* fs.readDirectory(dir)).sort()

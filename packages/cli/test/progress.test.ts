@@ -1,54 +1,105 @@
 import { Progress } from "@batch-export/cli"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, FastCheck, Option, TestClock } from "effect"
 import { captureConsole } from "./support/harness.js"
 
-const draw = (updates: ReadonlyArray<Progress.Update>) =>
+const MiB = 1024 * 1024
+
+/** Runs `body` with a tracker in the given style and returns what it printed on stderr. */
+const drawn = (
+  style: Progress.Style,
+  body: (tracker: Progress.Tracker) => Effect.Effect<void>
+): Effect.Effect<ReadonlyArray<string>> =>
   Effect.gen(function* () {
     const stdout: Array<string> = []
     const stderr: Array<string> = []
-    yield* Effect.gen(function* () {
-      const tracker = yield* Progress.make("file_x")
-      for (const update of updates) yield* tracker.update(update)
-      yield* tracker.close
-    }).pipe(Effect.provideService(Progress.ProgressStyle, "lines"), Effect.withConsole(captureConsole(stdout, stderr)))
+    yield* Effect.flatMap(Progress.make("file_x"), (tracker) => Effect.zipRight(body(tracker), tracker.close)).pipe(
+      Effect.provideService(Progress.ProgressStyle, style),
+      Effect.withConsole(captureConsole(stdout, stderr))
+    )
     assert.deepStrictEqual(stdout, [])
     return stderr
   })
 
 describe("Progress", () => {
-  it("renders a percentage with the total, bytes without", () => {
+  it("human units, speed and time left", () => {
+    assert.strictEqual(Progress.formatBytes(512), "512 B")
+    assert.strictEqual(Progress.formatBytes(1536), "1.5 KiB")
+    assert.strictEqual(Progress.formatBytes(200 * MiB), "200 MiB")
+    assert.strictEqual(Progress.formatSeconds(65), "1m05s")
     assert.strictEqual(
-      Progress.render("file_x", { bytes: 512, total: Option.some(2048) }),
-      "file_x [#####...............]  25% 512/2048 bytes"
+      Progress.render("file_x", { bytes: 50 * MiB, total: Option.some(200 * MiB), elapsedMillis: 10_000 }),
+      "file_x [#####...............] 25% 50.0 MiB/200 MiB 5.0 MiB/s ETA 30s"
     )
-    assert.strictEqual(Progress.render("file_x", { bytes: 512, total: Option.none() }), "file_x 512 bytes")
-    assert.strictEqual(Progress.percent(0, 0), 100)
+    assert.strictEqual(
+      Progress.render("file_x", { bytes: 3 * MiB, total: Option.none(), elapsedMillis: 2_000 }),
+      "file_x 3.0 MiB 1.5 MiB/s"
+    )
   })
 
-  it.effect("draws a line only when the percentage changes by at least 1%", () =>
+  it("a line never exceeds the width it is given, whatever the label and figures", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        FastCheck.string({ maxLength: 120 }),
+        FastCheck.nat({ max: 2 ** 40 }),
+        FastCheck.option(FastCheck.nat({ max: 2 ** 40 }), { nil: undefined }),
+        FastCheck.nat({ max: 10_000_000 }),
+        FastCheck.integer({ min: 1, max: 300 }),
+        (label, bytes, total, elapsedMillis, width) => {
+          const line = Progress.render(label, { bytes, total: Option.fromNullable(total), elapsedMillis }, width)
+          assert.isAtMost(line.length, width, line)
+        }
+      )
+    )
+  })
+
+  it("on a narrow terminal the bar goes first, then the label shrinks; the figures stay", () => {
+    const snapshot = { bytes: 50 * MiB, total: Option.some(200 * MiB), elapsedMillis: 10_000 }
+    const label = "export_0123456789abcdef0123456789abcdef (3 files)"
+    assert.include(Progress.render(label, snapshot, 120), "[")
+    assert.notInclude(Progress.render(label, snapshot, 80), "[")
+    const narrow = Progress.render(label, snapshot, 60)
+    assert.isAtMost(narrow.length, 60)
+    assert.include(narrow, "25% 50.0 MiB/200 MiB 5.0 MiB/s ETA 30s")
+    assert.include(narrow, "…")
+  })
+
+  it.effect("without a terminal: a line every 25 %, and the final one", () =>
     Effect.gen(function* () {
       const total = Option.some(1000)
-      const lines = yield* draw([1, 5, 9, 10, 11, 19, 20, 500, 999, 1000].map((bytes) => ({ bytes, total })))
+      const lines = yield* drawn("lines", (tracker) =>
+        Effect.forEach([1, 100, 240, 250, 260, 499, 500, 740, 999, 1000], (bytes) => tracker.update({ bytes, total }))
+      )
       assert.deepStrictEqual(
-        lines.map((line) => /(\d+)% (\d+)/.exec(line)!.slice(1).join(" ")),
-        ["0 1", "1 10", "2 20", "50 500", "99 999", "100 1000"]
+        lines.map((line) => /(\d+)% (\d+) B/.exec(line)!.slice(1).join(" ")),
+        ["0 1", "25 250", "50 500", "99 999", "100 1000"]
       )
     })
   )
 
-  it.effect("without a total: every MiB, and the final count on close", () =>
+  it.effect("without a terminal: at least a line every 10 seconds, even when the percentage barely moves", () =>
     Effect.gen(function* () {
-      const mib = 1024 * 1024
-      const lines = yield* draw(
-        [1, 1000, mib - 1, mib, mib + 5, 2 * mib + 1, 2 * mib + 7].map((bytes) => ({ bytes, total: Option.none() }))
+      const total = Option.some(100 * MiB)
+      const lines = yield* drawn("lines", (tracker) =>
+        Effect.forEach([1, 2, 3, 4, 5], (mib) =>
+          Effect.zipRight(tracker.update({ bytes: mib * MiB, total }), TestClock.adjust("6 seconds"))
+        )
       )
-      assert.deepStrictEqual(lines, [
-        "file_x 1 bytes",
-        `file_x ${mib} bytes`,
-        `file_x ${2 * mib + 1} bytes`,
-        `file_x ${2 * mib + 7} bytes`
-      ])
+      // 0 s, 12 s, 24 s (every other update, 6 s apart), then the final state on close
+      assert.deepStrictEqual(
+        lines.map((line) => /(\d+)%/.exec(line)![1]),
+        ["1", "3", "5"]
+      )
+      assert.include(lines[1], "ETA")
+    })
+  )
+
+  it.effect("--quiet: nothing at all", () =>
+    Effect.gen(function* () {
+      const lines = yield* drawn("off", (tracker) =>
+        Effect.forEach([0, 500, 1000], (bytes) => tracker.update({ bytes, total: Option.some(1000) }))
+      )
+      assert.deepStrictEqual(lines, [])
     })
   )
 
@@ -73,8 +124,8 @@ describe("Progress", () => {
       )
       assert.deepStrictEqual(stdout, [])
       assert.deepStrictEqual(
-        stderr.map((line) => /(\d+)% (\d+)\/(\d+)/.exec(line)!.slice(1).join(" ")),
-        ["10 100 1000", "30 300 1000", "25 250 1000", "80 800 1000", "100 1000 1000"]
+        stderr.map((line) => /(\d+)% (\d+) B\/(\d+) B/.exec(line)!.slice(1).join(" ")),
+        ["10 100 1000", "30 300 1000", "80 800 1000", "100 1000 1000"]
       )
       assert.match(stderr[0]!, /^export_x \(2 files\) \[/)
     })

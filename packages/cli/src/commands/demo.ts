@@ -17,7 +17,7 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { fetchExport } from "./fetch.js"
+import { fetchExport } from "../Programs.js"
 
 /**
  * What the demo did.

@@ -11,18 +11,20 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Client from "../Client.js"
-import { formatDate, json } from "../internal/output.js"
+import * as Flags from "../Flags.js"
+import { formatDate, printJson, shown } from "../internal/output.js"
 
 /**
- * The human summary of an export: id, scope, status, dates, then one line per file (part, id, size).
+ * The human summary of an export: id, scope, status, dates, then one line per file (part, id, size). Server
+ * text is sanitized: it goes to a terminal.
  *
  * @since 0.1.0
  * @category rendering
  */
 export const renderExport = (exp: Export.Export): ReadonlyArray<string> => [
   `id         ${exp.id}`,
-  `scope      ${exp.scope}`,
-  `status     ${exp.status}`,
+  `scope      ${shown(exp.scope)}`,
+  `status     ${shown(exp.status)}`,
   `requested  ${formatDate(exp.requestDate)}`,
   `started    ${formatDate(exp.startDate)}`,
   `completed  ${formatDate(exp.completionDate)}`,
@@ -31,14 +33,14 @@ export const renderExport = (exp: Export.Export): ReadonlyArray<string> => [
 ]
 
 /**
- * The export as Batch sends it (its field names: `request_date`, `files[].size`, …), pretty-printed.
+ * The export as Batch sends it (its field names: `request_date`, `files[].size`, …).
  *
  * @since 0.1.0
  * @category rendering
  */
-export const exportJson = (exp: Export.Export): Effect.Effect<string> =>
+export const exportJson = (exp: Export.Export): Effect.Effect<unknown> =>
   // encoding a value that was decoded with the same schema cannot fail
-  Effect.map(Effect.orDie(Schema.encode(Export.Export)(exp)), (encoded) => JSON.stringify(encoded, null, 2))
+  Effect.orDie(Schema.encode(Export.Export)(exp))
 
 const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The export (export_…)"))
 
@@ -50,11 +52,11 @@ const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The
  */
 export const command = Command.make(
   "view",
-  { exportId, json, baseUrl: Client.baseUrl, apiVersion: Client.apiVersion },
+  { exportId, json: Flags.json, baseUrl: Flags.baseUrl, apiVersion: Flags.apiVersion },
   ({ exportId, json, ...flags }) =>
     Effect.gen(function* () {
       const client = yield* ExportsClient.ExportsClient
       const exp = yield* client.view(exportId)
-      yield* Console.log(json ? yield* exportJson(exp) : renderExport(exp).join("\n"))
+      yield* json ? printJson(yield* exportJson(exp)) : Console.log(renderExport(exp).join("\n"))
     }).pipe(Effect.provide(Client.layer(flags)))
-).pipe(Command.withDescription("Show an export: status, dates and files (or its JSON with --json)."))
+).pipe(Command.withDescription("Show an export: status, dates and files (or the JSON Batch returned, with --json)."))

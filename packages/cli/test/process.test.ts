@@ -1,0 +1,145 @@
+import { Emulator } from "@batch-export/emulator"
+import { FileSystem } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Path from "node:path"
+import { envFor } from "./support/harness.js"
+import { built, inTerminal, run, shell, start, until } from "./support/process.js"
+
+const tempDir = Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped())
+
+/** A terminal's view of a byte stream: the pieces between carriage returns and line feeds, escapes removed. */
+const segments = (screen: string) =>
+  screen
+    .split(/[\r\n]+/)
+    .map((segment) => segment.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ""))
+    .filter((segment) => segment !== "")
+
+describe.skipIf(!built)("the built executable, as a process", () => {
+  it.scopedLive(
+    "`records … | head -3`: the closed pipe ends the command quietly, exit 0",
+    () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 2, recordsPerPart: 5000 }] })
+        const [exp] = yield* emulator.exports
+        const result = yield* shell(
+          `"$NODE" "$BIN" records ${exp!.id} | head -3; echo "status=\${PIPESTATUS[0]}" >&2`,
+          {
+            ...envFor(emulator)
+          }
+        )
+        const lines = result.stdout.split("\n").filter((line) => line !== "")
+        assert.strictEqual(lines.length, 3, result.stderr)
+        for (const line of lines) assert.isObject(JSON.parse(line))
+        assert.strictEqual(result.stderr, "status=0\n")
+      }),
+    30_000
+  )
+
+  it.scopedLive(
+    "--log-level debug: logs go to stderr, stdout stays NDJSON",
+    () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 20 }] })
+        const [exp] = yield* emulator.exports
+        const result = yield* run(["--log-level", "debug", "records", exp!.id], envFor(emulator))
+        assert.strictEqual(result.code, 0, result.stderr)
+        const lines = result.stdout
+          .toString("utf8")
+          .split("\n")
+          .filter((line) => line !== "")
+        assert.strictEqual(lines.length, 20)
+        for (const line of lines) assert.isObject(JSON.parse(line), line)
+        assert.include(result.stderr, "debug: ")
+      }),
+    30_000
+  )
+
+  it.scopedLive(
+    "--out -: the file's bytes on stdout, nothing else",
+    () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
+        const [exp] = yield* emulator.exports
+        const file = exp!.files[0]!
+        const result = yield* run(["download", file.id, "--out", "-"], envFor(emulator))
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.deepStrictEqual(result.stdout, Buffer.from(yield* emulator.fileBytes(file.id)))
+      }),
+    30_000
+  )
+
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129]
+  ] as const) {
+    it.scopedLive(
+      `${signal} during a stalled download: exit ${code}, no file left (neither the file nor its temporary)`,
+      () =>
+        Effect.gen(function* () {
+          const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
+          const [exp] = yield* emulator.exports
+          const file = exp!.files[0]!
+          yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
+          const fs = yield* FileSystem.FileSystem
+          const dir = yield* tempDir
+          const running = yield* start(["download", file.id, "--out", Path.join(dir, "part.json")], envFor(emulator))
+          // the first 1000 bytes were received (and written to a temporary file beside the destination)
+          assert.isTrue(yield* until(() => running.stderrSoFar().includes("1000 B")), running.stderrSoFar())
+          assert.strictEqual((yield* fs.readDirectory(dir)).length, 1)
+          running.child.kill(signal)
+          const result = yield* running.finished
+          assert.strictEqual(result.code, code, result.stderr)
+          assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+        }).pipe(Effect.provide(NodeFileSystem.layer)),
+      30_000
+    )
+  }
+
+  for (const columns of [40, 80]) {
+    it.scopedLive(
+      `on a ${columns}-column terminal the progress line is redrawn in place and never wider than the terminal`,
+      () =>
+        Effect.gen(function* () {
+          const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 3000 }] })
+          const [exp] = yield* emulator.exports
+          const file = exp!.files[0]!
+          const dir = yield* tempDir
+          const result = yield* inTerminal(
+            columns,
+            ["download", file.id, "--out", Path.join(dir, "p.json"), "--json"],
+            envFor(emulator)
+          )
+          assert.strictEqual(result.code, 0, result.screen)
+          assert.include(result.screen, "\r\x1b[2K")
+          const progress = segments(result.screen).filter((segment) => segment.includes("%"))
+          assert.isAbove(progress.length, 0, JSON.stringify(result.screen))
+          for (const line of progress) assert.isBelow(line.length, columns, JSON.stringify(line))
+          assert.include(progress.at(-1), "100%")
+        }).pipe(Effect.provide(NodeFileSystem.layer)),
+      30_000
+    )
+  }
+
+  it.scopedLive(
+    "colors on a terminal only, and not with NO_COLOR: the error line, @effect/cli's help",
+    () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.make()
+        const args = ["download", "file_0000000000000000000000000000dead", "--out", "x.json"]
+        const colored = yield* inTerminal(80, args, envFor(emulator))
+        assert.strictEqual(colored.code, 1)
+        assert.include(colored.screen, "\x1b[31merror:\x1b[0m NotFound")
+        const plain = yield* inTerminal(80, ["--help"], { NO_COLOR: "1" })
+        assert.include(plain.screen, "EXIT CODES")
+        assert.notInclude(plain.screen, "\x1b[")
+        const help = yield* run(["--help"])
+        assert.include(help.stdout.toString("utf8"), "EXIT CODES")
+        assert.notInclude(help.stdout.toString("utf8") + help.stderr, "\x1b[")
+        // (the error line without a terminal is plain: see bin.test.ts)
+      }),
+    60_000
+  )
+})
