@@ -31,6 +31,8 @@ export interface FetchOptions {
   readonly concurrency: number
   /** Fail a part larger than this many bytes (`--max-size`). */
   readonly maxBytes?: number | undefined
+  /** Skip complete parts and continue partial ones left by an earlier run (off with `--force`). */
+  readonly resume?: boolean | undefined
 }
 
 const finished = (status: string) => status === "SUCCESS" || status === "ERROR"
@@ -117,6 +119,7 @@ export const fetchExport = (
       .downloadAll(exp.id, directory, {
         concurrency: options.concurrency,
         maxBytes: options.maxBytes,
+        resume: options.resume,
         onProgress: progress.update
       })
       .pipe(Effect.ensuring(progress.close))

@@ -62,9 +62,16 @@ const timeout = Flags.seconds("timeout", "Give up when the export is not done af
 
 const concurrency = Flags.wholeNumber("concurrency", 1, 64, "Parts downloaded at once").pipe(Options.withDefault(2))
 
+const force = Options.boolean("force").pipe(
+  Options.withDescription(
+    "Download every part again. Without it, a re-run skips parts that already have Batch's size and continues " +
+      "a part an interrupted run left (.<name>.partial), when the stored file is unchanged"
+  )
+)
+
 /**
  * `batch-export fetch <export_id> --out-dir DIR [--poll-interval SECONDS] [--timeout SECONDS] [--concurrency N]
- * [--max-size BYTES] [--quiet] [--json] [--base-url URL] [--api-version V] [--idle-timeout SECONDS]`
+ * [--max-size BYTES] [--force] [--quiet] [--json] [--base-url URL] [--api-version V] [--idle-timeout SECONDS]`
  *
  * @since 0.1.0
  * @category commands
@@ -78,18 +85,20 @@ export const command = Command.make(
     timeout,
     concurrency,
     maxSize: Flags.maxSize,
+    force,
     quiet: Flags.quiet,
     json: Flags.json,
     baseUrl: Flags.baseUrl,
     apiVersion: Flags.apiVersion,
     idleTimeout: Flags.idleTimeout
   },
-  ({ concurrency, exportId, json, maxSize, outDir, pollInterval, quiet, timeout, ...flags }) =>
+  ({ concurrency, exportId, force, json, maxSize, outDir, pollInterval, quiet, timeout, ...flags }) =>
     fetchExport(exportId, outDir, {
       pollInterval,
       timeout: Option.getOrUndefined(timeout),
       concurrency,
-      maxBytes: Option.getOrUndefined(maxSize)
+      maxBytes: Option.getOrUndefined(maxSize),
+      resume: !force
     }).pipe(
       Effect.flatMap((manifest) =>
         json

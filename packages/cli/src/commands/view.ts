@@ -3,13 +3,12 @@
  *
  * @since 0.1.0
  */
-import { Export } from "@batch-export/core"
+import type { Export } from "@batch-export/core"
 import { ExportsClient } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
 import * as Client from "../Client.js"
 import * as Flags from "../Flags.js"
 import { formatDate, printJson, shown } from "../internal/output.js"
@@ -32,16 +31,6 @@ export const renderExport = (exp: Export.Export): ReadonlyArray<string> => [
   ...exp.parts.map((file) => `  part ${file.part}  ${file.id}  ${file.size} bytes`)
 ]
 
-/**
- * The export as Batch sends it (its field names: `request_date`, `files[].size`, …).
- *
- * @since 0.1.0
- * @category rendering
- */
-export const exportJson = (exp: Export.Export): Effect.Effect<unknown> =>
-  // encoding a value that was decoded with the same schema cannot fail
-  Effect.orDie(Schema.encode(Export.Export)(exp))
-
 const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The export (export_…)"))
 
 /**
@@ -56,7 +45,9 @@ export const command = Command.make(
   ({ exportId, json, ...flags }) =>
     Effect.gen(function* () {
       const client = yield* ExportsClient.ExportsClient
-      const exp = yield* client.view(exportId)
-      yield* json ? printJson(yield* exportJson(exp)) : Console.log(renderExport(exp).join("\n"))
+      // --json prints Batch's answer untouched (unknown fields, its date spellings), after the same checks
+      yield* json
+        ? Effect.flatMap(client.viewJson(exportId), printJson)
+        : Effect.flatMap(client.view(exportId), (exp) => Console.log(renderExport(exp).join("\n")))
     }).pipe(Effect.provide(Client.layer(flags)))
 ).pipe(Command.withDescription("Show an export: status, dates and files (or the JSON Batch returned, with --json)."))
