@@ -4,9 +4,10 @@ import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
+import { Chunk, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
 import * as Path from "node:path"
 import { awaitSleep, clientLayer, drive, eventually } from "./support/harness.js"
+import * as HeldStorage from "./support/heldStorage.js"
 
 const firstFile = Effect.gen(function* () {
   const emulator = yield* Emulator.Emulator
@@ -17,6 +18,43 @@ const firstFile = Effect.gen(function* () {
 
 const layer = (options?: Parameters<typeof clientLayer>[0]) =>
   clientLayer(options).pipe(Layer.provideMerge(Emulator.layer()), Layer.merge(NodeFileSystem.layer))
+
+/** Body of the files `HeldStorage` serves: lines of JSON, 5000 bytes. */
+const BODY = new TextEncoder().encode(
+  Array.from({ length: 100 }, (_, i) => JSON.stringify({ line: i, pad: "x".repeat(30) }).padEnd(49, " ") + "\n").join(
+    ""
+  )
+)
+
+/**
+ * An emulator whose `/exports/download` redirects to `storage` (each link carrying its `expires`), and the
+ * client on it; timeouts out of the way, no backoff before a resume.
+ */
+const behind = (storage: HeldStorage.HeldStorage) =>
+  Effect.gen(function* () {
+    const emulator = yield* Emulator.make({
+      location: (file, expires) => `${storage.url}/files/${file.id}?expires=${expires}`
+    }).pipe(Effect.orDie)
+    const context = yield* Layer.build(
+      BatchExport.layer({
+        restApiKey: emulator.restApiKey,
+        projectKey: emulator.projectKey,
+        baseUrl: emulator.apiUrl,
+        timeouts: { request: "1 hour", idle: "1 hour" },
+        retry: { baseDelay: "0 millis" }
+      })
+    ).pipe(Effect.orDie)
+    const [exp] = yield* emulator.exports
+    return {
+      emulator,
+      fileId: exp!.files[0]!.id,
+      client: Context.get(context, ExportsClient.ExportsClient),
+      files: Context.get(context, ExportFiles.ExportFiles)
+    }
+  })
+
+const downloadCalls = (emulator: Emulator.Service) =>
+  Effect.map(emulator.requests, (all) => all.filter((r) => r.origin === "api" && r.path.endsWith("/exports/download")))
 
 const storageRequests = (emulator: Emulator.Service) =>
   Effect.map(emulator.requests, (all) => all.filter((r) => r.origin === "storage"))
@@ -62,7 +100,10 @@ describe("ExportsClient over real sockets", () => {
       assert.deepStrictEqual(yield* fs.readDirectory(dir), ["part-1.ndjson"])
       assert.isAbove(progress.length, 0)
       assert.strictEqual(progress.at(-1)?.bytes, bytes.length)
-      assert.deepStrictEqual(progress.at(-1)?.total, Option.some(bytes.length))
+      // Option.none() and Option.some(n) are deepStrictEqual to each other: compare the value itself
+      const total = progress.at(-1)?.total
+      assert.isTrue(total !== undefined && Option.isSome(total), "the size announced by the storage")
+      assert.strictEqual(total === undefined ? undefined : Option.getOrUndefined(total), bytes.length)
     }).pipe(Effect.provide(layer()))
   )
 
@@ -177,42 +218,97 @@ describe("ExportsClient over real sockets", () => {
       }).pipe(Effect.provide(layer()))
   )
 
-  it.scoped("a link past its expiry is renewed before the storage request", () =>
-    Effect.gen(function* () {
-      const { bytes, emulator, file } = yield* firstFile
-      const client = yield* ExportsClient.ExportsClient
-      const link = yield* client.downloadLink(file.id)
-      assert.isTrue(link.isExpired(DateTime.addDuration(link.issuedAt, "1171 seconds"), "30 seconds"))
-      // the emulator's links also expire after 20 minutes: a stale link would get a 403
-      yield* TestClock.adjust("21 minutes")
-      const received = yield* Stream.runCollect(client.download(file.id))
-      assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))
-      assert.deepStrictEqual(
-        (yield* storageRequests(emulator)).map((r) => r.method),
-        ["GET"]
-      )
-    }).pipe(Effect.provide(layer()))
+  for (const status of [401, 410] as const) {
+    it.scoped(`a signed link refused with ${status} is renewed: a second link, then byte-exact`, () =>
+      Effect.gen(function* () {
+        const { bytes, emulator, file } = yield* firstFile
+        const client = yield* ExportsClient.ExportsClient
+        yield* emulator.script("storage", Emulator.Reply.status(status))
+        const received = yield* Stream.runCollect(client.download(file.id))
+        assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))
+        assert.deepStrictEqual(
+          (yield* emulator.requests).map((r) => r.origin),
+          ["api", "storage", "api", "storage"]
+        )
+      }).pipe(Effect.provide(layer({ retry: { maxRetries: 0 } })))
+    )
+  }
+
+  it.scoped(
+    "a resume 19 min 40 s into the link's 20-minute life asks for a new link before going back to storage",
+    () =>
+      Effect.gen(function* () {
+        const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [1000] })
+        const { client, emulator, fileId } = yield* behind(storage)
+        let received = 0
+        const fiber = yield* Effect.fork(
+          Stream.runCollect(
+            client.download(fileId).pipe(
+              Stream.tap((part) =>
+                Effect.sync(() => {
+                  received += part.length
+                })
+              )
+            )
+          )
+        )
+        yield* eventually(
+          Effect.map(storage.held, (held) => held === 1 && received === 1000),
+          "1000 bytes received"
+        )
+        // the link (minted at 0 for 20 minutes) still works, but has less than the 30 s margin left
+        yield* TestClock.adjust(Duration.seconds(19 * 60 + 40))
+        yield* storage.cut
+        const all = yield* Fiber.join(fiber)
+        assert.deepStrictEqual(Buffer.concat(Chunk.toArray(all)), Buffer.from(BODY))
+        assert.strictEqual((yield* downloadCalls(emulator)).length, 2)
+        // each link carries its own expiry: the resume used the one minted at 19 min 40 s
+        assert.deepStrictEqual(
+          (yield* storage.requests).map((r) => [new URL(r.url, storage.url).searchParams.get("expires"), r.range]),
+          [
+            ["1200", undefined],
+            [String(1180 + 1200), "bytes=1000-"]
+          ]
+        )
+      })
   )
 
   it.scoped("a connection dropped mid-body is resumed with Range + If-Range and ends byte-exact", () =>
     Effect.gen(function* () {
-      const { bytes, emulator, file } = yield* firstFile
+      const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [1000, 1000] })
+      const { fileId, files } = yield* behind(storage)
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
-      const client = yield* ExportsClient.ExportsClient
-      const files = yield* ExportFiles.ExportFiles
-      yield* emulator.script("storage", Emulator.Reply.dropAfter(1000), Emulator.Reply.dropAfter(1000))
       const destination = Path.join(dir, "out.ndjson")
-      const done = yield* drive(files.downloadToFile(file.id, destination))
-      assert.strictEqual(done.bytes, bytes.length)
-      assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(bytes))
-      const storage = yield* storageRequests(emulator)
-      assert.deepStrictEqual(
-        storage.map((r) => r.headers["range"]),
-        [undefined, "bytes=1000-", "bytes=2000-"]
+      let written = 0
+      const fiber = yield* Effect.fork(
+        files.downloadToFile(fileId, destination, {
+          onProgress: (p) =>
+            Effect.sync(() => {
+              written = p.bytes
+            })
+        })
       )
-      assert.isTrue(storage.slice(1).every((r) => r.headers["if-range"]?.startsWith('"')))
-    }).pipe(Effect.provide(layer({ timeouts: { request: "1 hour", idle: "1 hour" } })))
+      // each cut comes once the client has the bytes sent before it: the resume offset is known
+      for (const offset of [1000, 2000]) {
+        yield* eventually(
+          Effect.map(storage.held, (held) => held === 1 && written === offset),
+          `${offset} bytes written`
+        )
+        yield* storage.cut
+      }
+      const done = yield* Fiber.join(fiber)
+      assert.strictEqual(done.bytes, BODY.length)
+      assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(BODY))
+      assert.deepStrictEqual(
+        (yield* storage.requests).map((r) => [r.range, r.ifRange]),
+        [
+          [undefined, undefined],
+          ["bytes=1000-", storage.etag],
+          ["bytes=2000-", storage.etag]
+        ]
+      )
+    }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
   it.scoped("when resume attempts run out, the drop fails typed and leaves no file", () =>
