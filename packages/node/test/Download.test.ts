@@ -53,6 +53,9 @@ const behind = (storage: HeldStorage.HeldStorage) =>
     }
   })
 
+/** `ExportFiles`' temporary name for `out.ndjson`, beside it. */
+const TEMPORARY = /^\.out\.ndjson\.[0-9a-z]+\.partial$/
+
 const downloadCalls = (emulator: Emulator.Service) =>
   Effect.map(emulator.requests, (all) => all.filter((r) => r.origin === "api" && r.path.endsWith("/exports/download")))
 
@@ -342,7 +345,9 @@ describe("ExportsClient over real sockets", () => {
         })
       )
       yield* Deferred.await(started)
-      assert.strictEqual((yield* fs.readDirectory(dir)).length, 1) // the temporary file exists while downloading
+      const [temporary, ...others] = yield* fs.readDirectory(dir)
+      assert.match(temporary ?? "", TEMPORARY) // the temporary file exists while downloading
+      assert.deepStrictEqual(others, [])
       yield* eventually(
         Effect.map(emulator.openConnections, (c) => c.storage === 1),
         "storage connection open"
@@ -354,6 +359,68 @@ describe("ExportsClient over real sockets", () => {
         "storage connection closed"
       )
     }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped(
+    "atomic write: while downloading only a temporary file exists; a failed download leaves the old file as it was",
+    () =>
+      Effect.gen(function* () {
+        const { emulator, file } = yield* firstFile
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const files = yield* ExportFiles.ExportFiles
+        const destination = Path.join(dir, "out.ndjson")
+
+        yield* emulator.script("storage", Emulator.Reply.stallAfter(2000))
+        const started = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(
+          files.downloadToFile(file.id, destination, {
+            onProgress: (p) => (p.bytes >= 2000 ? Deferred.succeed(started, undefined) : Effect.void)
+          })
+        )
+        yield* Deferred.await(started)
+        assert.isFalse(yield* fs.exists(destination), "the destination exists before the download is complete")
+        const [temporary, ...others] = yield* fs.readDirectory(dir)
+        assert.match(temporary ?? "", TEMPORARY)
+        assert.deepStrictEqual(others, [])
+        assert.strictEqual(Number((yield* fs.stat(Path.join(dir, temporary!))).size), 2000)
+        yield* Fiber.interrupt(fiber)
+
+        yield* fs.writeFileString(destination, "the previous export\n")
+        yield* emulator.script("storage", Emulator.Reply.dropAfter(2000))
+        const error = yield* Effect.flip(files.downloadToFile(file.id, destination))
+        assert.instanceOf(error, ClientError.TransportError)
+        assert.strictEqual(yield* fs.readFileString(destination), "the previous export\n")
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"])
+      }).pipe(Effect.provide(layer({ retry: { maxRetries: 0 } })))
+  )
+
+  it.scoped("a file opened and left unread holds no connection once its scope closes", () =>
+    Effect.gen(function* () {
+      const { emulator, file } = yield* firstFile
+      const client = yield* ExportsClient.ExportsClient
+      const opened = yield* Effect.scoped(
+        Effect.tap(client.open(file.id), () =>
+          eventually(
+            Effect.map(emulator.openConnections, (c) => c.storage === 1),
+            "storage connection open"
+          )
+        )
+      )
+      // `opened` (and through it the response) stays reachable: only the scope, not garbage collection,
+      // can have released the connection
+      yield* eventually(
+        Effect.map(emulator.openConnections, (c) => c.storage === 0),
+        "storage connection closed"
+      )
+      assert.strictEqual(opened.fileId, file.id)
+      assert.strictEqual(Option.getOrUndefined(opened.total), file.size)
+    }).pipe(
+      Effect.provide(
+        // larger than what the transport buffers: unread, the body keeps the connection busy
+        clientLayer().pipe(Layer.provideMerge(Emulator.layer({ exports: [{ parts: 1, bytesPerPart: 4_000_000 }] })))
+      )
+    )
   )
 
   it.scoped("a stalled body times out after the idle timeout (TestClock) and is resumed", () =>
