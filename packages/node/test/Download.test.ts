@@ -1,12 +1,12 @@
 import { ApiError, ClientError } from "@batch-export/core"
 import { Emulator, Testing } from "@batch-export/emulator"
 import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
-import { FileSystem } from "@effect/platform"
+import { FileSystem, HttpClient, HttpClientResponse } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
 import * as Path from "node:path"
-import { awaitSleep, clientLayer, drive, eventually } from "./support/harness.js"
+import { awaitSleep, clientLayer, drive, eventually, onTransport } from "./support/harness.js"
 import * as HeldStorage from "./support/heldStorage.js"
 
 const firstFile = Effect.gen(function* () {
@@ -479,5 +479,47 @@ describe("ExportsClient over real sockets", () => {
         assert.notInclude(shown, signature)
       }
     }).pipe(Effect.provide(layer()))
+  )
+})
+
+describe("ExportsClient over an in-memory transport", () => {
+  it.effect(
+    "a body that ends cleanly short of its Content-Length is resumed from its last byte, never taken whole",
+    () =>
+      Effect.gen(function* () {
+        const text = new TextDecoder().decode(BODY.subarray(0, 100)) // ASCII: a character is a byte
+        const ranges: Array<string | undefined> = []
+        // Content-Length: 100, then 50 bytes and a clean end: no socket error, only the length tells
+        const transport = HttpClient.make((request, url) => {
+          const answer = (status: number, headers: Record<string, string>, body: string | null = null) =>
+            Effect.succeed(HttpClientResponse.fromWeb(request, new Response(body, { status, headers })))
+          if (url.pathname.endsWith("/exports/download"))
+            return answer(307, { location: "http://storage.test/f?sig=1" })
+          const range = request.headers["range"]
+          ranges.push(range)
+          const common = { etag: '"v1"', "accept-ranges": "bytes" }
+          if (range === undefined) return answer(200, { ...common, "content-length": "100" }, text.slice(0, 50))
+          const start = Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? 0)
+          return answer(
+            206,
+            { ...common, "content-length": String(100 - start), "content-range": `bytes ${start}-99/100` },
+            text.slice(start)
+          )
+        })
+        const received = yield* Effect.flatMap(ExportsClient.ExportsClient, (client) =>
+          Stream.runCollect(client.download("file_abc"))
+        ).pipe(
+          Effect.provide(
+            onTransport(transport, {
+              restApiKey: "key_1",
+              projectKey: "project_abc",
+              baseUrl: "http://api.test",
+              retry: { baseDelay: "0 millis" }
+            })
+          )
+        )
+        assert.strictEqual(Buffer.concat(Chunk.toArray(received)).toString("latin1"), text)
+        assert.deepStrictEqual(ranges, [undefined, "bytes=50-"])
+      })
   )
 })
