@@ -10,5 +10,6 @@ export const projects: Array<TestProjectConfiguration> = [
   project("emulator", "packages/emulator"),
   project("node", "packages/node"),
   project("cli", "packages/cli"),
-  project("examples", "examples")
+  project("examples", "examples"),
+  project("packaging", "packaging")
 ]

@@ -19,14 +19,15 @@ import * as List from "./commands/list.js"
 import * as RecordsCommand from "./commands/records.js"
 import * as View from "./commands/view.js"
 import * as Failure from "./Failure.js"
+import { packageVersion } from "./internal/version.js"
 
 /**
- * The CLI's version.
+ * The CLI's version, as its package.json says.
  *
  * @since 0.1.0
  * @category constants
  */
-export const version = "0.1.0"
+export const version: string = packageVersion(import.meta.url, "@batch-export/cli")
 
 /**
  * `batch-export` with its subcommands `create`, `view`, `list`, `fetch`, `records`, `download`, `emulator` and

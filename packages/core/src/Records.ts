@@ -5,10 +5,17 @@
  * assuming one: gzip (by its magic bytes) is decompressed first; then either a single JSON array or a
  * sequence of values (NDJSON, blank lines, CRLF and a last line without newline included).
  *
+ * Bounded whatever the input: a record may hold at most `maxRecordBytes` (16 MiB by default), nest at most
+ * 512 levels, and gzip may inflate to at most `maxDecompressedBytes`; past any bound the stream fails with a
+ * `RecordDecodeError` naming it, having buffered no more than the bound plus one chunk.
+ *
  * @since 0.1.0
  */
-import { Chunk, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
-import { JsonSplitter, SplitError } from "./internal/jsonSplitter.js"
+import { Channel, Chunk, Either, ParseResult, Predicate, Schema, Stream } from "effect"
+import { dual } from "effect/Function"
+import * as Gzip from "./Gzip.js"
+import { isProfileRecord } from "./internal/profileRecord.js"
+import { type Accept, type Failure, RecordScanner } from "./internal/records.js"
 
 /**
  * A record that could not be read: where (part, 1-based line) and why.
@@ -57,19 +64,59 @@ export const ProfileRecord = Schema.Struct(
 export type ProfileRecord = typeof ProfileRecord.Type
 
 /**
+ * The default bound on one record's size: 16 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxRecordBytes = 16 * 1024 * 1024
+
+/**
+ * How deeply a record may nest arrays and objects. Deeper input fails as a `RecordDecodeError` instead of
+ * risking a stack overflow in later steps (schemas, error formatting).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxDepth = 512
+
+/**
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options extends Gzip.Options {
   /** The part number, named in errors. */
   readonly part?: number | undefined
+  /** Fail when one record is larger than this many bytes (default {@link defaultMaxRecordBytes}). */
+  readonly maxRecordBytes?: number | undefined
 }
 
-const GZIP_MAGIC = [0x1f, 0x8b] as const
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecodeOptions<A = ProfileRecord, I = unknown> extends Options {
+  /** The record schema (default {@link ProfileRecord}). */
+  readonly schema?: Schema.Schema<A, I, never> | undefined
+}
+
+const isStream = (u: unknown): u is Stream.Stream<unknown, unknown, unknown> =>
+  Predicate.hasProperty(u, Stream.StreamTypeId)
+
+/** Marks upstream failures so that they pass the gzip step unchanged, whatever their type. */
+class Upstream<E> {
+  readonly _tag = "Upstream"
+  constructor(readonly error: E) {}
+}
+
+const recordError = (options: Options | undefined, line: number, detail: string) =>
+  new RecordDecodeError({ ...(options?.part === undefined ? {} : { part: options.part }), line, detail })
 
 /**
- * Decompresses gzip when the stream starts with its magic bytes; passes anything else through.
+ * Decompresses when the stream starts with gzip's magic bytes; passes anything else through.
  *
+ * @deprecated Use `Gzip.gunzipIfNeeded`, whose errors say what failed; this one reports them as a
+ * `RecordDecodeError` at line 0.
  * @since 0.1.0
  * @category decoding
  */
@@ -77,104 +124,89 @@ export const gunzipIfNeeded = <E, R>(
   bytes: Stream.Stream<Uint8Array, E, R>,
   options?: Options
 ): Stream.Stream<Uint8Array, E | RecordDecodeError, R> =>
-  Stream.unwrapScoped(
-    Effect.gen(function* () {
-      // Stream.peel turns upstream failures into defects, so the head is pulled by hand.
-      const pull = yield* Stream.toPull(bytes)
-      const head: Array<Uint8Array> = []
-      let seen = 0
-      while (seen < GZIP_MAGIC.length) {
-        const next = yield* Effect.either(pull)
-        if (Either.isLeft(next)) {
-          const before = Stream.fromIterable(head)
-          return Option.match(next.left, {
-            onNone: () => before,
-            onSome: (error) => Stream.concat(before, Stream.fail(error))
-          })
-        }
-        for (const chunk of next.right) {
-          head.push(chunk)
-          seen += chunk.length
-        }
-      }
-      const all = Stream.concat(Stream.fromIterable(head), Stream.repeatEffectChunkOption(pull))
-      const magic = head.flatMap((c) => Array.from(c.subarray(0, GZIP_MAGIC.length))).slice(0, GZIP_MAGIC.length)
-      return magic[0] === GZIP_MAGIC[0] && magic[1] === GZIP_MAGIC[1] ? gunzip(all, options) : all
-    })
+  bytes.pipe(
+    Stream.mapError((error) => new Upstream(error)),
+    Gzip.gunzipIfNeeded(options?.maxDecompressedBytes === undefined ? {} : options),
+    Stream.mapError((error) => (error._tag === "Upstream" ? error.error : recordError(options, 0, error.message)))
   )
 
-const gunzip = <E, R>(
+/** Runs the scanner over the (inflated) bytes: one chunk of records out per chunk of bytes in. */
+const records = <A, E, R>(
   bytes: Stream.Stream<Uint8Array, E, R>,
-  options?: Options
-): Stream.Stream<Uint8Array, E | RecordDecodeError, R> =>
-  Stream.unwrapScoped(
-    Effect.gen(function* () {
-      let upstream: Option.Option<E> = Option.none()
-      const readable = yield* Stream.toReadableStreamEffect(
-        bytes.pipe(Stream.tapError((e) => Effect.sync(() => void (upstream = Option.some(e)))))
-      )
-      return Stream.fromReadableStream({
-        evaluate: () =>
-          readable.pipeThrough(
-            new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>
-          ),
-        onError: (cause): E | RecordDecodeError =>
-          Option.getOrElse(
-            upstream,
-            (): E | RecordDecodeError =>
-              new RecordDecodeError({
-                ...(options?.part === undefined ? {} : { part: options.part }),
-                line: 0,
-                detail: `gzip: ${cause instanceof Error ? cause.message : String(cause)}`
-              })
-          )
-      })
+  accept: Accept<A>,
+  options: Options | undefined
+): Stream.Stream<A, E | RecordDecodeError, R> => {
+  const channel = Channel.suspend(() => {
+    const scanner = new RecordScanner({
+      accept,
+      maxRecordBytes: options?.maxRecordBytes ?? defaultMaxRecordBytes,
+      maxDepth
     })
-  )
-
-const located = <E, R>(
-  bytes: Stream.Stream<Uint8Array, E, R>,
-  options?: Options
-): Stream.Stream<{ readonly value: unknown; readonly line: number }, E | RecordDecodeError, R> =>
-  Stream.suspend(() => {
-    const splitter = new JsonSplitter()
-    const fail = (error: unknown) =>
-      new RecordDecodeError({
-        ...(options?.part === undefined ? {} : { part: options.part }),
-        line: error instanceof SplitError ? error.line : 0,
-        detail: error instanceof SplitError ? error.detail : String(error)
-      })
-    type Located = { readonly value: unknown; readonly line: number }
-    /** Every value up to the first failure, then that failure: good records before a bad one still flow. */
-    const parse = (
-      found: ReadonlyArray<{ readonly text: string; readonly line: number }>,
-      failure?: RecordDecodeError
-    ): Array<Either.Either<Located, RecordDecodeError>> => {
-      const out: Array<Either.Either<Located, RecordDecodeError>> = []
-      for (const { line, text } of found) {
-        try {
-          out.push(Either.right({ value: JSON.parse(text) as unknown, line }))
-        } catch (error) {
-          out.push(Either.left(fail(new SplitError(line, error instanceof Error ? error.message : String(error)))))
-          return out
+    type Out = Channel.Channel<
+      Chunk.Chunk<A>,
+      Chunk.Chunk<Uint8Array>,
+      E | RecordDecodeError,
+      E | RecordDecodeError,
+      unknown,
+      unknown
+    >
+    /** Records completed so far, then the failure if there is one: good records before a bad one still flow. */
+    const flush = (failure: Failure | undefined, next: () => Out): Out => {
+      const out = scanner.out
+      scanner.out = []
+      const rest = failure === undefined ? next() : Channel.fail(recordError(options, failure.line, failure.detail))
+      return out.length === 0 ? rest : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), rest)
+    }
+    const loop: Out = Channel.readWithCause({
+      onInput: (input: Chunk.Chunk<Uint8Array>) => {
+        let failure: Failure | undefined
+        for (const chunk of input) {
+          failure = scanner.push(chunk)
+          if (failure !== undefined) break
         }
-      }
-      if (failure !== undefined) out.push(Either.left(failure))
-      return out
-    }
-    const guarded = (produce: () => ReadonlyArray<{ readonly text: string; readonly line: number }>) => {
-      try {
-        return parse(produce())
-      } catch (error) {
-        return parse(error instanceof SplitError ? error.before : [], fail(error))
-      }
-    }
-    return gunzipIfNeeded(bytes, options).pipe(
-      Stream.mapConcat((chunk) => guarded(() => splitter.push(chunk))),
-      Stream.concat(Stream.suspend(() => Stream.fromIterable(guarded(() => splitter.end())))),
-      Stream.mapEffect((step) => step)
-    )
+        return flush(failure, () => loop)
+      },
+      onFailure: Channel.failCause,
+      onDone: () => flush(scanner.end(), () => Channel.void)
+    })
+    return loop
   })
+  return Stream.pipeThroughChannel(gunzipIfNeeded(bytes, options), channel)
+}
+
+const keep: Accept<unknown> = (value, out) => {
+  out.push(value)
+  return undefined
+}
+
+/** Schema errors are formatted once, at the failing record, and kept short. */
+const schemaAccept = <A, I>(schema: Schema.Schema<A, I, never>): Accept<A> => {
+  const decodeEither = ParseResult.decodeUnknownEither(schema)
+  return (value, out) => {
+    try {
+      const result = decodeEither(value)
+      if (Either.isRight(result)) {
+        out.push(result.right)
+        return undefined
+      }
+      const text = ParseResult.TreeFormatter.formatIssueSync(result.left)
+      return text.length > 2000 ? `${text.slice(0, 2000)}…` : text
+    } catch (error) {
+      // a recursive user schema on a deep value, say: still a record error, never a defect
+      return `the record could not be checked: ${error instanceof Error ? error.message : String(error)}`
+    }
+  }
+}
+
+const profileViaSchema = schemaAccept(ProfileRecord)
+/** The hand-written check first (see internal/profileRecord.ts); the schema decides and explains otherwise. */
+const profileAccept: Accept<ProfileRecord> = (value, out) => {
+  if (isProfileRecord(value)) {
+    out.push(value)
+    return undefined
+  }
+  return profileViaSchema(value, out)
+}
 
 /**
  * Splits (possibly gzipped) bytes into parsed JSON values, one per record.
@@ -182,44 +214,40 @@ const located = <E, R>(
  * @since 0.1.0
  * @category decoding
  */
-export const values = <E, R>(
-  bytes: Stream.Stream<Uint8Array, E, R>,
-  options?: Options
-): Stream.Stream<unknown, E | RecordDecodeError, R> => Stream.map(located(bytes, options), ({ value }) => value)
+export const values: {
+  (options?: Options): <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<unknown, E | RecordDecodeError, R>
+  <E, R>(self: Stream.Stream<Uint8Array, E, R>, options?: Options): Stream.Stream<unknown, E | RecordDecodeError, R>
+} = dual(
+  (args) => isStream(args[0]),
+  <E, R>(self: Stream.Stream<Uint8Array, E, R>, options?: Options): Stream.Stream<unknown, E | RecordDecodeError, R> =>
+    records(self, keep, options)
+)
 
 /**
  * Decodes every record with `schema` (`ProfileRecord` by default); a record the schema rejects fails with
- * the line it starts on.
+ * the line it starts on. Data-first or pipeable: `Records.decode(bytes)` or `bytes.pipe(Records.decode())`.
  *
  * @since 0.1.0
  * @category decoding
  */
 export const decode: {
-  <E, R>(
-    bytes: Stream.Stream<Uint8Array, E, R>,
-    options?: Options
-  ): Stream.Stream<ProfileRecord, E | RecordDecodeError, R>
-  <A, I, E, R>(
-    bytes: Stream.Stream<Uint8Array, E, R>,
-    options: Options & { readonly schema: Schema.Schema<A, I, never> }
+  <A = ProfileRecord, I = unknown>(
+    options?: DecodeOptions<A, I>
+  ): <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<A, E | RecordDecodeError, R>
+  <E, R, A = ProfileRecord, I = unknown>(
+    self: Stream.Stream<Uint8Array, E, R>,
+    options?: DecodeOptions<A, I>
   ): Stream.Stream<A, E | RecordDecodeError, R>
-} = <A, E, R>(
-  bytes: Stream.Stream<Uint8Array, E, R>,
-  options?: Options & { readonly schema?: Schema.Schema<A, any, never> }
-): Stream.Stream<any, E | RecordDecodeError, R> => {
-  const schema = (options?.schema ?? ProfileRecord) as Schema.Schema<unknown, unknown, never>
-  const decodeOne = ParseResult.decodeUnknownEither(schema)
-  return located(bytes, options).pipe(
-    Stream.mapEffect(({ line, value }) =>
-      Effect.mapError(
-        decodeOne(value),
-        (issue) =>
-          new RecordDecodeError({
-            ...(options?.part === undefined ? {} : { part: options.part }),
-            line,
-            detail: ParseResult.TreeFormatter.formatIssueSync(issue)
-          })
-      )
-    )
-  )
-}
+} = dual(
+  (args) => isStream(args[0]),
+  <E, R, A, I>(
+    self: Stream.Stream<Uint8Array, E, R>,
+    options?: DecodeOptions<A, I>
+  ): Stream.Stream<A | ProfileRecord, E | RecordDecodeError, R> => {
+    const schema = options?.schema
+    // ProfileRecord, whether defaulted or passed explicitly, takes the hand-written check
+    return schema === undefined || schema === ProfileRecord
+      ? records(self, profileAccept, options)
+      : records(self, schemaAccept(schema), options)
+  }
+)

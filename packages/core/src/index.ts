@@ -46,3 +46,7 @@ export * as Records from "./Records.js"
  * @since 0.1.0
  */
 export * as ExportError from "./ExportError.js"
+/**
+ * @since 0.1.0
+ */
+export * as Gzip from "./Gzip.js"

@@ -61,6 +61,7 @@ export const createAndStreamRecords: {
   ExportsClient.ExportsClient
 > =>
   Stream.unwrap(
+    // an effect-level span: Stream.withSpan would be provided to every record
     Effect.gen(function* (): Effect.fn.Return<
       Stream.Stream<A | Records.ProfileRecord, ExportsClient.RecordsError>,
       ExportsClient.AwaitError | ExportsClient.ApiCallError,
@@ -71,5 +72,5 @@ export const createAndStreamRecords: {
       const exp = yield* client.awaitCompletion(id, options)
       const schema = options?.schema
       return schema === undefined ? client.records(exp.id, options) : client.records(exp.id, { ...options, schema })
-    })
-  ).pipe(Stream.withSpan("ExportWorkflow.createAndStreamRecords"))
+    }).pipe(Effect.withSpan("ExportWorkflow.createAndStreamRecords"))
+  )

@@ -1,19 +1,14 @@
 /**
  * Splits a byte stream of JSON values into one text per top-level value, in constant memory (one value at a
- * time). Two layouts are understood: a single JSON array (its elements are the values) and a sequence of
- * values separated by white space (NDJSON, or pretty-printed objects one after the other). Structural bytes
- * are ASCII and never occur inside a multi-byte UTF-8 sequence, so chunks may be split anywhere.
+ * time, at most `maxValueBytes` of it). Two layouts are understood: a single JSON array (its elements are the
+ * values) and a sequence of values separated by white space (NDJSON, or pretty-printed objects one after the
+ * other). Structural bytes are ASCII and never occur inside a multi-byte UTF-8 sequence, so chunks may be split
+ * anywhere. This byte-by-byte scan is the general path; `records.ts` only sends it what its line fast path
+ * cannot read.
  */
 
-export interface Value {
-  readonly text: string
-  /** 1-based line on which the value starts. */
-  readonly line: number
-}
-
+/** A structural error, at a 1-based line. */
 export class SplitError {
-  /** The values completed in the same chunk before the error. */
-  before: ReadonlyArray<Value> = []
   constructor(
     readonly line: number,
     readonly detail: string
@@ -31,56 +26,59 @@ const SPACE = 0x20,
   CLOSE_ARRAY = 0x5d,
   OPEN_OBJECT = 0x7b,
   CLOSE_OBJECT = 0x7d
-const BOM = [0xef, 0xbb, 0xbf]
 
 const isSpace = (b: number) => b === SPACE || b === LF || b === CR || b === TAB
 
-type Layout = "unknown" | "array" | "values"
+/** `unknown` decides on the first value; `values` is given when the caller already knows it is no array. */
+export type Layout = "unknown" | "array" | "values"
+
+export interface SplitterOptions {
+  /** The line the input starts on. */
+  readonly line: number
+  readonly layout: Layout
+  readonly maxValueBytes: number
+  readonly maxDepth: number
+  /** Receives each value's text and the line it starts on, in order; may throw to stop. */
+  readonly emit: (text: string, line: number) => void
+}
+
+export const tooLarge = (maxValueBytes: number) => `a record exceeds maxRecordBytes (${maxValueBytes} bytes)`
+export const tooDeep = (maxDepth: number) => `a record nests deeper than ${maxDepth} levels`
 
 export class JsonSplitter {
-  private layout: Layout = "unknown"
+  private layout: Layout
   private depth = 0
   private inString = false
   private escaped = false
   private inValue = false
   private primitive = false
-  private valueLine = 1
-  private line = 1
+  private valueLine: number
+  private line: number
   private parts: Array<Uint8Array> = []
+  private partsBytes = 0
   /** In array layout: a value or `]` is due (after `[` or `,`), or a `,` or `]` (after a value). */
   private expectValue = true
   private arrayClosed = false
-  private bomChecked = false
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true })
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
-  /** Feeds one chunk; returns the values completed in it (a `SplitError` carries those found before it). */
-  push(chunk: Uint8Array): Array<Value> {
-    const out: Array<Value> = []
-    try {
-      this.scan(chunk, out)
-    } catch (error) {
-      if (error instanceof SplitError) error.before = out
-      throw error
-    }
-    return out
+  constructor(private readonly options: SplitterOptions) {
+    this.layout = options.layout
+    this.line = this.valueLine = options.line
   }
 
-  private scan(chunk: Uint8Array, out: Array<Value>): void {
+  /** Feeds one chunk; values are emitted as they complete, a structural error is thrown as a `SplitError`. */
+  push(chunk: Uint8Array): void {
+    const { maxDepth, maxValueBytes } = this.options
     let start = 0
-    let i = 0
-    if (!this.bomChecked && chunk.length > 0) {
-      this.bomChecked = true
-      if (chunk.length >= 3 && chunk[0] === BOM[0] && chunk[1] === BOM[1] && chunk[2] === BOM[2]) i = start = 3
-    }
     const base = () => (this.layout === "array" ? 1 : 0)
     const finish = (end: number) => {
-      this.parts.push(chunk.subarray(start, end))
-      out.push({ text: this.decode(), line: this.valueLine })
+      this.keep(chunk.subarray(start, end))
       this.inValue = false
       this.primitive = false
       if (this.layout === "array") this.expectValue = false
+      this.options.emit(this.decode(), this.valueLine)
     }
-    for (; i < chunk.length; i++) {
+    for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]!
       if (b === LF) this.line++
       if (this.inString) {
@@ -108,8 +106,10 @@ export class JsonSplitter {
       }
       if (this.inValue) {
         if (b === QUOTE) this.inString = true
-        else if (b === OPEN_ARRAY || b === OPEN_OBJECT) this.depth++
-        else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
+        else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
+          // a cap here keeps every later step (parse, schema, error formatting) off deep recursion
+          if (++this.depth - base() > maxDepth) throw new SplitError(this.valueLine, tooDeep(maxDepth))
+        } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
           this.depth--
           if (this.depth === base()) finish(i + 1)
         }
@@ -145,6 +145,7 @@ export class JsonSplitter {
       this.inValue = true
       this.valueLine = this.line
       this.parts = []
+      this.partsBytes = 0
       start = i
       if (b === OPEN_ARRAY || b === OPEN_OBJECT) this.depth++
       else if (b === QUOTE) {
@@ -152,37 +153,52 @@ export class JsonSplitter {
         this.primitive = true
       } else this.primitive = true
     }
-    if (this.inValue) this.parts.push(chunk.subarray(start))
+    if (this.inValue) {
+      // copied: the caller may reuse its buffer, and a kept view would pin the whole chunk
+      this.keep(chunk.slice(start))
+      if (this.partsBytes > maxValueBytes) throw new SplitError(this.valueLine, tooLarge(maxValueBytes))
+    }
   }
 
   /** Ends the input: flushes a last value without a trailing newline, or reports truncation. */
-  end(): Array<Value> {
+  end(): void {
     if (this.inValue && this.primitive && !this.inString) {
       this.inValue = false
-      return [{ text: this.decode(), line: this.valueLine }]
+      this.options.emit(this.decode(), this.valueLine)
+      return
     }
     if (this.inValue) throw new SplitError(this.valueLine, "the input ends inside a value")
     if (this.layout === "array" && !this.arrayClosed)
       throw new SplitError(this.line, "the input ends before the closing ]")
-    return []
+  }
+
+  private keep(part: Uint8Array): void {
+    this.parts.push(part)
+    this.partsBytes += part.length
   }
 
   private decode(): string {
     const parts = this.parts
+    const length = this.partsBytes
     this.parts = []
-    let length = 0
-    for (const p of parts) length += p.length
-    const joined = new Uint8Array(length)
-    let offset = 0
-    for (const p of parts) {
-      joined.set(p, offset)
-      offset += p.length
-    }
+    this.partsBytes = 0
+    if (length > this.options.maxValueBytes) throw new SplitError(this.valueLine, tooLarge(this.options.maxValueBytes))
+    const joined = parts.length === 1 ? parts[0]! : concat(parts, length)
     try {
-      // one copy per value; values are records of a few KB
       return this.decoder.decode(joined)
     } catch {
       throw new SplitError(this.valueLine, "invalid UTF-8")
     }
   }
+}
+
+/** Joins byte arrays whose total length is known. */
+export const concat = (parts: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
+  const joined = new Uint8Array(length)
+  let offset = 0
+  for (const p of parts) {
+    joined.set(p, offset)
+    offset += p.length
+  }
+  return joined
 }

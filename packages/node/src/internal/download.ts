@@ -6,7 +6,19 @@
  */
 import { ClientError, type DownloadLink, ExportError, type Ids, Redaction } from "@batch-export/core"
 import type { HttpClientResponse } from "@effect/platform"
-import { Chunk, type Duration, Effect, Equivalence, Option, Redacted, Schedule, type Scope, Stream } from "effect"
+import {
+  Chunk,
+  type Duration,
+  Effect,
+  Equivalence,
+  ExecutionStrategy,
+  Exit,
+  Option,
+  Redacted,
+  Schedule,
+  Scope,
+  Stream
+} from "effect"
 import * as Body from "./body.js"
 import type { Lease } from "./link.js"
 import * as Storage from "./storage.js"
@@ -74,11 +86,21 @@ export const open = <E>(
   Effect.gen(function* () {
     const lease = yield* deps.lease(fileId)
 
-    /** A request on the current link; a refused link is renewed once; 416 is left to the resume. */
+    /**
+     * A request on the current link; a refused link is renewed once; 416 is left to the resume. The
+     * connection lives in a scope of its own, inside the caller's: closing it aborts the request (the idle
+     * timeout's way to end a stalled read).
+     */
     const request = (headers: Record<string, string>) =>
       Effect.gen(function* () {
+        const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
         const get = (link: DownloadLink.DownloadLink) =>
-          Storage.get(deps.client, { fileId, url: Redacted.value(link.url), headers, timeout: deps.timeouts.request })
+          Storage.get(deps.client, {
+            fileId,
+            url: Redacted.value(link.url),
+            headers,
+            timeout: deps.timeouts.request
+          }).pipe(Scope.extend(scope))
         const first = yield* Effect.flatMap(lease.usable, get)
         const response = isRefusedLink(first.status) ? yield* Effect.flatMap(lease.renew, get) : first
         const rangeNotSatisfiable = response.status === 416 && "range" in headers
@@ -88,10 +110,10 @@ export const open = <E>(
             origin: Redaction.safeOrigin(response.request.url)
           })
         }
-        return response
+        return { response, abort: Scope.close(scope, Exit.void) }
       })
 
-    const first = yield* request({})
+    const { abort: abortFirst, response: first } = yield* request({})
     const coding = yield* Option.match(Body.encoding(first), {
       onNone: () =>
         new ClientError.TransportError({
@@ -108,8 +130,8 @@ export const open = <E>(
 
     let received = 0
     let resumes = 0
-    const body = (response: HttpClientResponse.HttpClientResponse) =>
-      Body.decoded(Body.raw(response, deps.timeouts.idle), coding, maxDecoded + 1)
+    const body = (response: HttpClientResponse.HttpClientResponse, abort: Effect.Effect<void>) =>
+      Body.decoded(Body.raw(response, deps.timeouts.idle, abort), coding, maxDecoded + 1)
     // counted here, before the bounds: an offset is what the stored object gave us, not what we passed on
     const counted = <R>(bytes: Stream.Stream<Uint8Array, R>) =>
       Stream.mapChunks(bytes, (chunk) => {
@@ -130,7 +152,7 @@ export const open = <E>(
           resumes++
           yield* Effect.logDebug("resuming").pipe(Effect.annotateLogs({ "batch.resume_offset": offset }))
           yield* Effect.annotateCurrentSpan({ "batch.resume_offset": offset, "batch.resumes": resumes })
-          const response = yield* request(
+          const { abort, response } = yield* request(
             Option.match(etag, {
               onNone: () => ({ range: `bytes=${offset}-` }),
               onSome: (tag) => ({ range: `bytes=${offset}-`, "if-range": tag })
@@ -145,11 +167,11 @@ export const open = <E>(
           // without an ETag on either side, a 206 at the right offset is the best evidence there is
           const sameEtag = Option.getEquivalence(Equivalence.string)(etag, strongEtag(response))
           if (response.status === 206 && sameEtag && Option.contains(contentRangeStart(response), offset)) {
-            return counted(body(response))
+            return counted(body(response, abort))
           }
           if (response.status === 200 && sameEtag && Option.isSome(etag)) {
             // the storage ignored Range: the same object from byte 0; skip what was already received
-            return counted(dropBytes(body(response), offset))
+            return counted(dropBytes(body(response, abort), offset))
           }
           return Stream.fail(new ExportError.ContentChanged({ fileId, offset }))
         })
@@ -164,7 +186,7 @@ export const open = <E>(
               onSuccess: () => Stream.catchAll(continuation(), resume)
             })
           )
-    const bytes = bounded(counted(body(first)).pipe(Stream.catchAll(resume)), fileId, bounds)
+    const bytes = bounded(counted(body(first, abortFirst)).pipe(Stream.catchAll(resume)), fileId, bounds)
     return { fileId, total, bytes }
   })
 

@@ -1,0 +1,280 @@
+/**
+ * Bytes to records, one input chunk at a time: everything a chunk completes is parsed, checked and collected
+ * in one synchronous pass, so the stream around it pays per chunk, not per record.
+ *
+ * NDJSON, the layout Batch serves, takes a fast path: newlines are found with `indexOf`, the bytes between the
+ * first and the last newline of a chunk are decoded to text in one call, and each line goes to `JSON.parse`.
+ * Anything else (a JSON array, pretty-printed values, several values on a line, invalid UTF-8) is handed, from
+ * the line where the fast path stopped understanding it, to the byte-level `JsonSplitter`, which gives the
+ * same values or the precise error.
+ */
+import { concat, JsonSplitter, SplitError, tooDeep, tooLarge } from "./jsonSplitter.js"
+
+/** A record that could not be read, at a 1-based line. */
+export class Failure {
+  constructor(
+    readonly line: number,
+    readonly detail: string
+  ) {}
+}
+
+/**
+ * Checks one parsed value and, when it is accepted, pushes the record to `out`; otherwise returns why not.
+ * Pushing (rather than returning a wrapper) keeps the fast path free of allocations per record.
+ */
+export type Accept<A> = (value: unknown, out: Array<A>) => string | undefined
+
+const LF = 0x0a,
+  CR = 0x0d,
+  SPACE = 0x20,
+  TAB = 0x09,
+  OPEN_ARRAY = 0x5b
+const BOM = [0xef, 0xbb, 0xbf] as const
+const BLANK = /^[ \t\r]*$/
+const encoder = new TextEncoder()
+
+const START = 0,
+  LINES = 1,
+  GENERAL = 2
+
+export interface ScannerOptions<A> {
+  readonly accept: Accept<A>
+  readonly maxRecordBytes: number
+  readonly maxDepth: number
+}
+
+export class RecordScanner<A> {
+  /** The records completed so far; the caller takes them after each push. */
+  out: Array<A> = []
+  private mode = START
+  /** Bytes seen at the very start that may still be a split byte-order mark. */
+  private prefix: Uint8Array | undefined
+  private bomDone = false
+  /** The line the next byte belongs to. */
+  private line = 1
+  /** The bytes of the current, unfinished line. */
+  private carry: Array<Uint8Array> = []
+  private carryBytes = 0
+  private splitter: JsonSplitter | undefined
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+  constructor(private readonly options: ScannerOptions<A>) {}
+
+  /** Feeds one chunk; returns the failure that ends the input, if any (records before it are in `out`). */
+  push(chunk: Uint8Array): Failure | undefined {
+    return this.guard(() => {
+      if (this.mode === LINES) this.lines(chunk, 0)
+      else if (this.mode === GENERAL) this.splitter!.push(chunk)
+      else this.start(chunk)
+    })
+  }
+
+  /** Ends the input: the last line without a newline, or truncation. */
+  end(): Failure | undefined {
+    return this.guard(() => {
+      if (this.prefix !== undefined) {
+        // fewer than three bytes, all a prefix of the BOM: they are data
+        const prefix = this.prefix
+        this.prefix = undefined
+        this.bomDone = true
+        this.start(prefix)
+      }
+      if (this.mode === LINES && this.carryBytes > 0) {
+        const bytes = this.takeCarry()
+        let text: string | undefined
+        try {
+          text = this.decoder.decode(bytes)
+        } catch {
+          text = undefined
+        }
+        if (text === undefined || !this.record(text)) this.general(bytes)
+      }
+      if (this.mode === GENERAL) this.splitter!.end()
+    })
+  }
+
+  private guard(run: () => void): Failure | undefined {
+    try {
+      run()
+      return undefined
+    } catch (error) {
+      if (error instanceof Failure) return error
+      if (error instanceof SplitError) return new Failure(error.line, error.detail)
+      throw error
+    }
+  }
+
+  private start(chunk: Uint8Array): void {
+    let bytes = chunk
+    if (this.prefix !== undefined) {
+      bytes = concat([this.prefix, chunk], this.prefix.length + chunk.length)
+      this.prefix = undefined
+    }
+    if (!this.bomDone) {
+      const known = Math.min(BOM.length, bytes.length)
+      let matched = 0
+      while (matched < known && bytes[matched] === BOM[matched]) matched++
+      if (matched < known) this.bomDone = true
+      else if (known < BOM.length) {
+        this.prefix = bytes.slice()
+        return
+      } else {
+        this.bomDone = true
+        bytes = bytes.subarray(BOM.length)
+      }
+    }
+    let i = 0
+    for (; i < bytes.length; i++) {
+      const b = bytes[i]!
+      if (b === LF) this.line++
+      else if (b !== SPACE && b !== TAB && b !== CR) break
+    }
+    if (i === bytes.length) return
+    if (bytes[i] === OPEN_ARRAY) this.general(bytes.subarray(i), "unknown")
+    else {
+      this.mode = LINES
+      this.lines(bytes, i)
+    }
+  }
+
+  private lines(chunk: Uint8Array, from: number): void {
+    let pos = from
+    const first = chunk.indexOf(LF, pos)
+    if (first < 0) return this.keep(chunk, pos)
+    if (this.carryBytes > 0) {
+      // the line begun in an earlier chunk
+      if (this.carryBytes + first - pos > this.options.maxRecordBytes) this.fail(tooLarge(this.options.maxRecordBytes))
+      this.carry.push(chunk.subarray(pos, first))
+      this.carryBytes += first - pos
+      const bytes = this.takeCarry()
+      let text: string | undefined
+      try {
+        text = this.decoder.decode(bytes)
+      } catch {
+        text = undefined
+      }
+      if (text === undefined || !this.record(text)) {
+        return this.general(concat([bytes, Uint8Array.of(LF)], bytes.length + 1), "values", chunk.subarray(first + 1))
+      }
+      this.line++
+      pos = first + 1
+    }
+    const last = chunk.lastIndexOf(LF)
+    if (last >= pos) {
+      let text: string
+      try {
+        // one decode for every line of the chunk: newlines never occur inside a multi-byte sequence
+        text = this.decoder.decode(chunk.subarray(pos, last))
+      } catch {
+        return this.general(chunk.subarray(pos), "values")
+      }
+      let begin = 0
+      for (;;) {
+        const next = text.indexOf("\n", begin)
+        const end = next < 0 ? text.length : next
+        if (end > begin && !this.record(text.slice(begin, end))) {
+          const rest = encoder.encode(text.slice(begin) + "\n")
+          return this.general(rest, "values", chunk.subarray(last + 1))
+        }
+        this.line++
+        if (next < 0) break
+        begin = next + 1
+      }
+      pos = last + 1
+    }
+    this.keep(chunk, pos)
+  }
+
+  /** Reads one complete line; `false` when it is not one whole JSON value (the general path decides). */
+  private record(text: string): boolean {
+    const { accept, maxDepth, maxRecordBytes } = this.options
+    // UTF-16 length ≤ UTF-8 length ≤ 3 × UTF-16 length: the exact count is needed only in between
+    if (text.length > maxRecordBytes || (text.length * 3 > maxRecordBytes && utf8Length(text) > maxRecordBytes)) {
+      this.fail(tooLarge(maxRecordBytes))
+    }
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      return BLANK.test(text)
+    }
+    // nesting d needs 2·d brackets; only long lines can be too deep
+    if (text.length > 2 * maxDepth && deeperThan(value, maxDepth)) this.fail(tooDeep(maxDepth))
+    const rejected = accept(value, this.out)
+    if (rejected !== undefined) this.fail(rejected)
+    return true
+  }
+
+  private keep(chunk: Uint8Array, from: number): void {
+    if (from >= chunk.length) return
+    this.carryBytes += chunk.length - from
+    if (this.carryBytes > this.options.maxRecordBytes) this.fail(tooLarge(this.options.maxRecordBytes))
+    // copied: the source may reuse its buffer, and a view would keep the whole chunk alive
+    this.carry.push(chunk.slice(from))
+  }
+
+  private takeCarry(): Uint8Array {
+    const bytes = this.carry.length === 1 ? this.carry[0]! : concat(this.carry, this.carryBytes)
+    this.carry = []
+    this.carryBytes = 0
+    return bytes
+  }
+
+  /** Hands the input, from the current line on, to the byte-level splitter. */
+  private general(head: Uint8Array, layout: "unknown" | "values" = "values", rest?: Uint8Array): void {
+    const { accept, maxDepth, maxRecordBytes } = this.options
+    this.mode = GENERAL
+    const splitter = new JsonSplitter({
+      line: this.line,
+      layout,
+      maxDepth,
+      maxValueBytes: maxRecordBytes,
+      emit: (text, line) => {
+        let value: unknown
+        try {
+          value = JSON.parse(text)
+        } catch (error) {
+          throw new Failure(line, error instanceof Error ? error.message : String(error))
+        }
+        const rejected = accept(value, this.out)
+        if (rejected !== undefined) throw new Failure(line, rejected)
+      }
+    })
+    this.splitter = splitter
+    splitter.push(head)
+    if (rest !== undefined) splitter.push(rest)
+  }
+
+  private fail(detail: string): never {
+    throw new Failure(this.line, detail)
+  }
+}
+
+/** Whether a parsed value nests containers deeper than `max`, without recursion. */
+const deeperThan = (value: unknown, max: number): boolean => {
+  const values: Array<unknown> = [value]
+  const depths: Array<number> = [1]
+  while (values.length > 0) {
+    const v = values.pop()
+    const depth = depths.pop()!
+    if (typeof v !== "object" || v === null) continue
+    if (depth > max) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) {
+        values.push(child)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  return false
+}
+
+const utf8Length = (text: string): number => {
+  let length = text.length
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    // two-byte forms add one; three-byte add two; a surrogate pair (two units) makes four bytes
+    if (code >= 0x80) length += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 1 : 2
+  }
+  return length
+}
