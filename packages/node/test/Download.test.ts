@@ -1,12 +1,13 @@
 import { ApiError, ClientError } from "@batch-export/core"
 import { Emulator, Testing } from "@batch-export/emulator"
 import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
-import { FileSystem } from "@effect/platform"
+import { FileSystem, HttpClient, HttpClientResponse } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
+import { Chunk, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
 import * as Path from "node:path"
-import { awaitSleep, clientLayer, drive, eventually } from "./support/harness.js"
+import { awaitSleep, clientLayer, drive, eventually, onTransport } from "./support/harness.js"
+import * as HeldStorage from "./support/heldStorage.js"
 
 const firstFile = Effect.gen(function* () {
   const emulator = yield* Emulator.Emulator
@@ -17,6 +18,46 @@ const firstFile = Effect.gen(function* () {
 
 const layer = (options?: Parameters<typeof clientLayer>[0]) =>
   clientLayer(options).pipe(Layer.provideMerge(Emulator.layer()), Layer.merge(NodeFileSystem.layer))
+
+/** Body of the files `HeldStorage` serves: lines of JSON, 5000 bytes. */
+const BODY = new TextEncoder().encode(
+  Array.from({ length: 100 }, (_, i) => JSON.stringify({ line: i, pad: "x".repeat(30) }).padEnd(49, " ") + "\n").join(
+    ""
+  )
+)
+
+/**
+ * An emulator whose `/exports/download` redirects to `storage` (each link carrying its `expires`), and the
+ * client on it; timeouts out of the way, no backoff before a resume.
+ */
+const behind = (storage: HeldStorage.HeldStorage) =>
+  Effect.gen(function* () {
+    const emulator = yield* Emulator.make({
+      location: (file, expires) => `${storage.url}/files/${file.id}?expires=${expires}`
+    }).pipe(Effect.orDie)
+    const context = yield* Layer.build(
+      BatchExport.layer({
+        restApiKey: emulator.restApiKey,
+        projectKey: emulator.projectKey,
+        baseUrl: emulator.apiUrl,
+        timeouts: { request: "1 hour", idle: "1 hour" },
+        retry: { baseDelay: "0 millis" }
+      })
+    ).pipe(Effect.orDie)
+    const [exp] = yield* emulator.exports
+    return {
+      emulator,
+      fileId: exp!.files[0]!.id,
+      client: Context.get(context, ExportsClient.ExportsClient),
+      files: Context.get(context, ExportFiles.ExportFiles)
+    }
+  })
+
+/** `ExportFiles`' temporary name for `out.ndjson`, beside it. */
+const TEMPORARY = /^\.out\.ndjson\.[0-9a-z]+\.partial$/
+
+const downloadCalls = (emulator: Emulator.Service) =>
+  Effect.map(emulator.requests, (all) => all.filter((r) => r.origin === "api" && r.path.endsWith("/exports/download")))
 
 const storageRequests = (emulator: Emulator.Service) =>
   Effect.map(emulator.requests, (all) => all.filter((r) => r.origin === "storage"))
@@ -62,7 +103,10 @@ describe("ExportsClient over real sockets", () => {
       assert.deepStrictEqual(yield* fs.readDirectory(dir), ["part-1.ndjson"])
       assert.isAbove(progress.length, 0)
       assert.strictEqual(progress.at(-1)?.bytes, bytes.length)
-      assert.deepStrictEqual(progress.at(-1)?.total, Option.some(bytes.length))
+      // Option.none() and Option.some(n) are deepStrictEqual to each other: compare the value itself
+      const total = progress.at(-1)?.total
+      assert.isTrue(total !== undefined && Option.isSome(total), "the size announced by the storage")
+      assert.strictEqual(total === undefined ? undefined : Option.getOrUndefined(total), bytes.length)
     }).pipe(Effect.provide(layer()))
   )
 
@@ -177,42 +221,97 @@ describe("ExportsClient over real sockets", () => {
       }).pipe(Effect.provide(layer()))
   )
 
-  it.scoped("a link past its expiry is renewed before the storage request", () =>
-    Effect.gen(function* () {
-      const { bytes, emulator, file } = yield* firstFile
-      const client = yield* ExportsClient.ExportsClient
-      const link = yield* client.downloadLink(file.id)
-      assert.isTrue(link.isExpired(DateTime.addDuration(link.issuedAt, "1171 seconds"), "30 seconds"))
-      // the emulator's links also expire after 20 minutes: a stale link would get a 403
-      yield* TestClock.adjust("21 minutes")
-      const received = yield* Stream.runCollect(client.download(file.id))
-      assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))
-      assert.deepStrictEqual(
-        (yield* storageRequests(emulator)).map((r) => r.method),
-        ["GET"]
-      )
-    }).pipe(Effect.provide(layer()))
+  for (const status of [401, 410] as const) {
+    it.scoped(`a signed link refused with ${status} is renewed: a second link, then byte-exact`, () =>
+      Effect.gen(function* () {
+        const { bytes, emulator, file } = yield* firstFile
+        const client = yield* ExportsClient.ExportsClient
+        yield* emulator.script("storage", Emulator.Reply.status(status))
+        const received = yield* Stream.runCollect(client.download(file.id))
+        assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))
+        assert.deepStrictEqual(
+          (yield* emulator.requests).map((r) => r.origin),
+          ["api", "storage", "api", "storage"]
+        )
+      }).pipe(Effect.provide(layer({ retry: { maxRetries: 0 } })))
+    )
+  }
+
+  it.scoped(
+    "a resume 19 min 40 s into the link's 20-minute life asks for a new link before going back to storage",
+    () =>
+      Effect.gen(function* () {
+        const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [1000] })
+        const { client, emulator, fileId } = yield* behind(storage)
+        let received = 0
+        const fiber = yield* Effect.fork(
+          Stream.runCollect(
+            client.download(fileId).pipe(
+              Stream.tap((part) =>
+                Effect.sync(() => {
+                  received += part.length
+                })
+              )
+            )
+          )
+        )
+        yield* eventually(
+          Effect.map(storage.held, (held) => held === 1 && received === 1000),
+          "1000 bytes received"
+        )
+        // the link (minted at 0 for 20 minutes) still works, but has less than the 30 s margin left
+        yield* TestClock.adjust(Duration.seconds(19 * 60 + 40))
+        yield* storage.cut
+        const all = yield* Fiber.join(fiber)
+        assert.deepStrictEqual(Buffer.concat(Chunk.toArray(all)), Buffer.from(BODY))
+        assert.strictEqual((yield* downloadCalls(emulator)).length, 2)
+        // each link carries its own expiry: the resume used the one minted at 19 min 40 s
+        assert.deepStrictEqual(
+          (yield* storage.requests).map((r) => [new URL(r.url, storage.url).searchParams.get("expires"), r.range]),
+          [
+            ["1200", undefined],
+            [String(1180 + 1200), "bytes=1000-"]
+          ]
+        )
+      })
   )
 
   it.scoped("a connection dropped mid-body is resumed with Range + If-Range and ends byte-exact", () =>
     Effect.gen(function* () {
-      const { bytes, emulator, file } = yield* firstFile
+      const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [1000, 1000] })
+      const { fileId, files } = yield* behind(storage)
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
-      const client = yield* ExportsClient.ExportsClient
-      const files = yield* ExportFiles.ExportFiles
-      yield* emulator.script("storage", Emulator.Reply.dropAfter(1000), Emulator.Reply.dropAfter(1000))
       const destination = Path.join(dir, "out.ndjson")
-      const done = yield* drive(files.downloadToFile(file.id, destination))
-      assert.strictEqual(done.bytes, bytes.length)
-      assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(bytes))
-      const storage = yield* storageRequests(emulator)
-      assert.deepStrictEqual(
-        storage.map((r) => r.headers["range"]),
-        [undefined, "bytes=1000-", "bytes=2000-"]
+      let written = 0
+      const fiber = yield* Effect.fork(
+        files.downloadToFile(fileId, destination, {
+          onProgress: (p) =>
+            Effect.sync(() => {
+              written = p.bytes
+            })
+        })
       )
-      assert.isTrue(storage.slice(1).every((r) => r.headers["if-range"]?.startsWith('"')))
-    }).pipe(Effect.provide(layer({ timeouts: { request: "1 hour", idle: "1 hour" } })))
+      // each cut comes once the client has the bytes sent before it: the resume offset is known
+      for (const offset of [1000, 2000]) {
+        yield* eventually(
+          Effect.map(storage.held, (held) => held === 1 && written === offset),
+          `${offset} bytes written`
+        )
+        yield* storage.cut
+      }
+      const done = yield* Fiber.join(fiber)
+      assert.strictEqual(done.bytes, BODY.length)
+      assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(BODY))
+      assert.deepStrictEqual(
+        (yield* storage.requests).map((r) => [r.range, r.ifRange]),
+        [
+          [undefined, undefined],
+          ["bytes=1000-", storage.etag],
+          ["bytes=2000-", storage.etag]
+        ]
+      )
+    }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
   it.scoped("when resume attempts run out, the drop fails typed and leaves no file", () =>
@@ -246,7 +345,9 @@ describe("ExportsClient over real sockets", () => {
         })
       )
       yield* Deferred.await(started)
-      assert.strictEqual((yield* fs.readDirectory(dir)).length, 1) // the temporary file exists while downloading
+      const [temporary, ...others] = yield* fs.readDirectory(dir)
+      assert.match(temporary ?? "", TEMPORARY) // the temporary file exists while downloading
+      assert.deepStrictEqual(others, [])
       yield* eventually(
         Effect.map(emulator.openConnections, (c) => c.storage === 1),
         "storage connection open"
@@ -258,6 +359,68 @@ describe("ExportsClient over real sockets", () => {
         "storage connection closed"
       )
     }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped(
+    "atomic write: while downloading only a temporary file exists; a failed download leaves the old file as it was",
+    () =>
+      Effect.gen(function* () {
+        const { emulator, file } = yield* firstFile
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const files = yield* ExportFiles.ExportFiles
+        const destination = Path.join(dir, "out.ndjson")
+
+        yield* emulator.script("storage", Emulator.Reply.stallAfter(2000))
+        const started = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(
+          files.downloadToFile(file.id, destination, {
+            onProgress: (p) => (p.bytes >= 2000 ? Deferred.succeed(started, undefined) : Effect.void)
+          })
+        )
+        yield* Deferred.await(started)
+        assert.isFalse(yield* fs.exists(destination), "the destination exists before the download is complete")
+        const [temporary, ...others] = yield* fs.readDirectory(dir)
+        assert.match(temporary ?? "", TEMPORARY)
+        assert.deepStrictEqual(others, [])
+        assert.strictEqual(Number((yield* fs.stat(Path.join(dir, temporary!))).size), 2000)
+        yield* Fiber.interrupt(fiber)
+
+        yield* fs.writeFileString(destination, "the previous export\n")
+        yield* emulator.script("storage", Emulator.Reply.dropAfter(2000))
+        const error = yield* Effect.flip(files.downloadToFile(file.id, destination))
+        assert.instanceOf(error, ClientError.TransportError)
+        assert.strictEqual(yield* fs.readFileString(destination), "the previous export\n")
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"])
+      }).pipe(Effect.provide(layer({ retry: { maxRetries: 0 } })))
+  )
+
+  it.scoped("a file opened and left unread holds no connection once its scope closes", () =>
+    Effect.gen(function* () {
+      const { emulator, file } = yield* firstFile
+      const client = yield* ExportsClient.ExportsClient
+      const opened = yield* Effect.scoped(
+        Effect.tap(client.open(file.id), () =>
+          eventually(
+            Effect.map(emulator.openConnections, (c) => c.storage === 1),
+            "storage connection open"
+          )
+        )
+      )
+      // `opened` (and through it the response) stays reachable: only the scope, not garbage collection,
+      // can have released the connection
+      yield* eventually(
+        Effect.map(emulator.openConnections, (c) => c.storage === 0),
+        "storage connection closed"
+      )
+      assert.strictEqual(opened.fileId, file.id)
+      assert.strictEqual(Option.getOrUndefined(opened.total), file.size)
+    }).pipe(
+      Effect.provide(
+        // larger than what the transport buffers: unread, the body keeps the connection busy
+        clientLayer().pipe(Layer.provideMerge(Emulator.layer({ exports: [{ parts: 1, bytesPerPart: 4_000_000 }] })))
+      )
+    )
   )
 
   it.scoped("a stalled body times out after the idle timeout (TestClock) and is resumed", () =>
@@ -316,5 +479,47 @@ describe("ExportsClient over real sockets", () => {
         assert.notInclude(shown, signature)
       }
     }).pipe(Effect.provide(layer()))
+  )
+})
+
+describe("ExportsClient over an in-memory transport", () => {
+  it.effect(
+    "a body that ends cleanly short of its Content-Length is resumed from its last byte, never taken whole",
+    () =>
+      Effect.gen(function* () {
+        const text = new TextDecoder().decode(BODY.subarray(0, 100)) // ASCII: a character is a byte
+        const ranges: Array<string | undefined> = []
+        // Content-Length: 100, then 50 bytes and a clean end: no socket error, only the length tells
+        const transport = HttpClient.make((request, url) => {
+          const answer = (status: number, headers: Record<string, string>, body: string | null = null) =>
+            Effect.succeed(HttpClientResponse.fromWeb(request, new Response(body, { status, headers })))
+          if (url.pathname.endsWith("/exports/download"))
+            return answer(307, { location: "http://storage.test/f?sig=1" })
+          const range = request.headers["range"]
+          ranges.push(range)
+          const common = { etag: '"v1"', "accept-ranges": "bytes" }
+          if (range === undefined) return answer(200, { ...common, "content-length": "100" }, text.slice(0, 50))
+          const start = Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? 0)
+          return answer(
+            206,
+            { ...common, "content-length": String(100 - start), "content-range": `bytes ${start}-99/100` },
+            text.slice(start)
+          )
+        })
+        const received = yield* Effect.flatMap(ExportsClient.ExportsClient, (client) =>
+          Stream.runCollect(client.download("file_abc"))
+        ).pipe(
+          Effect.provide(
+            onTransport(transport, {
+              restApiKey: "key_1",
+              projectKey: "project_abc",
+              baseUrl: "http://api.test",
+              retry: { baseDelay: "0 millis" }
+            })
+          )
+        )
+        assert.strictEqual(Buffer.concat(Chunk.toArray(received)).toString("latin1"), text)
+        assert.deepStrictEqual(ranges, [undefined, "bytes=50-"])
+      })
   )
 })

@@ -3,7 +3,7 @@ import { ExportFiles, ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted, Stream } from "effect"
 import * as Path from "node:path"
 import { clientLayer, drive, recordSpans, spanText as text } from "./support/harness.js"
 
@@ -57,5 +57,27 @@ describe("observability", () => {
           )
         )
       )
+  )
+
+  it.scoped("the caller's trace context reaches neither the storage nor Batch", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.Emulator
+      const client = yield* ExportsClient.ExportsClient
+      const [exp] = yield* emulator.exports
+      const file = exp!.files[0]!
+      yield* emulator.script("storage", Emulator.Reply.status(403))
+      // inside a span: an HTTP client that propagates would send its traceparent and b3 headers
+      yield* Stream.runDrain(client.download(file.id)).pipe(Effect.withSpan("the caller's operation"))
+      const requests = yield* emulator.requests
+      assert.deepStrictEqual(
+        requests.map((r) => r.origin),
+        ["api", "storage", "api", "storage"]
+      )
+      for (const request of requests) {
+        for (const name of ["traceparent", "tracestate", "b3", "x-b3-traceid"]) {
+          assert.isUndefined(request.headers[name], `${name} sent to ${request.origin}`)
+        }
+      }
+    }).pipe(Effect.provide(clientLayer().pipe(Layer.provideMerge(Emulator.layer()))))
   )
 })

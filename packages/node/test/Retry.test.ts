@@ -1,8 +1,8 @@
 import { ApiError } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { type BatchConfig, ExportsClient, RetrySchedule } from "@batch-export/node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Fiber, Layer, TestClock } from "effect"
+import { Chunk, Duration, Effect, Fiber, Layer, Random, Schedule, TestClock } from "effect"
 import { awaitSleep, clientLayer, eventually } from "./support/harness.js"
 
 const layer = (options?: Parameters<typeof clientLayer>[0]) =>
@@ -59,7 +59,7 @@ describe("retries, driven by TestClock", () => {
     }).pipe(Effect.provide(layer()))
   )
 
-  it.scoped("503 without Retry-After backs off exponentially with jitter", () =>
+  it.scoped("503 without Retry-After backs off exponentially, within the jitter's bounds", () =>
     Effect.gen(function* () {
       const { client, downloads, emulator, fileId } = yield* setup
       const reply = Emulator.Reply.status(503)
@@ -78,7 +78,7 @@ describe("retries, driven by TestClock", () => {
       }
       yield* Fiber.join(fiber)
       assert.strictEqual(yield* downloads, 4)
-      // base 1 s, doubling, jittered by a factor in [0.8, 1.2]
+      // base 1 s, doubling, jittered by a factor in [0.8, 1.2] (that there is jitter: the RetrySchedule test below)
       delays.forEach((delay, i) => {
         assert.isAtLeast(delay, 800 * 2 ** i)
         assert.isAtMost(delay, 1200 * 2 ** i)
@@ -114,4 +114,40 @@ describe("retries, driven by TestClock", () => {
       }).pipe(Effect.provide(layer()))
     )
   }
+})
+
+describe("RetrySchedule", () => {
+  const policy: BatchConfig.RetryPolicy = {
+    maxRetries: 6,
+    baseDelay: Duration.seconds(1),
+    maxDelay: Duration.hours(1),
+    retryAfterCap: Duration.minutes(2)
+  }
+  /** The waits the schedule chooses for six retryable failures, with the random source seeded. */
+  const delays = (seed: number) =>
+    Schedule.run(
+      Schedule.delays(RetrySchedule.make(policy, () => true)),
+      0,
+      Array.from({ length: 6 }, () => "503")
+    ).pipe(
+      Effect.map((chunk) => Chunk.toReadonlyArray(chunk).map(Duration.toMillis)),
+      Effect.withRandom(Random.make(seed))
+    )
+
+  it.effect("the backoff is jittered: each wait differs from base·2^i, within ±20 % of it", () =>
+    Effect.gen(function* () {
+      const waits = yield* delays(2026)
+      assert.strictEqual(waits.length, 6)
+      const factors = waits.map((wait, i) => wait / (1000 * 2 ** i))
+      for (const factor of factors) {
+        assert.notStrictEqual(factor, 1)
+        assert.isAtLeast(factor, 0.8)
+        assert.isAtMost(factor, 1.2)
+      }
+      // a factor drawn for each wait, not one scaling of the whole sequence
+      assert.isAbove(new Set(factors).size, 1)
+      assert.deepStrictEqual(yield* delays(2026), waits)
+      assert.notDeepEqual(yield* delays(7), waits)
+    })
+  )
 })

@@ -6,7 +6,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Layer, Schema, Stream, TestClock } from "effect"
 import * as Path from "node:path"
-import { awaitSleep, clientLayer } from "./support/harness.js"
+import { awaitSleep, clientLayer, drive } from "./support/harness.js"
 
 const layer = (options?: Emulator.Options) =>
   clientLayer().pipe(Layer.provideMerge(Emulator.layer(options)), Layer.merge(NodeFileSystem.layer))
@@ -16,6 +16,24 @@ const lines = (bytes: Uint8Array) =>
     .toString("utf8")
     .split("\n")
     .filter((l) => l.trim() !== "")
+
+/** `/exports/view`'s answer about `exp`, with another status or other announced sizes, for a scripted reply. */
+const viewBody = (
+  emulator: Emulator.Service,
+  exp: Emulator.ExportInfo,
+  status: string,
+  size: (file: Emulator.FileInfo) => number = (file) => file.size
+) => ({
+  id: exp.id,
+  scope: "PROFILE_ATTRIBUTES",
+  status,
+  files: exp.files.map((file) => ({
+    id: file.id,
+    part: file.part,
+    size: size(file),
+    url: `${emulator.apiUrl}/2.10/exports/download?id=${file.id}`
+  }))
+})
 
 describe("the export workflow against the emulator", () => {
   it.scoped("create → awaitCompletion → downloadAll: every part, in order, byte-exact, with a manifest", () =>
@@ -223,6 +241,67 @@ describe("the export workflow against the emulator", () => {
         assert.instanceOf(shape, ClientError.ResponseDecodeError)
         assert.include(shape.message, "scope")
       }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped("awaitCompletion polls on through a status it does not know, and returns the SUCCESS export", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.Emulator
+      const client = yield* ExportsClient.ExportsClient
+      const [exp] = yield* emulator.exports
+      yield* emulator.script("view", Emulator.Reply.status(200, { body: viewBody(emulator, exp!, "ARCHIVING") }))
+      const seen: Array<string> = []
+      const done = yield* drive(
+        client.awaitCompletion(exp!.id, {
+          pollInterval: "5 seconds",
+          onPoll: (e) => Effect.sync(() => seen.push(e.status))
+        })
+      )
+      assert.deepStrictEqual(seen, ["ARCHIVING", "SUCCESS"])
+      assert.strictEqual(done.status, "SUCCESS")
+      assert.strictEqual(done.files.length, exp!.files.length)
+    }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped("downloadAll checks each part against files[].size: a shorter body is a SizeMismatch, no file left", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.Emulator
+      const files = yield* ExportFiles.ExportFiles
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const [exp] = yield* emulator.exports
+      // a complete-looking answer (Content-Length: 1000, 1000 bytes): only files[].size tells it is short
+      yield* emulator.script("storage", Emulator.Reply.wrongLength(1000))
+      const error = yield* Effect.flip(files.downloadAll(exp!.id, dir, { concurrency: 1 }))
+      assert.instanceOf(error, ExportError.SizeMismatch)
+      assert.strictEqual((error as ExportError.SizeMismatch).expected, exp!.files[0]!.size)
+      assert.strictEqual((error as ExportError.SizeMismatch).actual, 1000)
+      assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+    }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped("downloadAll stops a part at the first byte past files[].size: SizeMismatch, no file left", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.Emulator
+      const files = yield* ExportFiles.ExportFiles
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const [exp] = yield* emulator.exports
+      const real = exp!.files[0]!.size
+      // Batch announces 1000 bytes; the storage sends the whole (1 MB) file
+      yield* emulator.script(
+        "view",
+        Emulator.Reply.status(200, {
+          body: viewBody(emulator, exp!, "SUCCESS", (file) => (file.part === 1 ? 1000 : file.size))
+        })
+      )
+      const error = yield* Effect.flip(files.downloadAll(exp!.id, dir, { concurrency: 1 }))
+      assert.instanceOf(error, ExportError.SizeMismatch)
+      assert.strictEqual((error as ExportError.SizeMismatch).expected, 1000)
+      // counted when the bytes past the size arrived, not at the end of the body
+      assert.isAbove((error as ExportError.SizeMismatch).actual, 1000)
+      assert.isBelow((error as ExportError.SizeMismatch).actual, real)
+      assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+    }).pipe(Effect.provide(layer({ exports: [{ parts: 2, bytesPerPart: 1_000_000 }] })))
   )
 
   it.scoped("view is retried on 429 like the download", () =>
