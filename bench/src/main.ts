@@ -39,7 +39,7 @@ const GiB = 1024 * MiB
 
 const sizes: Setup.Sizes = smoke
   ? { small: 64 * 1024, medium: 256 * 1024, large: 1024 * 1024, part: 128 * 1024, parts: 8, rate: 4 * MiB }
-  : { small: 10 * MB, medium: 100 * MB, large: GiB, part: 100 * MB, parts: 8, rate: 64 * MiB }
+  : { small: 10 * MB, medium: 100 * MB, large: GiB, part: 100 * MB, parts: 8, rate: 32 * MiB }
 const LINK_CALLS = smoke ? 20 : 2000
 
 // ---- statistics and formatting
