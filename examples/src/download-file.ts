@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { ExportsClient } from "@batch-export/node"
+import { ExportFiles, ExportsClient } from "@batch-export/node"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { type Cause, Console, Effect, Option, Stream } from "effect"
 import * as Backend from "./support/Backend.js"
@@ -20,9 +20,9 @@ export const program = (
   fileId: Option.Option<string>,
   path: string
 ): Effect.Effect<
-  ExportsClient.DownloadedFile,
-  ExportsClient.ApiCallError | ExportsClient.DownloadToFileError | Cause.NoSuchElementException,
-  ExportsClient.ExportsClient
+  ExportFiles.DownloadedFile,
+  ExportsClient.ApiCallError | ExportFiles.DownloadToFileError | Cause.NoSuchElementException,
+  ExportsClient.ExportsClient | ExportFiles.ExportFiles
 > =>
   Effect.gen(function* () {
     const client = yield* ExportsClient.ExportsClient
@@ -36,7 +36,7 @@ export const program = (
           Effect.map((exp) => exp.parts[0]!.id)
         )
     })
-    const done = yield* client.downloadToFile(id, path)
+    const done = yield* (yield* ExportFiles.ExportFiles).downloadToFile(id, path)
     yield* Console.log(`saved ${done.bytes} bytes of ${done.fileId} to ${done.path}`)
     return done
   })

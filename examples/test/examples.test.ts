@@ -1,5 +1,5 @@
 import { Emulator, Testing } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { BatchExport } from "@batch-export/node"
 import { FileSystem, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -15,7 +15,7 @@ import * as Service from "../src/http-service.js"
 const onEmulator = (options?: Emulator.Options) =>
   Layer.unwrapEffect(
     Effect.map(Emulator.Emulator, (emulator) =>
-      ExportsClient.layer({
+      BatchExport.layer({
         restApiKey: emulator.restApiKey,
         projectKey: emulator.projectKey,
         baseUrl: emulator.apiUrl

@@ -6,34 +6,41 @@
  */
 import type { ClientError } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { BatchExport, type ExportFiles, type ExportsClient } from "@batch-export/node"
 import type { ConfigError } from "effect"
 import { Console, Effect, Layer } from "effect"
 
 /**
- * `ExportsClient` on Batch (from the environment) or on an embedded emulator.
+ * `ExportsClient` and `ExportFiles` on Batch (from the environment) or on an embedded emulator.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<ExportsClient.ExportsClient, ConfigError.ConfigError | ClientError.InvalidArgument> =
-  Layer.unwrapEffect(
-    Effect.sync(() => process.env["BATCH_REST_API_KEY"] !== undefined).pipe(
-      Effect.map(
-        (useBatch): Layer.Layer<ExportsClient.ExportsClient, ConfigError.ConfigError | ClientError.InvalidArgument> =>
-          useBatch
-            ? ExportsClient.layerConfig()
-            : Layer.unwrapEffect(
-                Effect.gen(function* () {
-                  const emulator = yield* Emulator.Emulator
-                  yield* Console.error(`(no BATCH_REST_API_KEY: using an embedded emulator at ${emulator.apiUrl})`)
-                  return ExportsClient.layer({
-                    restApiKey: emulator.restApiKey,
-                    projectKey: emulator.projectKey,
-                    baseUrl: emulator.apiUrl
-                  })
+export const layer: Layer.Layer<
+  ExportsClient.ExportsClient | ExportFiles.ExportFiles,
+  ConfigError.ConfigError | ClientError.InvalidArgument
+> = Layer.unwrapEffect(
+  Effect.sync(() => process.env["BATCH_REST_API_KEY"] !== undefined).pipe(
+    Effect.map(
+      (
+        useBatch
+      ): Layer.Layer<
+        ExportsClient.ExportsClient | ExportFiles.ExportFiles,
+        ConfigError.ConfigError | ClientError.InvalidArgument
+      > =>
+        useBatch
+          ? BatchExport.layerConfig()
+          : Layer.unwrapEffect(
+              Effect.gen(function* () {
+                const emulator = yield* Emulator.Emulator
+                yield* Console.error(`(no BATCH_REST_API_KEY: using an embedded emulator at ${emulator.apiUrl})`)
+                return BatchExport.layer({
+                  restApiKey: emulator.restApiKey,
+                  projectKey: emulator.projectKey,
+                  baseUrl: emulator.apiUrl
                 })
-              ).pipe(Layer.provide(Emulator.layer()))
-      )
+              })
+            ).pipe(Layer.provide(Emulator.layer()))
     )
   )
+)

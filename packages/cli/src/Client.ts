@@ -6,12 +6,10 @@
  * @since 0.1.0
  */
 import { ClientError } from "@batch-export/core"
-import { BatchConfig, ExportsClient } from "@batch-export/node"
+import { BatchConfig, ExportFiles, ExportsClient } from "@batch-export/node"
 import * as Options from "@effect/cli/Options"
-import type { FileSystem } from "@effect/platform/FileSystem"
-import type { Path } from "@effect/platform/Path"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -30,43 +28,10 @@ export interface Overrides {
   readonly idleTimeout?: Option.Option<number> | undefined
 }
 
-const FLAGS: Readonly<Record<string, string>> = {
-  baseUrl: "--base-url",
-  apiVersion: "--api-version",
-  "timeouts.idle": "--idle-timeout"
-}
-
-/** Applies the flags to the configuration and validates the result the way `BatchConfig.make` does. */
-const override = (
-  service: BatchConfig.Service,
-  flags: Overrides
-): Effect.Effect<BatchConfig.Service, ClientError.InvalidArgument> => {
-  const idleTimeout = flags.idleTimeout ?? Option.none()
-  return Option.isNone(flags.baseUrl) && Option.isNone(flags.apiVersion) && Option.isNone(idleTimeout)
-    ? Effect.succeed(service)
-    : BatchConfig.make({
-        restApiKey: service.restApiKey,
-        projectKey: service.projectKey,
-        baseUrl: Option.getOrElse(flags.baseUrl, () => service.baseUrl),
-        apiVersion: Option.getOrElse(flags.apiVersion, () => service.apiVersion),
-        retry: service.retry,
-        timeouts: {
-          request: service.timeouts.request,
-          idle: Option.match(idleTimeout, {
-            onNone: () => service.timeouts.idle,
-            onSome: (seconds) => Duration.millis(Math.round(seconds * 1000))
-          })
-        }
-      }).pipe(
-        Effect.mapError(
-          (error) => new ClientError.InvalidArgument({ ...error, argument: FLAGS[error.argument] ?? error.argument })
-        )
-      )
-}
-
 /**
- * The client configured from the environment (via `BatchConfig.layerConfig`), with the flags taking precedence,
- * on undici.
+ * The client and the file service, configured from the environment with the flags on top: every source is
+ * turned into `BatchConfig.Options` and validated once, by `BatchConfig.make`; a bad value is named by the
+ * flag or the variable it came from, on undici.
  *
  * @since 0.1.0
  * @category layers
@@ -74,15 +39,44 @@ const override = (
 export const layer = (
   flags: Overrides
 ): Layer.Layer<
-  ExportsClient.ExportsClient,
-  ConfigError.ConfigError | ClientError.InvalidArgument,
-  FileSystem | Path
+  ExportsClient.ExportsClient | ExportFiles.ExportFiles,
+  ConfigError.ConfigError | ClientError.InvalidArgument
 > => {
+  const idleTimeout = flags.idleTimeout ?? Option.none()
   const config = Layer.effect(
     BatchConfig.BatchConfig,
-    Effect.flatMap(BatchConfig.BatchConfig, (service) => override(service, flags))
-  ).pipe(Layer.provide(BatchConfig.layerConfig()))
-  return ExportsClient.layerWithoutDependencies.pipe(Layer.provide(Layer.merge(config, NodeHttpClient.layerUndici)))
+    Effect.flatMap(BatchConfig.options, (env) =>
+      BatchConfig.make(
+        {
+          ...env,
+          baseUrl: Option.getOrElse(flags.baseUrl, () => env.baseUrl),
+          apiVersion: Option.getOrElse(flags.apiVersion, () => env.apiVersion),
+          timeouts: {
+            ...env.timeouts,
+            idle: Option.match(idleTimeout, {
+              onNone: () => env.timeouts?.idle,
+              onSome: (seconds) => Duration.millis(Math.round(seconds * 1000))
+            })
+          }
+        },
+        {
+          ...BatchConfig.environment,
+          ...(Option.isSome(flags.baseUrl) ? { baseUrl: "--base-url" } : {}),
+          ...(Option.isSome(flags.apiVersion) ? { apiVersion: "--api-version" } : {}),
+          ...(Option.isSome(idleTimeout) ? { "timeouts.idle": "--idle-timeout" } : {})
+        }
+      ).pipe(
+        // a flag's value is an argument; a variable's is configuration
+        Effect.mapError((error) =>
+          error.argument.startsWith("--") ? error : ConfigError.InvalidData([error.argument], error.detail)
+        )
+      )
+    )
+  )
+  const client = ExportsClient.layerWithoutDependencies.pipe(
+    Layer.provide(Layer.merge(config, NodeHttpClient.layerUndici))
+  )
+  return ExportFiles.layer.pipe(Layer.provideMerge(client))
 }
 
 /**

@@ -24,24 +24,28 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
 }
 
 /**
- * `/exports/download` answered its redirect without a usable `Location`.
+ * A redirect without a usable `Location`: `/exports/download`'s signed link, or a redirect of the storage
+ * itself. `endpoint` names which; `status` is the redirect's HTTP status.
  *
  * @since 0.1.0
  * @category errors
  */
 export class InvalidLocation extends Schema.TaggedError<InvalidLocation>()("InvalidLocation", {
+  /** `"GET /exports/download"`, or `"GET storage"` for a redirect of the storage. */
+  endpoint: Schema.String,
   fileId: Schema.String,
   status: Schema.Number,
-  reason: Schema.Literal("missing", "malformed", "unsupported-scheme", "insecure-downgrade")
+  reason: Schema.Literal("missing", "malformed", "unsupported-scheme", "insecure-downgrade", "too-many-redirects")
 }) {
   override get message(): string {
     const why = {
       missing: "without a Location header",
       malformed: "with a Location that is not a URL",
       "unsupported-scheme": "with a Location that is neither http nor https",
-      "insecure-downgrade": "with a plain-http Location although the API is https"
+      "insecure-downgrade": "with a plain-http Location although the request was https",
+      "too-many-redirects": "once more after too many redirects"
     }[this.reason]
-    return `GET /exports/download for ${this.fileId} answered HTTP ${this.status} ${why}`
+    return `${this.endpoint} for ${this.fileId} answered HTTP ${this.status} ${why}`
   }
 }
 

@@ -39,9 +39,39 @@ export class DownloadLink extends Schema.Class<DownloadLink>("DownloadLink")({
 }
 
 /**
- * Builds the link from a redirect's `Location`, resolved against the request URL (RFC 9110 allows a
- * relative reference). Only `http:` and `https:` are accepted, and `http:` only when the API itself was
- * reached over `http:` (a local emulator): a downgrade from an https API is refused.
+ * The one rule for following a `Location`, whoever sent it: resolved against the URL that answered (RFC
+ * 9110 allows a relative reference); only `http:` and `https:`; never from `https:` down to `http:`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const resolveLocation = (options: {
+  readonly endpoint: string
+  readonly fileId: string
+  readonly status: number
+  readonly location: string | undefined
+  readonly from: URL
+}): Either.Either<URL, InvalidLocation> => {
+  const fail = (reason: InvalidLocation["reason"]) =>
+    Either.left(
+      new InvalidLocation({ endpoint: options.endpoint, fileId: options.fileId, status: options.status, reason })
+    )
+  const location = options.location?.trim()
+  if (location === undefined || location === "") return fail("missing")
+  let url: URL
+  try {
+    url = new URL(location, options.from)
+  } catch {
+    return fail("malformed")
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return fail("unsupported-scheme")
+  if (url.protocol === "http:" && options.from.protocol === "https:") return fail("insecure-downgrade")
+  return Either.right(url)
+}
+
+/**
+ * Builds the link from `/exports/download`'s redirect, by `resolveLocation`'s rule: `http:` only when the
+ * API itself was reached over `http:` (a local emulator).
  *
  * @since 0.1.0
  * @category constructors
@@ -52,25 +82,20 @@ export const fromLocation = (options: {
   readonly location: string | undefined
   readonly requestUrl: URL
   readonly issuedAt: DateTime.Utc
-}): Either.Either<DownloadLink, InvalidLocation> => {
-  const fail = (reason: InvalidLocation["reason"]) =>
-    Either.left(new InvalidLocation({ fileId: options.fileId, status: options.status, reason }))
-  const location = options.location?.trim()
-  if (location === undefined || location === "") return fail("missing")
-  let url: URL
-  try {
-    url = new URL(location, options.requestUrl)
-  } catch {
-    return fail("malformed")
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return fail("unsupported-scheme")
-  if (url.protocol === "http:" && options.requestUrl.protocol === "https:") return fail("insecure-downgrade")
-  return Either.right(
-    new DownloadLink({
+}): Either.Either<DownloadLink, InvalidLocation> =>
+  Either.map(
+    resolveLocation({
+      endpoint: "GET /exports/download",
       fileId: options.fileId,
-      url: Redacted.make(url),
-      issuedAt: options.issuedAt,
-      expiresAt: DateTime.addDuration(options.issuedAt, validity)
-    })
+      status: options.status,
+      location: options.location,
+      from: options.requestUrl
+    }),
+    (url) =>
+      new DownloadLink({
+        fileId: options.fileId,
+        url: Redacted.make(url),
+        issuedAt: options.issuedAt,
+        expiresAt: DateTime.addDuration(options.issuedAt, validity)
+      })
   )
-}

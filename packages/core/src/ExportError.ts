@@ -63,7 +63,9 @@ export class SizeMismatch extends Schema.TaggedError<SizeMismatch>()("SizeMismat
   actual: Schema.Number
 }) {
   override get message(): string {
-    return `file ${this.fileId} has ${this.actual} bytes, Batch announced ${this.expected}`
+    return this.actual > this.expected
+      ? `file ${this.fileId} has more than the ${this.expected} bytes Batch announced; stopped at ${this.actual}`
+      : `file ${this.fileId} has ${this.actual} bytes, Batch announced ${this.expected}`
   }
 }
 
@@ -80,5 +82,37 @@ export class ContentChanged extends Schema.TaggedError<ContentChanged>()("Conten
 }) {
   override get message(): string {
     return `file ${this.fileId} changed on the storage side after ${this.offset} bytes; it must be downloaded again`
+  }
+}
+
+/**
+ * A download went past the caller's `maxBytes` (like curl's `--max-filesize`); it stopped at the limit and
+ * nothing past it was written.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DownloadTooLarge extends Schema.TaggedError<DownloadTooLarge>()("DownloadTooLarge", {
+  fileId: Schema.String,
+  maxBytes: Schema.Number
+}) {
+  override get message(): string {
+    return `file ${this.fileId} is larger than the ${this.maxBytes}-byte limit (maxBytes)`
+  }
+}
+
+/**
+ * Batch's description of an export contradicts itself or the request (another export's id, two files
+ * with one part number, a part number below 1): acting on it could overwrite or misplace data.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InconsistentExport extends Schema.TaggedError<InconsistentExport>()("InconsistentExport", {
+  exportId: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Batch's answer for export ${this.exportId} is inconsistent: ${this.detail}`
   }
 }

@@ -1,15 +1,19 @@
 /**
- * Where and how to reach Batch: credentials, endpoint, retry policy and timeouts.
+ * Where and how to reach Batch: credentials, endpoint, retry policy, timeouts and limits.
+ *
+ * Every source — options in code, the environment, overrides, the CLI's flags — produces `Options`, and one
+ * function (`make`) validates them. Errors name the setting and what is wrong with it, never its value.
  *
  * @since 0.1.0
  */
-import { ClientError, Ids } from "@batch-export/core"
-import * as Api from "./internal/api.js"
-import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { ClientError, type Ids } from "@batch-export/core"
+import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, type Redacted } from "effect"
+import * as Check from "./internal/validate.js"
 
 /**
- * How 429 and 503 answers are retried: exponential backoff with jitter from `baseDelay`, each wait capped
- * at `maxDelay`; a `Retry-After` from Batch replaces the computed wait, up to `retryAfterCap`.
+ * How 429 and 503 answers (and refused or reset connections of idempotent calls) are retried: exponential
+ * backoff with jitter from `baseDelay`, each wait capped at `maxDelay`; a `Retry-After` from Batch replaces
+ * the computed wait, up to `retryAfterCap`.
  *
  * @since 0.1.0
  * @category models
@@ -34,6 +38,17 @@ export interface Timeouts {
 }
 
 /**
+ * Bounds on what a server can make the client hold in memory.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Limits {
+  /** The largest JSON body of an API answer (`view`, `list`, `create`) the client reads, in bytes. */
+  readonly jsonBody: number
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -46,6 +61,7 @@ export interface Service {
   readonly apiVersion: string
   readonly retry: RetryPolicy
   readonly timeouts: Timeouts
+  readonly limits: Limits
 }
 
 /**
@@ -56,7 +72,7 @@ export class BatchConfig extends Context.Tag("@batch-export/node/BatchConfig")<B
 
 /**
  * @since 0.1.0
- * @category defaults
+ * @category constants
  */
 export const defaults = {
   baseUrl: "https://api.batch.com",
@@ -67,8 +83,19 @@ export const defaults = {
     maxDelay: Duration.seconds(30),
     retryAfterCap: Duration.minutes(2)
   } satisfies RetryPolicy,
-  timeouts: { request: Duration.seconds(30), idle: Duration.seconds(30) } satisfies Timeouts
+  timeouts: { request: Duration.seconds(30), idle: Duration.seconds(30) } satisfies Timeouts,
+  // a page of 100 exports is a few hundred KB: 32 MiB is generous and still bounded
+  limits: { jsonBody: 32 * 1024 * 1024 } satisfies Limits
 } as const
+
+/**
+ * A duration setting: an Effect duration (a number is milliseconds), or text as flags and environment
+ * variables spell it (`"30"` is seconds, `"30 seconds"`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DurationSetting = Duration.DurationInput | string
 
 /**
  * What `make` and `layer` accept. Keys may be plain strings or `Redacted`.
@@ -81,89 +108,103 @@ export interface Options {
   readonly projectKey: string
   readonly baseUrl?: string | URL | undefined
   readonly apiVersion?: string | undefined
-  readonly retry?: Partial<Record<keyof RetryPolicy, Duration.DurationInput | number>> | undefined
-  readonly timeouts?: Partial<Record<keyof Timeouts, Duration.DurationInput>> | undefined
+  readonly retry?:
+    | {
+        readonly maxRetries?: number | string | undefined
+        readonly baseDelay?: DurationSetting | undefined
+        readonly maxDelay?: DurationSetting | undefined
+        readonly retryAfterCap?: DurationSetting | undefined
+      }
+    | undefined
+  readonly timeouts?:
+    { readonly request?: DurationSetting | undefined; readonly idle?: DurationSetting | undefined } | undefined
+  readonly limits?: { readonly jsonBody?: number | undefined } | undefined
 }
-
-const VERSION = /^\d+(\.\d+)*$/
-// Header values must not be able to split a header or a request.
-const TOKEN = /^[\x21-\x7e]+$/
-
-/** Checks that never echo the value: the messages name what is wrong, not what was given. */
-const checkRestApiKey = (key: Redacted.Redacted<string>): Option.Option<string> =>
-  TOKEN.test(Redacted.value(key)) ? Option.none() : Option.some("must be non-empty printable ASCII without spaces")
-
-const checkBaseUrl = (value: string | URL): Either.Either<URL, string> => {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return Either.left("must be an absolute http(s) URL")
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return Either.left("must be an http or https URL")
-  if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-    return Either.left("must not carry credentials, a query or a fragment")
-  }
-  return Either.right(new URL(url.href.replace(/\/+$/, "")))
-}
-
-const checkVersion = (value: string): Option.Option<string> =>
-  VERSION.test(value) ? Option.none() : Option.some(`must look like "2.10"`)
-
-const checkProjectKey = (value: string): Either.Either<Ids.ProjectKey, string> =>
-  Either.mapLeft(
-    Schema.decodeUnknownEither(Ids.ProjectKey)(value),
-    () => `must look like "project_" followed by letters and digits`
-  )
 
 /**
- * Validates options into the service. Fails with `InvalidArgument` naming the option, never its value.
+ * The name of each setting, as `InvalidArgument.argument` reports it: the option path by default; the
+ * environment variable when read from the environment; a flag in the CLI.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Setting =
+  | "restApiKey"
+  | "projectKey"
+  | "baseUrl"
+  | "apiVersion"
+  | "retry.maxRetries"
+  | "retry.baseDelay"
+  | "retry.maxDelay"
+  | "retry.retryAfterCap"
+  | "timeouts.request"
+  | "timeouts.idle"
+  | "limits.jsonBody"
+
+/**
+ * Validates options into the service, all in one place. Fails with `InvalidArgument` naming the setting
+ * (through `names`, e.g. an environment variable or a CLI flag), never its value.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options): Effect.Effect<Service, ClientError.InvalidArgument> =>
-  Effect.gen(function* () {
-    const invalid = (argument: string, detail: string) => new ClientError.InvalidArgument({ argument, detail })
-    const restApiKey = Redacted.isRedacted(options.restApiKey) ? options.restApiKey : Redacted.make(options.restApiKey)
-    yield* Option.match(checkRestApiKey(restApiKey), {
-      onNone: () => Effect.void,
-      onSome: (detail) => Effect.fail(invalid("restApiKey", detail))
-    })
-    const projectKey = yield* Either.mapLeft(checkProjectKey(options.projectKey), (d) => invalid("projectKey", d))
-    const baseUrl = yield* Either.mapLeft(checkBaseUrl(options.baseUrl ?? defaults.baseUrl), (d) =>
-      invalid("baseUrl", d)
-    )
-    const apiVersion = options.apiVersion ?? defaults.apiVersion
-    yield* Option.match(checkVersion(apiVersion), {
-      onNone: () => Effect.void,
-      onSome: (detail) => Effect.fail(invalid("apiVersion", detail))
-    })
-    // the same rule as the client's own duration arguments: finite, not negative
-    const duration = (name: string, value: Duration.DurationInput | number | undefined, fallback: Duration.Duration) =>
-      value === undefined ? Effect.succeed(fallback) : Api.duration(name, value)
-    const maxRetries = options.retry?.maxRetries ?? defaults.retry.maxRetries
-    if (typeof maxRetries !== "number" || !Number.isSafeInteger(maxRetries) || maxRetries < 0) {
-      return yield* Effect.fail(invalid("retry.maxRetries", "must be a whole number ≥ 0"))
-    }
+export const make = (
+  options: Options,
+  names?: Partial<Record<Setting, string>>
+): Effect.Effect<Service, ClientError.InvalidArgument> => validate(options, names)
+
+/**
+ * `make`, as a plain `Either`: the same checks, usable where no effect can run (a `Config` mapping).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const validate = (
+  options: Options,
+  names?: Partial<Record<Setting, string>>
+): Either.Either<Service, ClientError.InvalidArgument> =>
+  Either.gen(function* () {
+    const check = <A>(setting: Setting, result: Check.Check<A>) =>
+      Either.mapLeft(
+        result,
+        (detail) => new ClientError.InvalidArgument({ argument: names?.[setting] ?? setting, detail })
+      )
+    const optional = <I, A>(setting: Setting, value: I | undefined, fallback: A, validate: (i: I) => Check.Check<A>) =>
+      value === undefined ? Either.right(fallback) : check(setting, validate(value))
+    const delay = Check.duration()
+    const timeout = Check.duration({ positive: true })
     return {
-      restApiKey,
-      projectKey,
-      baseUrl,
-      apiVersion,
+      restApiKey: yield* check("restApiKey", Check.restApiKey(options.restApiKey)),
+      projectKey: yield* check("projectKey", Check.projectKey(options.projectKey)),
+      baseUrl: yield* check("baseUrl", Check.baseUrl(options.baseUrl ?? defaults.baseUrl)),
+      apiVersion: yield* check("apiVersion", Check.apiVersion(options.apiVersion ?? defaults.apiVersion)),
       retry: {
-        maxRetries,
-        baseDelay: yield* duration("retry.baseDelay", options.retry?.baseDelay, defaults.retry.baseDelay),
-        maxDelay: yield* duration("retry.maxDelay", options.retry?.maxDelay, defaults.retry.maxDelay),
-        retryAfterCap: yield* duration(
+        maxRetries: yield* optional(
+          "retry.maxRetries",
+          options.retry?.maxRetries,
+          defaults.retry.maxRetries,
+          Check.wholeNumber(0)
+        ),
+        baseDelay: yield* optional("retry.baseDelay", options.retry?.baseDelay, defaults.retry.baseDelay, delay),
+        maxDelay: yield* optional("retry.maxDelay", options.retry?.maxDelay, defaults.retry.maxDelay, delay),
+        retryAfterCap: yield* optional(
           "retry.retryAfterCap",
           options.retry?.retryAfterCap,
-          defaults.retry.retryAfterCap
+          defaults.retry.retryAfterCap,
+          delay
         )
       },
       timeouts: {
-        request: yield* duration("timeouts.request", options.timeouts?.request, defaults.timeouts.request),
-        idle: yield* duration("timeouts.idle", options.timeouts?.idle, defaults.timeouts.idle)
+        request: yield* optional("timeouts.request", options.timeouts?.request, defaults.timeouts.request, timeout),
+        idle: yield* optional("timeouts.idle", options.timeouts?.idle, defaults.timeouts.idle, timeout)
+      },
+      limits: {
+        jsonBody: yield* optional(
+          "limits.jsonBody",
+          options.limits?.jsonBody,
+          defaults.limits.jsonBody,
+          Check.wholeNumber(1024)
+        )
       }
     }
   })
@@ -175,11 +216,28 @@ export const make = (options: Options): Effect.Effect<Service, ClientError.Inval
 export const layer = (options: Options): Layer.Layer<BatchConfig, ClientError.InvalidArgument> =>
   Layer.effect(BatchConfig, make(options))
 
-/** Config's own validators report an empty path; these name the variable. */
-const invalidData = (variable: string) => (detail: string) => ConfigError.InvalidData([variable], detail)
+/**
+ * The environment variable of each setting read by `config`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const environment = {
+  restApiKey: "BATCH_REST_API_KEY",
+  projectKey: "BATCH_PROJECT_KEY",
+  baseUrl: "BATCH_API_URL",
+  apiVersion: "BATCH_API_VERSION",
+  "retry.maxRetries": "BATCH_MAX_RETRIES",
+  "timeouts.request": "BATCH_REQUEST_TIMEOUT",
+  "timeouts.idle": "BATCH_IDLE_TIMEOUT"
+} as const satisfies Partial<Record<Setting, string>>
+
+const optionalString = (name: string) => Config.option(Config.string(name))
+const orUndefined = <A>(option: Option.Option<A>) => Option.getOrUndefined(option)
 
 /**
- * The configuration read from the environment (or any `ConfigProvider`):
+ * The settings as the environment (or any `ConfigProvider`) spells them, not yet validated: durations in
+ * plain seconds (`30`) or as durations (`30 seconds`).
  *
  * | variable | required | default |
  * | --- | --- | --- |
@@ -188,68 +246,111 @@ const invalidData = (variable: string) => (detail: string) => ConfigError.Invali
  * | `BATCH_API_URL` | no | `https://api.batch.com` |
  * | `BATCH_API_VERSION` | no | `2.10` |
  * | `BATCH_MAX_RETRIES` | no | `5` |
- * | `BATCH_REQUEST_TIMEOUT` | no | `30 seconds` |
- * | `BATCH_IDLE_TIMEOUT` | no | `30 seconds` |
- *
- * Errors name the variable and what is wrong with it, never its value.
+ * | `BATCH_REQUEST_TIMEOUT` | no | `30` (seconds) |
+ * | `BATCH_IDLE_TIMEOUT` | no | `30` (seconds) |
  *
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<Service> = Config.all({
-  restApiKey: Config.redacted("BATCH_REST_API_KEY").pipe(
-    Config.mapOrFail((key) =>
-      Option.match(checkRestApiKey(key), {
-        onNone: () => Either.right(key),
-        onSome: (d) => Either.left(invalidData("BATCH_REST_API_KEY")(d))
-      })
-    )
-  ),
-  projectKey: Config.string("BATCH_PROJECT_KEY").pipe(
-    Config.mapOrFail((value) => Either.mapLeft(checkProjectKey(value), invalidData("BATCH_PROJECT_KEY")))
-  ),
-  baseUrl: Config.string("BATCH_API_URL").pipe(
-    Config.withDefault(defaults.baseUrl),
-    Config.mapOrFail((value) => Either.mapLeft(checkBaseUrl(value), invalidData("BATCH_API_URL")))
-  ),
-  apiVersion: Config.string("BATCH_API_VERSION").pipe(
-    Config.withDefault(defaults.apiVersion),
-    Config.mapOrFail((value) =>
-      Option.match(checkVersion(value), {
-        onNone: () => Either.right(value),
-        onSome: (d) => Either.left(invalidData("BATCH_API_VERSION")(d))
-      })
-    )
-  ),
-  maxRetries: Config.integer("BATCH_MAX_RETRIES").pipe(
-    Config.withDefault(defaults.retry.maxRetries),
-    Config.mapOrFail((n) =>
-      n >= 0 ? Either.right(n) : Either.left(invalidData("BATCH_MAX_RETRIES")("must be a whole number ≥ 0"))
-    )
-  ),
-  request: Config.duration("BATCH_REQUEST_TIMEOUT").pipe(Config.withDefault(defaults.timeouts.request)),
-  idle: Config.duration("BATCH_IDLE_TIMEOUT").pipe(Config.withDefault(defaults.timeouts.idle))
+export const options: Config.Config<Options> = Config.all({
+  restApiKey: Config.redacted(environment.restApiKey),
+  projectKey: Config.string(environment.projectKey),
+  baseUrl: optionalString(environment.baseUrl),
+  apiVersion: optionalString(environment.apiVersion),
+  maxRetries: optionalString(environment["retry.maxRetries"]),
+  request: optionalString(environment["timeouts.request"]),
+  idle: optionalString(environment["timeouts.idle"])
 }).pipe(
-  Config.map(({ apiVersion, baseUrl, idle, maxRetries, projectKey, request, restApiKey }) => ({
-    restApiKey,
-    projectKey,
-    baseUrl,
-    apiVersion,
-    retry: { ...defaults.retry, maxRetries },
-    timeouts: { request, idle }
+  Config.map((env): Options => ({
+    restApiKey: env.restApiKey,
+    projectKey: env.projectKey,
+    baseUrl: orUndefined(env.baseUrl),
+    apiVersion: orUndefined(env.apiVersion),
+    retry: { maxRetries: orUndefined(env.maxRetries) },
+    timeouts: { request: orUndefined(env.request), idle: orUndefined(env.idle) }
   }))
 )
 
+/** Validates what the environment said, with `overrides` on top; settings read from it are named by variable. */
+const fromEnvironment = (
+  env: Options,
+  overrides?: Partial<Options>
+): Either.Either<Service, ConfigError.ConfigError> => {
+  const overridden = new Set(Object.keys(overrides ?? {}))
+  const names = Object.fromEntries(
+    Object.entries(environment).filter(([setting]) => !overridden.has(setting.split(".")[0]!))
+  )
+  return Either.mapLeft(validate(mergeOptions(env, overrides), names), (error) =>
+    // the path names the setting; the message says what is wrong with it
+    ConfigError.InvalidData([error.argument], error.detail)
+  )
+}
+
+const mergeOptions = (base: Options, overrides?: Partial<Options>): Options =>
+  overrides === undefined
+    ? base
+    : {
+        ...base,
+        ...overrides,
+        retry: { ...base.retry, ...overrides.retry },
+        timeouts: { ...base.timeouts, ...overrides.timeouts },
+        limits: { ...base.limits, ...overrides.limits }
+      }
+
 /**
- * `config`, read from the current `ConfigProvider` (the environment by default).
+ * The configuration read from the environment (or any `ConfigProvider`) and validated by `make`. Errors
+ * name the variable and what is wrong with it, never its value.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Service> = Config.mapOrFail(options, (env) => fromEnvironment(env))
+
+/**
+ * `config`, read from the current `ConfigProvider` (the environment by default); `overrides` take
+ * precedence over the environment and are validated with it, in one pass.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  overrides?: (service: Service) => Service
-): Layer.Layer<BatchConfig, ConfigError.ConfigError> =>
+export const layerConfig = (overrides?: Partial<Options>): Layer.Layer<BatchConfig, ConfigError.ConfigError> =>
   Layer.effect(
     BatchConfig,
-    Effect.map(config, (service) => (overrides === undefined ? service : overrides(service)))
+    Effect.flatMap(options, (env) => fromEnvironment(env, overrides))
   )
+
+/**
+ * One line for a configuration error, as a person reads it: `BATCH_REST_API_KEY is not set`,
+ * `BATCH_API_URL must be an http or https URL`. Values never appear.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const formatConfigError = (error: ConfigError.ConfigError | ClientError.InvalidArgument): string => {
+  if (error instanceof ClientError.InvalidArgument) return `${error.argument} ${error.detail}`
+  const lines: Array<string> = []
+  const walk = (e: ConfigError.ConfigError): void => {
+    const name = e._op === "And" || e._op === "Or" ? "" : e.path.join(".")
+    switch (e._op) {
+      case "And":
+      case "Or":
+        walk(e.left)
+        walk(e.right)
+        return
+      case "MissingData":
+        lines.push(`${name} is not set`)
+        return
+      case "InvalidData":
+        lines.push(`${name} ${e.message}`)
+        return
+      case "SourceUnavailable":
+        lines.push(`${name} could not be read: ${e.message}`)
+        return
+      case "Unsupported":
+        lines.push(`${name} is not supported: ${e.message}`)
+        return
+    }
+  }
+  walk(error)
+  return [...new Set(lines)].join("; ")
+}

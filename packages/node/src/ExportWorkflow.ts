@@ -5,6 +5,7 @@
  */
 import type { CreateExport, Records } from "@batch-export/core"
 import { Effect, Stream } from "effect"
+import * as ExportFiles from "./ExportFiles.js"
 import * as ExportsClient from "./ExportsClient.js"
 
 /**
@@ -16,21 +17,23 @@ import * as ExportsClient from "./ExportsClient.js"
 export const createAndDownload = (
   request: CreateExport.CreateExportRequestInput,
   directory: string,
-  options?: ExportsClient.AwaitOptions & ExportsClient.DownloadAllOptions
+  options?: ExportsClient.AwaitOptions & ExportFiles.DownloadAllOptions
 ): Effect.Effect<
-  ExportsClient.Manifest,
-  ExportsClient.AwaitError | ExportsClient.DownloadAllError,
-  ExportsClient.ExportsClient
+  ExportFiles.Manifest,
+  ExportsClient.ApiCallError | ExportsClient.AwaitError | ExportFiles.DownloadAllError,
+  ExportsClient.ExportsClient | ExportFiles.ExportFiles
 > =>
-  Effect.flatMap(ExportsClient.ExportsClient, (client) =>
-    client.create(request).pipe(
-      Effect.flatMap((id) => client.awaitCompletion(id, options)),
-      Effect.flatMap((exp) => client.downloadAll(exp.id, directory, options))
-    )
-  ).pipe(Effect.withSpan("ExportWorkflow.createAndDownload"))
+  Effect.gen(function* () {
+    const client = yield* ExportsClient.ExportsClient
+    const files = yield* ExportFiles.ExportFiles
+    const id = yield* client.create(request)
+    const exp = yield* client.awaitCompletion(id, options)
+    return yield* files.downloadAll(exp.id, directory, options)
+  }).pipe(Effect.withSpan("ExportWorkflow.createAndDownload"))
 
 /**
- * Creates the export, waits until `SUCCESS`, and streams its records in part order.
+ * Creates the export, waits until `SUCCESS`, and streams its records in part order, decoded with
+ * `Records.ProfileRecord` or `options.schema`.
  *
  * @since 0.1.0
  * @category workflows
@@ -38,25 +41,35 @@ export const createAndDownload = (
 export const createAndStreamRecords: {
   (
     request: CreateExport.CreateExportRequestInput,
-    options?: ExportsClient.AwaitOptions
+    options?: ExportsClient.AwaitOptions & ExportsClient.RecordsOptions
   ): Stream.Stream<
     Records.ProfileRecord,
     ExportsClient.AwaitError | ExportsClient.RecordsError,
     ExportsClient.ExportsClient
   >
-  <A>(
+  <A, I>(
     request: CreateExport.CreateExportRequestInput,
-    options: ExportsClient.AwaitOptions & ExportsClient.RecordsOptions<A>
+    options: ExportsClient.AwaitOptions & ExportsClient.RecordsWithSchema<A, I>
   ): Stream.Stream<A, ExportsClient.AwaitError | ExportsClient.RecordsError, ExportsClient.ExportsClient>
-} = <A>(
+} = <A, I>(
   request: CreateExport.CreateExportRequestInput,
-  options?: ExportsClient.AwaitOptions & ExportsClient.RecordsOptions<A>
-): Stream.Stream<A, ExportsClient.AwaitError | ExportsClient.RecordsError, ExportsClient.ExportsClient> =>
+  options?: ExportsClient.AwaitOptions &
+    ExportsClient.RecordsOptions & { readonly schema?: ExportsClient.RecordsWithSchema<A, I>["schema"] }
+): Stream.Stream<
+  A | Records.ProfileRecord,
+  ExportsClient.AwaitError | ExportsClient.RecordsError,
+  ExportsClient.ExportsClient
+> =>
   Stream.unwrap(
-    Effect.flatMap(ExportsClient.ExportsClient, (client) =>
-      client.create(request).pipe(
-        Effect.flatMap((id) => client.awaitCompletion(id, options)),
-        Effect.map((exp) => client.records(exp.id, (options ?? {}) as ExportsClient.RecordsOptions<A>))
-      )
-    )
-  )
+    Effect.gen(function* (): Effect.fn.Return<
+      Stream.Stream<A | Records.ProfileRecord, ExportsClient.RecordsError>,
+      ExportsClient.AwaitError | ExportsClient.ApiCallError,
+      ExportsClient.ExportsClient
+    > {
+      const client = yield* ExportsClient.ExportsClient
+      const id = yield* client.create(request)
+      const exp = yield* client.awaitCompletion(id, options)
+      const schema = options?.schema
+      return schema === undefined ? client.records(exp.id, options) : client.records(exp.id, { ...options, schema })
+    })
+  ).pipe(Stream.withSpan("ExportWorkflow.createAndStreamRecords"))

@@ -1,29 +1,30 @@
 /**
- * The Batch export client: create, view, list and await exports; get signed links; download files as
- * streams, as files, or as typed records.
+ * The Batch export client: create, view, list and await exports; get signed links; read files as byte
+ * streams or as typed records. It needs only a `BatchConfig` and an `HttpClient`; saving files is
+ * `ExportFiles`' concern.
  *
  * @since 0.1.0
  */
 import {
-  type ApiError,
   ClientError,
   CreateExport,
-  DownloadLink,
+  type DownloadLink,
   Export,
   ExportError,
   ExportStatus,
   Ids,
   Records
 } from "@batch-export/core"
-import { FileSystem, HttpClient, HttpClientRequest, Path } from "@effect/platform"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodePath from "@effect/platform-node/NodePath"
 import type { ConfigError } from "effect"
-import { Context, DateTime, Duration, Effect, Exit, Layer, Option, Random, Ref, Schedule, Schema, Stream } from "effect"
+import { Context, Duration, Effect, Layer, Option, Ref, Schedule, Schema, type Scope, Stream } from "effect"
 import * as BatchConfig from "./BatchConfig.js"
 import * as Api from "./internal/api.js"
+import * as Download from "./internal/download.js"
+import * as Link from "./internal/link.js"
 import * as Storage from "./internal/storage.js"
+import * as Check from "./internal/validate.js"
 
 /**
  * What any call to Batch's API can fail with.
@@ -31,7 +32,7 @@ import * as Storage from "./internal/storage.js"
  * @since 0.1.0
  * @category errors
  */
-export type CallError = ApiError.ApiError | ClientError.TransportError | ClientError.RequestTimeout
+export type CallError = Api.CallError
 
 /**
  * Everything `create`, `view` and `list` can fail with.
@@ -42,6 +43,14 @@ export type CallError = ApiError.ApiError | ClientError.TransportError | ClientE
 export type ApiCallError = ClientError.InvalidArgument | CallError | ClientError.ResponseDecodeError
 
 /**
+ * Everything `view` can fail with: an answer about another export is refused.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ViewError = ApiCallError | ExportError.InconsistentExport
+
+/**
  * Everything `downloadLink` can fail with.
  *
  * @since 0.1.0
@@ -50,20 +59,17 @@ export type ApiCallError = ClientError.InvalidArgument | CallError | ClientError
 export type DownloadLinkError = ClientError.InvalidArgument | CallError | ClientError.InvalidLocation
 
 /**
- * Everything `download` can fail with.
+ * Everything `download` and `open` can fail with.
  *
  * @since 0.1.0
  * @category errors
  */
-export type DownloadError = DownloadLinkError | ClientError.StorageError | ExportError.ContentChanged
-
-/**
- * Everything `downloadToFile` can fail with.
- *
- * @since 0.1.0
- * @category errors
- */
-export type DownloadToFileError = DownloadError | ClientError.FileWriteError | ExportError.SizeMismatch
+export type DownloadError =
+  | DownloadLinkError
+  | ClientError.StorageError
+  | ExportError.ContentChanged
+  | ExportError.SizeMismatch
+  | ExportError.DownloadTooLarge
 
 /**
  * Everything `awaitCompletion` can fail with.
@@ -71,15 +77,15 @@ export type DownloadToFileError = DownloadError | ClientError.FileWriteError | E
  * @since 0.1.0
  * @category errors
  */
-export type AwaitError = ApiCallError | ExportError.ExportFailed | ExportError.ExportTimeout
+export type AwaitError = ViewError | ExportError.ExportFailed | ExportError.ExportTimeout
 
 /**
- * Everything `downloadAll` can fail with.
+ * Everything `fileRecords` can fail with.
  *
  * @since 0.1.0
  * @category errors
  */
-export type DownloadAllError = ApiCallError | ExportError.ExportNotReady | DownloadToFileError
+export type FileRecordsError = DownloadError | Records.RecordDecodeError
 
 /**
  * Everything `records` can fail with.
@@ -87,39 +93,30 @@ export type DownloadAllError = ApiCallError | ExportError.ExportNotReady | Downl
  * @since 0.1.0
  * @category errors
  */
-export type RecordsError = ApiCallError | ExportError.ExportNotReady | DownloadError | Records.RecordDecodeError
+export type RecordsError = ViewError | ExportError.ExportNotReady | FileRecordsError
 
 /**
- * Bytes received so far for one file, and its total when known.
+ * @since 0.1.0
+ * @category models
+ */
+export interface DownloadOptions {
+  /** Batch's `files[].size`: a longer file fails at the first byte past it, a shorter one at its end. */
+  readonly expectedSize?: number | undefined
+  /** Fail with `DownloadTooLarge` at the first byte past this many (like curl's `--max-filesize`). */
+  readonly maxBytes?: number | undefined
+}
+
+/**
+ * An open file: its size when the storage announced it, and its bytes (resumed across dropped
+ * connections). The connection belongs to the scope `open` ran in.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Progress {
+export interface OpenedFile {
   readonly fileId: Ids.FileId
-  readonly bytes: number
   readonly total: Option.Option<number>
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface DownloadToFileOptions {
-  /** Called after each chunk is written. */
-  readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
-  /** The size Batch announced (`files[].size`): a different byte count fails with `SizeMismatch`. */
-  readonly expectedSize?: number | undefined
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface DownloadedFile {
-  readonly fileId: Ids.FileId
-  readonly path: string
-  readonly bytes: number
+  readonly bytes: Stream.Stream<Uint8Array, DownloadError>
 }
 
 /**
@@ -141,41 +138,18 @@ export interface AwaitOptions {
  * @since 0.1.0
  * @category models
  */
-export interface DownloadAllOptions {
-  /** Parts downloaded at once (default 2). */
-  readonly concurrency?: number | undefined
-  readonly onProgress?: ((progress: Progress & { readonly part: number }) => Effect.Effect<void>) | undefined
-}
-
-/**
- * One downloaded part, as listed in the manifest of `downloadAll`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface ManifestEntry {
-  readonly part: number
-  readonly fileId: Ids.FileId
-  readonly path: string
-  readonly bytes: number
+export interface RecordsOptions {
+  /** The largest record accepted, in bytes (default 16 MiB): a larger one fails with `RecordDecodeError`. */
+  readonly maxRecordBytes?: number | undefined
 }
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface Manifest {
-  readonly exportId: Ids.ExportId
-  readonly files: ReadonlyArray<ManifestEntry>
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface RecordsOptions<A = Records.ProfileRecord> {
-  /** The record schema (default `Records.ProfileRecord`). */
-  readonly schema?: Schema.Schema<A, any, never> | undefined
+export interface RecordsWithSchema<A, I> extends RecordsOptions {
+  /** The record schema, instead of `Records.ProfileRecord`. */
+  readonly schema: Schema.Schema<A, I, never>
 }
 
 /**
@@ -185,15 +159,21 @@ export interface RecordsOptions<A = Records.ProfileRecord> {
 export interface Service {
   /** `POST /profiles/export`: validates the request, then creates the export and returns its id. */
   readonly create: (request: CreateExport.CreateExportRequestInput) => Effect.Effect<Ids.ExportId, ApiCallError>
-  /** `GET /exports/view`. */
-  readonly view: (exportId: string) => Effect.Effect<Export.Export, ApiCallError>
+  /** `GET /exports/view`. An answer about another export fails with `InconsistentExport`. */
+  readonly view: (exportId: string) => Effect.Effect<Export.Export, ViewError>
   /** `GET /exports/list`: one page. */
   readonly list: (options?: {
-    readonly limit?: number
-    readonly from?: string
+    readonly limit?: number | undefined
+    readonly from?: string | undefined
   }) => Effect.Effect<Export.ExportPage, ApiCallError>
-  /** Every export, following `next_from` cursors lazily, one page at a time. */
-  readonly listAll: (options?: { readonly pageSize?: number }) => Stream.Stream<Export.Export, ApiCallError>
+  /**
+   * Every export, following `next_from` cursors lazily, one page at a time. A cursor that comes back fails
+   * with `ResponseDecodeError` rather than looping forever.
+   */
+  readonly listAll: (options?: {
+    readonly pageSize?: number | undefined
+    readonly from?: string | undefined
+  }) => Stream.Stream<Export.Export, ApiCallError>
   /** Polls `view` until `SUCCESS` (returned) or `ERROR` (`ExportFailed`), within a deadline (`ExportTimeout`). */
   readonly awaitCompletion: (exportId: string, options?: AwaitOptions) => Effect.Effect<Export.Export, AwaitError>
   /**
@@ -202,35 +182,27 @@ export interface Service {
    */
   readonly downloadLink: (fileId: string) => Effect.Effect<DownloadLink.DownloadLink, DownloadLinkError>
   /**
+   * Opens a file in the current scope: its announced size and its bytes. The storage request carries no
+   * Batch credential; its connection is closed when the scope closes.
+   */
+  readonly open: (fileId: string, options?: DownloadOptions) => Effect.Effect<OpenedFile, DownloadError, Scope.Scope>
+  /**
    * The file's bytes. The storage request carries no Batch credential; its connection belongs to the
    * stream and is closed when the stream ends, fails or is interrupted.
    */
-  readonly download: (fileId: string) => Stream.Stream<Uint8Array, DownloadError>
+  readonly download: (fileId: string, options?: DownloadOptions) => Stream.Stream<Uint8Array, DownloadError>
   /**
-   * Downloads a file to `path` atomically: bytes go to a temporary file beside `path`, renamed on success;
-   * on failure or interruption nothing is left at `path` and the temporary file is removed.
-   */
-  readonly downloadToFile: (
-    fileId: string,
-    path: string,
-    options?: DownloadToFileOptions
-  ) => Effect.Effect<DownloadedFile, DownloadToFileError>
-  /**
-   * Downloads every part of a `SUCCESS` export into `directory` as `<export id>-part-<NNN>.json` (names
-   * sort in part order), each atomically and checked against its announced size.
-   */
-  readonly downloadAll: (
-    exportId: string,
-    directory: string,
-    options?: DownloadAllOptions
-  ) => Effect.Effect<Manifest, DownloadAllError>
-  /**
-   * The records of an export (every part, in part order) or of one file, decoded with the schema, in
-   * constant memory; one connection at a time, owned by the stream.
+   * The records of every part of a `SUCCESS` export, in part order, decoded with `Records.ProfileRecord`
+   * (or `options.schema`), in constant memory; one connection at a time, owned by the stream.
    */
   readonly records: {
-    (id: string): Stream.Stream<Records.ProfileRecord, RecordsError>
-    <A>(id: string, options: RecordsOptions<A>): Stream.Stream<A, RecordsError>
+    (exportId: string, options?: RecordsOptions): Stream.Stream<Records.ProfileRecord, RecordsError>
+    <A, I>(exportId: string, options: RecordsWithSchema<A, I>): Stream.Stream<A, RecordsError>
+  }
+  /** The records of one file (`file_…`), as `records` decodes them. */
+  readonly fileRecords: {
+    (fileId: string, options?: RecordsOptions): Stream.Stream<Records.ProfileRecord, FileRecordsError>
+    <A, I>(fileId: string, options: RecordsWithSchema<A, I>): Stream.Stream<A, FileRecordsError>
   }
 }
 
@@ -240,47 +212,51 @@ export interface Service {
  */
 export class ExportsClient extends Context.Tag("@batch-export/node/ExportsClient")<ExportsClient, Service>() {}
 
-const DOWNLOAD = "GET /exports/download"
 const VIEW = "GET /exports/view"
 const LIST = "GET /exports/list"
 const CREATE = "POST /profiles/export"
-const STORAGE = "GET storage"
-
-const isRedirect = (status: number) =>
-  status === 301 || status === 302 || status === 303 || status === 307 || status === 308
 
 /**
  * The default polling schedule for `awaitCompletion`: Batch rate-limits its API, so every 5 s at first,
  * then 1.5× longer each time, never more than a minute apart.
  *
  * @since 0.1.0
- * @category defaults
+ * @category constants
  */
 export const defaultPollSchedule: Schedule.Schedule<Duration.Duration, unknown> = Schedule.exponential(
   "5 seconds",
   1.5
 ).pipe(Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.minutes(1))))
 
+/** A caller's duration, validated by the same rule as the configuration's. */
+const durationArgument = (name: string, value: unknown) =>
+  Effect.mapError(Check.duration()(value), (detail) => new ClientError.InvalidArgument({ argument: name, detail }))
+
+/** A caller's byte bound: a whole number of bytes. */
+const bytesArgument = (name: string, value: number | undefined) =>
+  value === undefined
+    ? Effect.succeed(undefined)
+    : Effect.mapError(
+        Check.wholeNumber(0)(value),
+        (detail) => new ClientError.InvalidArgument({ argument: name, detail })
+      )
+
 /**
- * Builds the client from a `BatchConfig`, an `HttpClient`, a `FileSystem` and a `Path`.
+ * Builds the client from a `BatchConfig` and an `HttpClient`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<
-  Service,
-  never,
-  BatchConfig.BatchConfig | HttpClient.HttpClient | FileSystem.FileSystem | Path.Path
-> = Effect.gen(function* () {
-  const config = yield* BatchConfig.BatchConfig
-  const httpClient = yield* HttpClient.HttpClient
-  const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
-  const api = Api.make(config, httpClient)
+export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpClient.HttpClient> = Effect.gen(
+  function* () {
+    const config = yield* BatchConfig.BatchConfig
+    const httpClient = yield* HttpClient.HttpClient
+    const api = Api.make(config, httpClient)
+    const storage = Storage.client(httpClient)
 
-  const create = (request: CreateExport.CreateExportRequestInput) =>
-    Effect.flatMap(Api.argument("request", CreateExport.CreateExportRequest, request), (valid) =>
-      api.json(
+    const create = Effect.fn("ExportsClient.create")(function* (request: CreateExport.CreateExportRequestInput) {
+      const valid = yield* Api.argument("request", CreateExport.CreateExportRequest, request)
+      const { id } = yield* api.json(
         CREATE,
         HttpClientRequest.post("/profiles/export").pipe(
           HttpClientRequest.bodyUnsafeJson(Schema.encodeSync(CreateExport.CreateExportRequest)(valid))
@@ -288,19 +264,38 @@ export const make: Effect.Effect<
         202,
         CreateExport.CreatedExport
       )
-    ).pipe(
-      Effect.map(({ id }) => id),
-      Effect.tap((id) => Effect.logDebug(`batch-export: created ${id}`))
-    )
+      yield* Effect.annotateCurrentSpan("batch.export_id", id)
+      yield* Effect.logDebug("created").pipe(Effect.annotateLogs("batch.export_id", id))
+      return id
+    })
 
-  const view = (exportId: string) =>
-    Effect.flatMap(Api.argument("exportId", Ids.ExportId, exportId), (id) =>
-      api.json(VIEW, HttpClientRequest.get("/exports/view", { urlParams: { id } }), 200, Export.Export)
-    )
+    const view = Effect.fn("ExportsClient.view")(function* (exportId: string) {
+      yield* Effect.annotateCurrentSpan("batch.export_id", exportId)
+      const id = yield* Api.argument("exportId", Ids.ExportId, exportId)
+      const exp = yield* api.json(
+        VIEW,
+        HttpClientRequest.get("/exports/view", { urlParams: { id } }),
+        200,
+        Export.Export
+      )
+      if (exp.id !== id) {
+        return yield* new ExportError.InconsistentExport({
+          exportId: id,
+          detail: `asked about ${id}, Batch answered about ${exp.id}`
+        })
+      }
+      return exp
+    })
 
-  const list = (options?: { readonly limit?: number; readonly from?: string }) =>
-    Effect.flatMap(Api.argument("list options", Export.ListOptions, options ?? {}), (valid) =>
-      api.json(
+    const list = Effect.fn("ExportsClient.list")(function* (options?: {
+      readonly limit?: number | undefined
+      readonly from?: string | undefined
+    }) {
+      const valid = yield* Api.argument("list options", Export.ListOptions, {
+        ...(options?.limit === undefined ? {} : { limit: options.limit }),
+        ...(options?.from === undefined ? {} : { from: options.from })
+      })
+      return yield* api.json(
         LIST,
         HttpClientRequest.get("/exports/list", {
           urlParams: {
@@ -311,229 +306,179 @@ export const make: Effect.Effect<
         200,
         Export.ExportPage
       )
-    )
+    })
 
-  const listAll = (options?: { readonly pageSize?: number }) =>
-    Stream.paginateEffect(Option.none<string>(), (from) =>
-      Effect.map(
-        list({
-          ...(options?.pageSize === undefined ? {} : { limit: options.pageSize }),
-          ...Option.match(from, { onNone: () => ({}), onSome: (from) => ({ from }) })
-        }),
-        (page) =>
-          [
-            page,
-            page.hasMore && page.nextFrom !== undefined ? Option.some(Option.some(page.nextFrom)) : Option.none()
-          ] as const
-      )
-    ).pipe(Stream.mapConcat((page) => page.exports))
-
-  const awaitCompletion = (exportId: string, options?: AwaitOptions) =>
-    Effect.gen(function* () {
-      const id = yield* Api.argument("exportId", Ids.ExportId, exportId)
-      const timeout = yield* Api.duration("timeout", options?.timeout ?? "2 hours")
-      const schedule: Schedule.Schedule<unknown, Export.Export> =
-        options?.schedule ??
-        (options?.pollInterval === undefined
-          ? defaultPollSchedule
-          : Schedule.spaced(yield* Api.duration("pollInterval", options.pollInterval)))
-      const last = yield* Ref.make<Option.Option<string>>(Option.none())
-      const poll = view(id).pipe(
-        Effect.tap((exp) => Ref.set(last, Option.some(exp.status))),
-        Effect.tap((exp) => options?.onPoll?.(exp) ?? Effect.void),
-        Effect.tap((exp) => Effect.logDebug(`batch-export: ${id} is ${exp.status}`))
-      )
-      const done = yield* poll.pipe(
-        Effect.repeat(
-          schedule.pipe(
-            Schedule.passthrough,
-            Schedule.whileInput((exp: Export.Export) => !ExportStatus.isTerminal(exp.status))
-          )
-        ),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => new ExportError.ExportTimeout({ exportId: id, timeout })
-        }),
-        Effect.catchTag("ExportTimeout", (error) =>
-          Effect.flatMap(Ref.get(last), (status) =>
-            Effect.fail(
-              Option.match(status, {
-                onNone: () => error,
-                onSome: (lastStatus) => new ExportError.ExportTimeout({ exportId: id, timeout, lastStatus })
+    const listAll = (options?: { readonly pageSize?: number | undefined; readonly from?: string | undefined }) =>
+      Stream.suspend(() => {
+        // a cursor seen before would start the same pages again, forever
+        const seen = new Set<string>()
+        const page = (from: Option.Option<string>) =>
+          Effect.flatMap(list({ limit: options?.pageSize, from: Option.getOrUndefined(from) }), (page) => {
+            if (!page.hasMore || page.nextFrom === undefined) return Effect.succeed([page, Option.none()] as const)
+            if (seen.has(page.nextFrom)) {
+              return new ClientError.ResponseDecodeError({
+                endpoint: LIST,
+                detail: "next_from repeats a cursor already followed; stopping instead of looping"
               })
-            )
-          )
-        )
-      )
-      if (done.status === "ERROR") return yield* Effect.fail(new ExportError.ExportFailed({ exportId: id }))
-      return done
-    }).pipe(Effect.withSpan("ExportsClient.awaitCompletion", { attributes: { "batch.export_id": exportId } }))
-
-  const requestLink = (fileId: Ids.FileId) =>
-    api.exchange<DownloadLink.DownloadLink, ClientError.InvalidLocation | ApiError.ApiError>(
-      DOWNLOAD,
-      HttpClientRequest.get("/exports/download", { urlParams: { id: fileId } }),
-      (response) =>
-        isRedirect(response.status)
-          ? Effect.flatMap(DateTime.now, (issuedAt) =>
-              DownloadLink.fromLocation({
-                fileId,
-                status: response.status,
-                location: response.headers["location"],
-                requestUrl: new URL(response.request.url),
-                issuedAt
-              })
-            )
-          : api.fail(DOWNLOAD, response)
-    )
-
-  const requestLinkLogged = (fileId: Ids.FileId) =>
-    requestLink(fileId).pipe(
-      Effect.tap((link) => Effect.logDebug(`batch-export: got a download link for ${link.fileId}`)),
-      Effect.withSpan("ExportsClient.downloadLink", { attributes: { "batch.file_id": fileId } })
-    )
-
-  const downloadLink = (fileId: string): Effect.Effect<DownloadLink.DownloadLink, DownloadLinkError> =>
-    Effect.flatMap(Api.argument("fileId", Ids.FileId, fileId), requestLinkLogged)
-
-  // Resuming a dropped body uses the retry policy's budget and backoff.
-  const resumeSchedule = Schedule.exponential(config.retry.baseDelay).pipe(
-    Schedule.jittered,
-    Schedule.modifyDelay((_, delay) => Duration.min(delay, config.retry.maxDelay)),
-    Schedule.intersect(Schedule.recurs(config.retry.maxRetries))
-  )
-  const storage = Storage.make({ httpClient, config, link: requestLinkLogged, resumeSchedule })
-
-  /** Opens the file: link, then storage response; the connection lives in the caller's scope. */
-  const open = (fileId: string) =>
-    Effect.flatMap(Api.argument("fileId", Ids.FileId, fileId), storage.open).pipe(
-      Effect.withSpan("batch-export GET storage", { kind: "client", attributes: { "batch.file_id": fileId } })
-    )
-
-  const download = (fileId: string): Stream.Stream<Uint8Array, DownloadError> =>
-    Stream.unwrapScoped(Effect.map(open(fileId), ({ bytes }) => bytes)).pipe(
-      Stream.withSpan("ExportsClient.download", { attributes: { "batch.file_id": fileId } })
-    )
-
-  const downloadToFile = (
-    fileId: string,
-    destination: string,
-    options?: DownloadToFileOptions
-  ): Effect.Effect<DownloadedFile, DownloadToFileError> => {
-    const writeError = (detail: string) => new ClientError.FileWriteError({ path: destination, detail })
-    const temporaryPath = Effect.map(Random.nextInt, (n) =>
-      path.join(path.dirname(destination), `.${path.basename(destination)}.${n.toString(36)}.partial`)
-    )
-    const write = (temporary: string) =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const file = yield* open(fileId)
-          let bytes = 0
-          const report = options?.onProgress
-          yield* file.bytes.pipe(
-            Stream.tap((chunk) => {
-              bytes += chunk.length
-              return report === undefined ? Effect.void : report({ fileId: file.fileId, bytes, total: file.total })
-            }),
-            Stream.run(fs.sink(temporary, { flag: "wx" })),
-            Effect.catchTags({
-              SystemError: (e) => Effect.fail(writeError(e.message)),
-              BadArgument: (e) => Effect.fail(writeError(e.message))
-            })
-          )
-          if (options?.expectedSize !== undefined && options.expectedSize !== bytes) {
-            return yield* Effect.fail(
-              new ExportError.SizeMismatch({ fileId: file.fileId, expected: options.expectedSize, actual: bytes })
-            )
-          }
-          yield* fs.rename(temporary, destination).pipe(Effect.mapError((e) => writeError(e.message)))
-          return { fileId: file.fileId, path: destination, bytes }
-        })
-      )
-    return Effect.acquireUseRelease(temporaryPath, write, (temporary, exit) =>
-      Exit.isSuccess(exit) ? Effect.void : fs.remove(temporary, { force: true }).pipe(Effect.ignore)
-    ).pipe(
-      // the file changed under a resumed download: start over from byte 0, a bounded number of times
-      Effect.retry({ times: 2, while: (error) => error._tag === "ContentChanged" }),
-      Effect.tap((done) =>
-        Effect.zipRight(
-          Effect.annotateCurrentSpan("batch.bytes", done.bytes),
-          Effect.logDebug(`batch-export: saved ${done.bytes} bytes of ${done.fileId}`)
-        )
-      ),
-      Effect.withSpan("ExportsClient.downloadToFile", { attributes: { "batch.file_id": fileId } })
-    )
-  }
-
-  /** The export, required to be SUCCESS. */
-  const successful = (exportId: string) =>
-    Effect.flatMap(view(exportId), (exp) =>
-      exp.status === "SUCCESS"
-        ? Effect.succeed(exp)
-        : Effect.fail(new ExportError.ExportNotReady({ exportId: exp.id, status: exp.status }))
-    )
-
-  const downloadAll = (exportId: string, directory: string, options?: DownloadAllOptions) =>
-    Effect.gen(function* () {
-      const concurrency = yield* Api.argument(
-        "concurrency",
-        Schema.Int.pipe(Schema.between(1, 64, { message: () => "concurrency must be a whole number from 1 to 64" })),
-        options?.concurrency ?? 2
-      )
-      const exp = yield* successful(exportId)
-      const parts = exp.parts
-      yield* fs
-        .makeDirectory(directory, { recursive: true })
-        .pipe(Effect.mapError((e) => new ClientError.FileWriteError({ path: directory, detail: e.message })))
-      const width = Math.max(3, String(parts.at(-1)?.part ?? 0).length)
-      const files = yield* Effect.forEach(
-        parts,
-        (file) =>
-          downloadToFile(
-            file.id,
-            path.join(directory, `${exp.id}-part-${String(file.part).padStart(width, "0")}.json`),
-            {
-              expectedSize: file.size,
-              onProgress:
-                options?.onProgress === undefined ? undefined : (p) => options.onProgress!({ ...p, part: file.part })
             }
-          ).pipe(Effect.map((done) => ({ part: file.part, fileId: done.fileId, path: done.path, bytes: done.bytes }))),
-        { concurrency }
-      )
-      return { exportId: exp.id, files }
-    }).pipe(Effect.withSpan("ExportsClient.downloadAll", { attributes: { "batch.export_id": exportId } }))
+            seen.add(page.nextFrom)
+            return Effect.succeed([page, Option.some(Option.some(page.nextFrom))] as const)
+          })
+        const start = Option.fromNullable(options?.from)
+        Option.map(start, (from) => seen.add(from))
+        return Stream.paginateEffect(start, page).pipe(Stream.mapConcat((page) => page.exports))
+      }).pipe(Stream.withSpan("ExportsClient.listAll"))
 
-  const records = <A>(id: string, options?: RecordsOptions<A>): Stream.Stream<A, RecordsError> => {
-    const schema = options?.schema
-    const decodePart = (fileId: string, part: number | undefined) =>
-      Records.decode(download(fileId), {
-        ...(part === undefined ? {} : { part }),
-        schema: (schema ?? Records.ProfileRecord) as Schema.Schema<A, any, never>
-      })
-    if (id.startsWith("file_")) return decodePart(id, undefined)
-    return Stream.unwrap(
-      Effect.map(successful(id), (exp) =>
-        Stream.flatMap(Stream.fromIterable(exp.parts), (file) => decodePart(file.id, file.part))
-      )
+    const awaitCompletion = Effect.fn("ExportsClient.awaitCompletion")(
+      function* (exportId: string, options?: AwaitOptions) {
+        yield* Effect.annotateCurrentSpan("batch.export_id", exportId)
+        const id = yield* Api.argument("exportId", Ids.ExportId, exportId)
+        const timeout = yield* durationArgument("timeout", options?.timeout ?? "2 hours")
+        const schedule: Schedule.Schedule<unknown, Export.Export> =
+          options?.schedule ??
+          (options?.pollInterval === undefined
+            ? defaultPollSchedule
+            : Schedule.spaced(yield* durationArgument("pollInterval", options.pollInterval)))
+        const last = yield* Ref.make<Option.Option<string>>(Option.none())
+        const poll = view(id).pipe(
+          Effect.tap((exp) => Ref.set(last, Option.some(exp.status))),
+          Effect.tap((exp) => options?.onPoll?.(exp) ?? Effect.void),
+          Effect.tap((exp) => Effect.logDebug(`status ${exp.status}`))
+        )
+        const done = yield* poll.pipe(
+          Effect.repeat(
+            schedule.pipe(
+              Schedule.passthrough,
+              // an unknown status is not an end: Batch may add states; only SUCCESS and ERROR stop
+              Schedule.whileInput((exp: Export.Export) => !ExportStatus.isTerminal(exp.status))
+            )
+          ),
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () => new ExportError.ExportTimeout({ exportId: id, timeout })
+          }),
+          Effect.catchTag("ExportTimeout", (error) =>
+            Effect.flatMap(Ref.get(last), (status) =>
+              Effect.fail(
+                Option.match(status, {
+                  onNone: () => error,
+                  onSome: (lastStatus) => new ExportError.ExportTimeout({ exportId: id, timeout, lastStatus })
+                })
+              )
+            )
+          )
+        )
+        if (done.status === "ERROR") return yield* new ExportError.ExportFailed({ exportId: id })
+        return done
+      },
+      Effect.annotateLogs("batch.component", "ExportsClient.awaitCompletion")
     )
-  }
 
-  return {
-    create,
-    view,
-    list,
-    listAll,
-    awaitCompletion,
-    downloadLink,
-    download,
-    downloadToFile,
-    downloadAll,
-    records: records as Service["records"]
+    const requestLink = (fileId: Ids.FileId) =>
+      Link.request(api, fileId).pipe(
+        Effect.tap(() => Effect.logDebug("got a download link")),
+        Effect.annotateLogs("batch.file_id", fileId),
+        Effect.withSpan("ExportsClient.downloadLink", { attributes: { "batch.file_id": fileId } })
+      )
+
+    const downloadLink = (fileId: string): Effect.Effect<DownloadLink.DownloadLink, DownloadLinkError> =>
+      Effect.flatMap(Api.argument("fileId", Ids.FileId, fileId), requestLink)
+
+    // Resuming a dropped body uses the retry policy's budget and backoff.
+    const resumeSchedule = Schedule.exponential(config.retry.baseDelay).pipe(
+      Schedule.jittered,
+      Schedule.modifyDelay((_, delay) => Duration.min(delay, config.retry.maxDelay)),
+      Schedule.intersect(Schedule.recurs(config.retry.maxRetries))
+    )
+    const downloads: Download.Dependencies<DownloadLinkError> = {
+      client: storage,
+      timeouts: config.timeouts,
+      resumeSchedule,
+      lease: (fileId) => Link.lease(requestLink(fileId))
+    }
+
+    const open = (fileId: string, options?: DownloadOptions): Effect.Effect<OpenedFile, DownloadError, Scope.Scope> =>
+      Effect.gen(function* () {
+        const id = yield* Api.argument("fileId", Ids.FileId, fileId)
+        const bounds = {
+          expectedSize: yield* bytesArgument("expectedSize", options?.expectedSize),
+          maxBytes: yield* bytesArgument("maxBytes", options?.maxBytes)
+        }
+        return yield* Download.open(downloads, id, bounds)
+      }).pipe(
+        Effect.annotateLogs("batch.file_id", fileId),
+        Effect.withSpan("ExportsClient.open", { attributes: { "batch.file_id": fileId } })
+      )
+
+    const download = (fileId: string, options?: DownloadOptions): Stream.Stream<Uint8Array, DownloadError> =>
+      Stream.unwrapScoped(Effect.map(open(fileId, options), (file) => file.bytes)).pipe(
+        Stream.withSpan("ExportsClient.download", { attributes: { "batch.file_id": fileId } })
+      )
+
+    /** The export, required to be SUCCESS. */
+    const successful = (exportId: string) =>
+      Effect.flatMap(view(exportId), (exp) =>
+        exp.status === "SUCCESS"
+          ? Effect.succeed(exp)
+          : Effect.fail(new ExportError.ExportNotReady({ exportId: exp.id, status: exp.status }))
+      )
+
+    const decodeFile = <A, I>(
+      fileId: string,
+      part: number | undefined,
+      options: RecordsOptions & { readonly schema?: Schema.Schema<A, I, never> | undefined }
+    ): Stream.Stream<A | Records.ProfileRecord, FileRecordsError> => {
+      const where = part === undefined ? {} : { part }
+      const bytes = download(fileId)
+      return options.schema === undefined
+        ? Records.decode(bytes, where)
+        : Records.decode(bytes, { ...where, schema: options.schema })
+    }
+
+    function fileRecords(
+      fileId: string,
+      options?: RecordsOptions
+    ): Stream.Stream<Records.ProfileRecord, FileRecordsError>
+    function fileRecords<A, I>(fileId: string, options: RecordsWithSchema<A, I>): Stream.Stream<A, FileRecordsError>
+    function fileRecords<A, I>(
+      fileId: string,
+      options?: RecordsOptions & { readonly schema?: Schema.Schema<A, I, never> }
+    ): Stream.Stream<A | Records.ProfileRecord, FileRecordsError> {
+      return decodeFile(fileId, undefined, options ?? {}).pipe(
+        Stream.withSpan("ExportsClient.fileRecords", { attributes: { "batch.file_id": fileId } })
+      )
+    }
+
+    function records(exportId: string, options?: RecordsOptions): Stream.Stream<Records.ProfileRecord, RecordsError>
+    function records<A, I>(exportId: string, options: RecordsWithSchema<A, I>): Stream.Stream<A, RecordsError>
+    function records<A, I>(
+      exportId: string,
+      options?: RecordsOptions & { readonly schema?: Schema.Schema<A, I, never> }
+    ): Stream.Stream<A | Records.ProfileRecord, RecordsError> {
+      return Stream.unwrap(
+        Effect.map(successful(exportId), (exp) =>
+          Stream.flatMap(Stream.fromIterable(exp.parts), (file) => decodeFile(file.id, file.part, options ?? {}))
+        )
+      ).pipe(Stream.withSpan("ExportsClient.records", { attributes: { "batch.export_id": exportId } }))
+    }
+
+    return ExportsClient.of({
+      create,
+      view,
+      list,
+      listAll,
+      awaitCompletion,
+      downloadLink,
+      open,
+      download,
+      records,
+      fileRecords
+    })
   }
-})
+)
 
 /**
- * The client from whatever `BatchConfig`, `HttpClient`, `FileSystem` and `Path` the caller provides.
+ * The client from whatever `BatchConfig` and `HttpClient` the caller provides.
  *
  * @since 0.1.0
  * @category layers
@@ -541,28 +486,28 @@ export const make: Effect.Effect<
 export const layerWithoutDependencies: Layer.Layer<
   ExportsClient,
   never,
-  BatchConfig.BatchConfig | HttpClient.HttpClient | FileSystem.FileSystem | Path.Path
+  BatchConfig.BatchConfig | HttpClient.HttpClient
 > = Layer.effect(ExportsClient, make)
 
-const nodeDependencies = Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer, NodePath.layer)
-
 /**
- * The client with explicit options, on undici and Node's file system.
+ * The client with explicit options, on undici.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (options: BatchConfig.Options): Layer.Layer<ExportsClient, ClientError.InvalidArgument> =>
-  layerWithoutDependencies.pipe(Layer.provide(Layer.merge(BatchConfig.layer(options), nodeDependencies)))
+  layerWithoutDependencies.pipe(Layer.provide(Layer.merge(BatchConfig.layer(options), NodeHttpClient.layerUndici)))
 
 /**
- * The client configured from the environment (`BATCH_REST_API_KEY`, `BATCH_PROJECT_KEY`, …), on undici
- * and Node's file system.
+ * The client configured from the environment (`BATCH_REST_API_KEY`, `BATCH_PROJECT_KEY`, …) with optional
+ * overrides, on undici.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  overrides?: (service: BatchConfig.Service) => BatchConfig.Service
+  overrides?: Partial<BatchConfig.Options>
 ): Layer.Layer<ExportsClient, ConfigError.ConfigError> =>
-  layerWithoutDependencies.pipe(Layer.provide(Layer.merge(BatchConfig.layerConfig(overrides), nodeDependencies)))
+  layerWithoutDependencies.pipe(
+    Layer.provide(Layer.merge(BatchConfig.layerConfig(overrides), NodeHttpClient.layerUndici))
+  )

@@ -1,9 +1,9 @@
 import { Emulator } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { BatchExport, ExportFiles } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, Random, Scope } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Random, Scope } from "effect"
 import * as nodeFs from "node:fs"
 import * as Path from "node:path"
 import { eventually } from "./support/harness.js"
@@ -23,14 +23,14 @@ describe("cleanup under load", () => {
 
         // the client (and its connection pool) lives in its own scope, closed before counting
         const scope = yield* Scope.make()
-        const client = yield* Layer.buildWithScope(
-          ExportsClient.layer({
+        const exportFiles = yield* Layer.buildWithScope(
+          BatchExport.layer({
             restApiKey: emulator.restApiKey,
             projectKey: emulator.projectKey,
             baseUrl: emulator.apiUrl
           }),
           scope
-        ).pipe(Effect.map((context) => context.unsafeMap.get(ExportsClient.ExportsClient.key) as ExportsClient.Service))
+        ).pipe(Effect.map((context) => Context.get(context, ExportFiles.ExportFiles)))
 
         const interrupted = new Set<number>()
         while (interrupted.size < 200) interrupted.add(yield* Random.nextIntBetween(0, 1000))
@@ -43,7 +43,7 @@ describe("cleanup under load", () => {
               const file = files[i % files.length]!
               const destination = Path.join(dir, `download-${i}.json`)
               if (!interrupted.has(i)) {
-                yield* client.downloadToFile(file.id, destination)
+                yield* exportFiles.downloadToFile(file.id, destination)
                 completed++
                 return
               }
@@ -52,7 +52,7 @@ describe("cleanup under load", () => {
               const reached = yield* Deferred.make<void>()
               let chunks = 0
               const fiber = yield* Effect.fork(
-                client.downloadToFile(file.id, destination, {
+                exportFiles.downloadToFile(file.id, destination, {
                   onProgress: () => (++chunks >= point ? Deferred.succeed(reached, undefined) : Effect.void)
                 })
               )

@@ -1,6 +1,6 @@
 import { ApiError, ClientError } from "@batch-export/core"
 import { Emulator, Testing } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
@@ -52,8 +52,9 @@ describe("ExportsClient over real sockets", () => {
       const dir = yield* fs.makeTempDirectoryScoped()
       const destination = Path.join(dir, "part-1.ndjson")
       const client = yield* ExportsClient.ExportsClient
-      const progress: Array<ExportsClient.Progress> = []
-      const done = yield* client.downloadToFile(file.id, destination, {
+      const files = yield* ExportFiles.ExportFiles
+      const progress: Array<ExportFiles.Progress> = []
+      const done = yield* files.downloadToFile(file.id, destination, {
         onProgress: (p) => Effect.sync(() => progress.push(p))
       })
       assert.strictEqual(done.bytes, bytes.length)
@@ -103,7 +104,7 @@ describe("ExportsClient over real sockets", () => {
       const wrong = yield* Effect.flip(
         Effect.flatMap(ExportsClient.ExportsClient, (c) => c.downloadLink("file_abc")).pipe(
           Effect.provide(
-            ExportsClient.layer({
+            BatchExport.layer({
               restApiKey: "wrong_key_123",
               projectKey: emulator.projectKey,
               baseUrl: emulator.apiUrl
@@ -152,7 +153,7 @@ describe("ExportsClient over real sockets", () => {
       const error = yield* Effect.flip(client.downloadLink("file_abc"))
       assert.instanceOf(error, ClientError.TransportError)
     }).pipe(
-      Effect.provide(ExportsClient.layer({ restApiKey: "k_1", projectKey: "project_x", baseUrl: "http://127.0.0.1:9" }))
+      Effect.provide(BatchExport.layer({ restApiKey: "k_1", projectKey: "project_x", baseUrl: "http://127.0.0.1:9" }))
     )
   )
 
@@ -199,9 +200,10 @@ describe("ExportsClient over real sockets", () => {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const client = yield* ExportsClient.ExportsClient
+      const files = yield* ExportFiles.ExportFiles
       yield* emulator.script("storage", Emulator.Reply.dropAfter(1000), Emulator.Reply.dropAfter(1000))
       const destination = Path.join(dir, "out.ndjson")
-      const done = yield* drive(client.downloadToFile(file.id, destination))
+      const done = yield* drive(files.downloadToFile(file.id, destination))
       assert.strictEqual(done.bytes, bytes.length)
       assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(bytes))
       const storage = yield* storageRequests(emulator)
@@ -219,9 +221,10 @@ describe("ExportsClient over real sockets", () => {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const client = yield* ExportsClient.ExportsClient
+      const files = yield* ExportFiles.ExportFiles
       const drop = Emulator.Reply.dropAfter(500)
       yield* emulator.script("storage", drop, drop, drop)
-      const error = yield* Effect.flip(drive(client.downloadToFile(file.id, Path.join(dir, "out.ndjson"))))
+      const error = yield* Effect.flip(drive(files.downloadToFile(file.id, Path.join(dir, "out.ndjson"))))
       assert.instanceOf(error, ClientError.TransportError)
       assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
       assert.strictEqual((yield* storageRequests(emulator)).length, 3)
@@ -234,10 +237,11 @@ describe("ExportsClient over real sockets", () => {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const client = yield* ExportsClient.ExportsClient
+      const files = yield* ExportFiles.ExportFiles
       yield* emulator.script("storage", Emulator.Reply.stallAfter(2000))
       const started = yield* Deferred.make<void>()
       const fiber = yield* Effect.fork(
-        client.downloadToFile(file.id, Path.join(dir, "out.ndjson"), {
+        files.downloadToFile(file.id, Path.join(dir, "out.ndjson"), {
           onProgress: (p) => (p.bytes >= 2000 ? Deferred.succeed(started, undefined) : Effect.void)
         })
       )

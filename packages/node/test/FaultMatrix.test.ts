@@ -4,7 +4,7 @@
  */
 import { ApiError, ClientError, ExportError } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { ExportFiles, ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { afterAll, assert, describe, it } from "@effect/vitest"
@@ -36,6 +36,7 @@ const run = <E>(
     const traced = yield* recordSpans
     const emulator = yield* Emulator.Emulator
     const client = yield* ExportsClient.ExportsClient
+    const files = yield* ExportFiles.ExportFiles
     const fs = yield* FileSystem.FileSystem
     const dir = yield* fs.makeTempDirectoryScoped()
     const [exp] = yield* emulator.exports
@@ -43,7 +44,7 @@ const run = <E>(
     yield* prepare(emulator, file.id)
     const destination = Path.join(dir, "part.json")
     const exit = yield* Effect.exit(
-      drive(client.downloadToFile(file.id, destination, { expectedSize: file.size })).pipe(
+      drive(files.downloadToFile(file.id, destination, { expectedSize: file.size })).pipe(
         Effect.provide(logs.layer),
         Effect.withTracer(traced.tracer)
       )
@@ -240,7 +241,7 @@ describe("fault matrix", () => {
         const [exp] = yield* emulator.exports
         const file = exp!.files[0]!
         yield* emulator.script("storage", Emulator.Reply.gzip())
-        const records = yield* Stream.runCollect(client.records(file.id))
+        const records = yield* Stream.runCollect(client.fileRecords(file.id))
         const expected = Buffer.from(yield* emulator.fileBytes(file.id))
           .toString("utf8")
           .split("\n")

@@ -5,7 +5,7 @@
  */
 import { ClientError } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
@@ -51,7 +51,7 @@ const setup = (options?: {
       }
     }
     const context = yield* Layer.build(
-      ExportsClient.layer({
+      BatchExport.layer({
         restApiKey: emulator.restApiKey,
         projectKey: emulator.projectKey,
         baseUrl: emulator.apiUrl,
@@ -62,7 +62,15 @@ const setup = (options?: {
     ).pipe(Effect.orDie)
     const fs = yield* Effect.provide(FileSystem.FileSystem, NodeFileSystem.layer)
     const dir = yield* fs.makeTempDirectoryScoped().pipe(Effect.orDie)
-    return { nginx, emulator, files, client: Context.get(context, ExportsClient.ExportsClient), fs, dir }
+    return {
+      nginx,
+      emulator,
+      files,
+      client: Context.get(context, ExportsClient.ExportsClient),
+      exportFiles: Context.get(context, ExportFiles.ExportFiles),
+      fs,
+      dir
+    }
   })
 
 const downloadCalls = (emulator: Emulator.Service) =>
@@ -115,11 +123,11 @@ describe.skipIf(!Nginx.available)("ExportsClient against nginx (independent stor
 
   it.scopedLive("a full download through the API's 307 to nginx is byte-exact; nginx sees no Batch credential", () =>
     Effect.gen(function* () {
-      const { client, dir, emulator, files, fs, nginx } = yield* setup()
+      const { dir, emulator, exportFiles, files, fs, nginx } = yield* setup()
       assert.isAbove(files.length, 1)
       for (const file of files) {
         const destination = Path.join(dir, `${file.id}.json`)
-        const done = yield* client.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
+        const done = yield* exportFiles.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
         assert.strictEqual(done.bytes, file.bytes.length)
         assert.deepStrictEqual(yield* readBytes(fs, destination), Buffer.from(file.bytes))
       }
@@ -155,7 +163,7 @@ describe.skipIf(!Nginx.available)("ExportsClient against nginx (independent stor
       const size = 256 * 1024
       const cutAfter = 64 * 1024
       let proxy: CuttingProxy.CuttingProxy | undefined
-      const { client, dir, emulator, files, fs, nginx } = yield* setup({
+      const { dir, emulator, exportFiles, files, fs, nginx } = yield* setup({
         exports: [{ parts: 1, bytesPerPart: size }],
         // through the proxy, to nginx's rate-limited location: the cut lands while nginx is still sending
         link: (nginx, file, expires) => {
@@ -168,7 +176,7 @@ describe.skipIf(!Nginx.available)("ExportsClient against nginx (independent stor
       const file = files[0]!
       assert.isAtLeast(file.bytes.length, size)
       const destination = Path.join(dir, "part-1.json")
-      const done = yield* client.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
+      const done = yield* exportFiles.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
       assert.strictEqual(done.bytes, file.bytes.length)
       assert.deepStrictEqual(yield* readBytes(fs, destination), Buffer.from(file.bytes))
       assert.deepStrictEqual(yield* fs.readDirectory(dir), ["part-1.json"])
@@ -206,7 +214,7 @@ describe.skipIf(!Nginx.available)("ExportsClient against nginx (independent stor
         const size = 256 * 1024
         const cutAfter = 48 * 1024
         let proxy: CuttingProxy.CuttingProxy | undefined
-        const { client, dir, files, fs, nginx } = yield* setup({
+        const { dir, exportFiles, files, fs, nginx } = yield* setup({
           exports: [{ parts: 1, bytesPerPart: size }],
           link: (nginx, file, expires) => {
             const url = new URL(nginx.sign(`/slow${filePath(file.id)}`, expires))
@@ -219,7 +227,7 @@ describe.skipIf(!Nginx.available)("ExportsClient against nginx (independent stor
         proxy = yield* CuttingProxy.start({ targetPort: nginx.port, cutAfter, beforeCut: () => new Promise(() => {}) })
         const file = files[0]!
         const destination = Path.join(dir, "part-1.json")
-        const done = yield* client.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
+        const done = yield* exportFiles.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
         assert.strictEqual(done.bytes, file.bytes.length)
         assert.deepStrictEqual(yield* readBytes(fs, destination), Buffer.from(file.bytes))
         // two requests: the stalled one and the resume (undici may also open, and drop, a spare connection)
@@ -243,7 +251,7 @@ describe.skipIf(!Nginx.available)("ExportsClient against nginx (independent stor
       let proxy: CuttingProxy.CuttingProxy | undefined
       let links = 0
       let firstExpires = 0
-      const { client, dir, emulator, files, fs, nginx } = yield* setup({
+      const { dir, emulator, exportFiles, files, fs, nginx } = yield* setup({
         exports: [{ parts: 1, bytesPerPart: size }],
         link: (nginx, file, expires) => {
           // the first link is valid for this second and the next only; the renewed one for the usual 20 minutes
@@ -262,7 +270,7 @@ describe.skipIf(!Nginx.available)("ExportsClient against nginx (independent stor
       proxy = yield* CuttingProxy.start({ targetPort: nginx.port, cutAfter, beforeCut: linkExpired })
       const file = files[0]!
       const destination = Path.join(dir, "part-1.json")
-      const done = yield* client.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
+      const done = yield* exportFiles.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
       assert.deepStrictEqual(yield* readBytes(fs, destination), Buffer.from(file.bytes))
       assert.strictEqual(done.bytes, file.bytes.length)
       assert.strictEqual((yield* downloadCalls(emulator)).length, 2)
@@ -281,11 +289,11 @@ describe.skipIf(!Nginx.available)("ExportsClient against nginx (independent stor
 
   it.scopedLive("an expired link is renewed once; nginx's second 410 is a StorageError and leaves no file", () =>
     Effect.gen(function* () {
-      const { client, dir, emulator, files, fs, nginx } = yield* setup({
+      const { dir, emulator, exportFiles, files, fs, nginx } = yield* setup({
         link: (nginx, file, expires) => nginx.sign(filePath(file.id), expires - 3600)
       })
       const file = files[0]!
-      const error = yield* Effect.flip(client.downloadToFile(file.id, Path.join(dir, "part-1.json")))
+      const error = yield* Effect.flip(exportFiles.downloadToFile(file.id, Path.join(dir, "part-1.json")))
       assert.instanceOf(error, ClientError.StorageError)
       assert.strictEqual((error as ClientError.StorageError).status, 410)
       assert.strictEqual((error as ClientError.StorageError).origin, nginx.url)
@@ -307,12 +315,12 @@ describe.skipIf(!Nginx.available)("ExportsClient against nginx (independent stor
   it.scopedLive("only the first link expired: the renewed one downloads byte-exact", () =>
     Effect.gen(function* () {
       let links = 0
-      const { client, dir, emulator, files, fs, nginx } = yield* setup({
+      const { dir, emulator, exportFiles, files, fs, nginx } = yield* setup({
         link: (nginx, file, expires) => nginx.sign(filePath(file.id), links++ === 0 ? expires - 3600 : expires)
       })
       const file = files[0]!
       const destination = Path.join(dir, "part-1.json")
-      const done = yield* client.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
+      const done = yield* exportFiles.downloadToFile(file.id, destination, { expectedSize: file.bytes.length })
       assert.strictEqual(done.bytes, file.bytes.length)
       assert.deepStrictEqual(yield* readBytes(fs, destination), Buffer.from(file.bytes))
       assert.deepStrictEqual(yield* fs.readDirectory(dir), ["part-1.json"])

@@ -1,5 +1,5 @@
 import { Emulator } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { ExportFiles, ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
@@ -17,6 +17,7 @@ describe("observability", () => {
         const { spans, tracer } = yield* recordSpans
         const emulator = yield* Emulator.Emulator
         const client = yield* ExportsClient.ExportsClient
+        const files = yield* ExportFiles.ExportFiles
         const fs = yield* FileSystem.FileSystem
         const dir = yield* fs.makeTempDirectoryScoped()
         const [exp] = yield* emulator.exports
@@ -26,14 +27,14 @@ describe("observability", () => {
 
         yield* emulator.script("download", Emulator.Reply.status(503, { headers: { "retry-after": "1" } }))
         yield* emulator.script("storage", Emulator.Reply.dropAfter(1000))
-        yield* drive(client.downloadToFile(file.id, Path.join(dir, "part.json"))).pipe(Effect.withTracer(tracer))
+        yield* drive(files.downloadToFile(file.id, Path.join(dir, "part.json"))).pipe(Effect.withTracer(tracer))
 
         const byName = (name: string) => spans.filter((s) => s.name === name)
-        const api = byName("batch-export GET /exports/download")
+        const api = byName("http GET /exports/download")
         assert.isAbove(api.length, 0)
         assert.strictEqual(api.at(-1)!.attributes.get("batch.attempts"), 2)
         assert.isAbove(byName("ExportsClient.downloadLink").length, 0)
-        const part = byName("ExportsClient.downloadToFile")[0]!
+        const part = byName("ExportFiles.downloadToFile")[0]!
         assert.strictEqual(part.attributes.get("batch.file_id"), file.id)
         assert.strictEqual(part.attributes.get("batch.bytes"), file.size)
         // the drop comes after 1000 bytes; the client resumes from whatever it had received by then

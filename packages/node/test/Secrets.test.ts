@@ -1,5 +1,5 @@
 import { Emulator } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { ExportFiles, ExportsClient } from "@batch-export/node"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Inspectable, Layer, Redacted, Stream, TestClock, Fiber } from "effect"
 import { awaitSleep, captureLogs, clientLayer, drive, eventually } from "./support/harness.js"
@@ -35,6 +35,7 @@ const exercise = (shown: Array<string>) =>
   Effect.gen(function* () {
     const emulator = yield* Emulator.Emulator
     const client = yield* ExportsClient.ExportsClient
+    const files = yield* ExportFiles.ExportFiles
     const [exp] = yield* emulator.exports
     const fileId = exp!.files[0]!.id
     const link = yield* client.downloadLink(fileId)
@@ -65,7 +66,7 @@ const exercise = (shown: Array<string>) =>
     yield* record(Stream.runDrain(client.download(fileId)))
     yield* emulator.script("storage", ...Array.from({ length: 4 }, () => Emulator.Reply.dropAfter(10)))
     yield* record(drive(Stream.runDrain(client.download(fileId))))
-    yield* record(client.downloadToFile(fileId, "/nonexistent-dir/for/sure/file.ndjson"))
+    yield* record(files.downloadToFile(fileId, "/nonexistent-dir/for/sure/file.ndjson"))
     yield* record(client.downloadLink("file_bad/../../x"))
     yield* eventually(
       Effect.map(emulator.openConnections, (c) => c.storage === 0),

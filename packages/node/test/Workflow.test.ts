@@ -1,6 +1,6 @@
 import { ApiError, ClientError, ExportError, Records } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
-import { ExportsClient, ExportWorkflow } from "@batch-export/node"
+import { ExportFiles, ExportWorkflow, ExportsClient } from "@batch-export/node"
 import { FileSystem } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
@@ -22,6 +22,7 @@ describe("the export workflow against the emulator", () => {
     Effect.gen(function* () {
       const emulator = yield* Emulator.Emulator
       const client = yield* ExportsClient.ExportsClient
+      const files = yield* ExportFiles.ExportFiles
       const fs = yield* FileSystem.FileSystem
       const id = yield* client.create({
         export_type: "ATTRIBUTES",
@@ -43,7 +44,7 @@ describe("the export workflow against the emulator", () => {
       assert.strictEqual(done.files.length, 3)
 
       const dir = yield* fs.makeTempDirectoryScoped()
-      const manifest = yield* client.downloadAll(id, Path.join(dir, "out"), { concurrency: 2 })
+      const manifest = yield* files.downloadAll(id, Path.join(dir, "out"), { concurrency: 2 })
       assert.deepStrictEqual(
         manifest.files.map((f) => f.part),
         [1, 2, 3]
@@ -77,7 +78,7 @@ describe("the export workflow against the emulator", () => {
       assert.deepStrictEqual(records, expected)
 
       const Mine = Schema.Struct({ identifiers: Schema.Struct({ custom_id: Schema.String }) })
-      const ids = yield* Stream.runCollect(client.records(exp!.files[0]!.id, { schema: Mine }))
+      const ids = yield* Stream.runCollect(client.fileRecords(exp!.files[0]!.id, { schema: Mine }))
       assert.strictEqual(Chunk.size(ids), lines(yield* emulator.fileBytes(exp!.files[0]!.id)).length)
       assert.isString(Chunk.unsafeHead(ids).identifiers.custom_id)
     }).pipe(Effect.provide(layer()))
@@ -99,6 +100,7 @@ describe("the export workflow against the emulator", () => {
   it.scoped("an export that ends in ERROR fails awaitCompletion with ExportFailed", () =>
     Effect.gen(function* () {
       const client = yield* ExportsClient.ExportsClient
+      const files = yield* ExportFiles.ExportFiles
       const id = yield* client.create({
         export_type: "ATTRIBUTES",
         attributes: ["$language"],
@@ -111,7 +113,7 @@ describe("the export workflow against the emulator", () => {
       }
       const error = yield* Fiber.join(fiber)
       assert.instanceOf(error, ExportError.ExportFailed)
-      const notReady = yield* Effect.flip(client.downloadAll(id, "/tmp/never-written"))
+      const notReady = yield* Effect.flip(files.downloadAll(id, "/tmp/never-written"))
       assert.instanceOf(notReady, ExportError.ExportNotReady)
       assert.strictEqual((notReady as ExportError.ExportNotReady).status, "ERROR")
     }).pipe(Effect.provide(layer()))
@@ -138,10 +140,11 @@ describe("the export workflow against the emulator", () => {
     Effect.gen(function* () {
       const emulator = yield* Emulator.Emulator
       const client = yield* ExportsClient.ExportsClient
+      const files = yield* ExportFiles.ExportFiles
       const running = (yield* emulator.exports).find((e) => e.status === "RUNNING")!
       const conflict = yield* Effect.flip(client.downloadLink(running.files[0]!.id))
       assert.instanceOf(conflict, ApiError.Conflict)
-      const notReady = yield* Effect.flip(client.downloadAll(running.id, "/tmp/never-written"))
+      const notReady = yield* Effect.flip(files.downloadAll(running.id, "/tmp/never-written"))
       assert.instanceOf(notReady, ExportError.ExportNotReady)
       const records = yield* Effect.flip(Stream.runDrain(client.records(running.id)))
       assert.instanceOf(records, ExportError.ExportNotReady)
@@ -171,20 +174,20 @@ describe("the export workflow against the emulator", () => {
     Effect.gen(function* () {
       const emulator = yield* Emulator.Emulator
       const client = yield* ExportsClient.ExportsClient
-      const attempts: ReadonlyArray<Effect.Effect<unknown, ExportsClient.AwaitError | ExportsClient.DownloadAllError>> =
-        [
-          client.create({ export_type: "ATTRIBUTES" } as never),
-          client.create({ export_type: "EVENTS", from: "2026-12-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }),
-          client.view("file_abc"),
-          client.view("export_a b"),
-          client.list({ limit: 0 }),
-          client.list({ limit: 101 }),
-          client.awaitCompletion("nope"),
-          client.downloadAll("export_x/../y", "/tmp/x"),
-          client.downloadAll("export_abc", "/tmp/x", { concurrency: 0 }),
-          client.awaitCompletion("export_abc", { timeout: "soon" as never }),
-          client.awaitCompletion("export_abc", { pollInterval: -5 })
-        ]
+      const files = yield* ExportFiles.ExportFiles
+      const attempts: ReadonlyArray<Effect.Effect<unknown, ExportsClient.AwaitError | ExportFiles.DownloadAllError>> = [
+        client.create({ export_type: "ATTRIBUTES" } as never),
+        client.create({ export_type: "EVENTS", from: "2026-12-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }),
+        client.view("file_abc"),
+        client.view("export_a b"),
+        client.list({ limit: 0 }),
+        client.list({ limit: 101 }),
+        client.awaitCompletion("nope"),
+        files.downloadAll("export_x/../y", "/tmp/x"),
+        files.downloadAll("export_abc", "/tmp/x", { concurrency: 0 }),
+        client.awaitCompletion("export_abc", { timeout: "soon" as never }),
+        client.awaitCompletion("export_abc", { pollInterval: -5 })
+      ]
       for (const attempt of attempts) {
         const error = yield* Effect.flip(attempt)
         assert.instanceOf(error, ClientError.InvalidArgument)

@@ -1,6 +1,6 @@
 /**
  * `batch-export demo`: the whole workflow against an in-process emulator, with the real client built by
- * `ExportsClient.layer(...)` exactly as a user's program builds it (only the base URL points at the emulator):
+ * `BatchExport.layer(...)` exactly as a user's program builds it (only the base URL points at the emulator):
  * create an ATTRIBUTES export, wait for it showing its status, download every part with progress, count its
  * records by streaming them, and summarise.
  *
@@ -9,7 +9,7 @@
 // The next import only lets declaration emit name the error types inside the inferred command type.
 import type { ApiError, ClientError, ExportError, Records } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
-import { ExportsClient } from "@batch-export/node"
+import { BatchExport, type ExportFiles, ExportsClient } from "@batch-export/node"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Path from "@effect/platform/Path"
@@ -28,7 +28,7 @@ import { fetchExport } from "./fetch.js"
 export interface Summary {
   readonly exportId: string
   readonly directory: string
-  readonly files: ReadonlyArray<ExportsClient.ManifestEntry>
+  readonly files: ReadonlyArray<ExportFiles.ManifestEntry>
   readonly bytes: number
   readonly records: number
   readonly millis: number
@@ -126,7 +126,7 @@ export const command = Command.make("demo", { outDir }, ({ outDir }) =>
       const directory = (yield* Path.Path).resolve(outDir)
       const emulator = yield* Emulator.make(emulatorOptions)
       yield* Console.log(`started a Batch export API emulator at ${emulator.apiUrl} (storage ${emulator.storageUrl})`)
-      const client = ExportsClient.layer({
+      const client = BatchExport.layer({
         restApiKey: emulator.restApiKey,
         projectKey: emulator.projectKey,
         baseUrl: emulator.apiUrl

@@ -1,10 +1,10 @@
 /**
- * `batch-export download <file_id> --out <path>`: one export file, through `ExportsClient.downloadToFile`,
+ * `batch-export download <file_id> --out <path>`: one export file, through `ExportFiles.downloadToFile`,
  * with the credentials read from the environment (never from the command line).
  *
  * @since 0.1.0
  */
-import { ExportsClient } from "@batch-export/node"
+import { ExportFiles } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -35,9 +35,9 @@ export const command = Command.make(
   { fileId, out, baseUrl: Client.baseUrl, apiVersion: Client.apiVersion, idleTimeout: Client.idleTimeout },
   ({ fileId, out, ...flags }) =>
     Effect.gen(function* () {
-      const client = yield* ExportsClient.ExportsClient
+      const exportFiles = yield* ExportFiles.ExportFiles
       const progress = yield* Progress.make(fileId)
-      const saved = yield* client
+      const saved = yield* exportFiles
         .downloadToFile(fileId, out, { onProgress: progress.update })
         .pipe(Effect.ensuring(progress.close))
       yield* Console.log(`saved ${saved.bytes} bytes to ${saved.path}`)

@@ -7,7 +7,7 @@
 // The next import only lets declaration emit name the error types inside the inferred command type.
 import type { ApiError, ClientError, ExportError } from "@batch-export/core"
 import type { Export } from "@batch-export/core"
-import { ExportsClient } from "@batch-export/node"
+import { ExportFiles, ExportsClient } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -70,16 +70,16 @@ export const fetchExport = (
   directory: string,
   options: FetchOptions
 ): Effect.Effect<
-  ExportsClient.Manifest,
-  ExportsClient.AwaitError | ExportsClient.DownloadAllError,
-  ExportsClient.ExportsClient
+  ExportFiles.Manifest,
+  ExportsClient.AwaitError | ExportFiles.DownloadAllError,
+  ExportsClient.ExportsClient | ExportFiles.ExportFiles
 > =>
   Effect.gen(function* () {
-    const client = yield* ExportsClient.ExportsClient
+    const exportFiles = yield* ExportFiles.ExportFiles
     const exp = yield* awaitShowingStatus(exportId, options)
     const files = exp.parts
     const progress = yield* Progress.forFiles(`${exp.id} (${files.length} file${files.length === 1 ? "" : "s"})`, files)
-    return yield* client
+    return yield* exportFiles
       .downloadAll(exp.id, directory, { concurrency: options.concurrency, onProgress: progress.update })
       .pipe(Effect.ensuring(progress.close))
   })
@@ -90,7 +90,7 @@ export const fetchExport = (
  * @since 0.1.0
  * @category rendering
  */
-export const renderManifest = (files: ReadonlyArray<ExportsClient.ManifestEntry>): ReadonlyArray<string> =>
+export const renderManifest = (files: ReadonlyArray<ExportFiles.ManifestEntry>): ReadonlyArray<string> =>
   files.map((file) => `${file.part}\t${file.path}\t${file.bytes}`)
 
 const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The export (export_…)"))

@@ -44,7 +44,7 @@ export const printRecords = (
   limit: Option.Option<number>
 ): Effect.Effect<void, ClientError.InvalidArgument | ExportsClient.RecordsError, ExportsClient.ExportsClient> =>
   Effect.flatMap(ExportsClient.ExportsClient, (client) => {
-    const records = client.records(id)
+    const records = id.startsWith("file_") ? client.fileRecords(id) : client.records(id)
     const wanted = Option.match(limit, { onNone: () => records, onSome: (n) => Stream.take(records, n) })
     return Stream.runForEach(wanted, (record) => Console.log(JSON.stringify(record)))
   })

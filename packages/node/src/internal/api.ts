@@ -1,37 +1,52 @@
+/**
+ * Batch's API on the wire: base URL, version and credentials on every request; redirects read, never
+ * followed; bounded bodies; 429/503 (and, for idempotent calls, refused or reset connections) retried on
+ * the policy's schedule.
+ */
 import { ApiError, ClientError } from "@batch-export/core"
-import { FetchHttpClient, Headers, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Duration, Effect, Option, ParseResult, Schema, type Scope } from "effect"
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { Clock, Effect, Either, ParseResult, Schema, type Scope } from "effect"
 import type * as BatchConfig from "../BatchConfig.js"
 import * as RetrySchedule from "../RetrySchedule.js"
 import * as Transport from "./transport.js"
 
 const ERROR_BODY_LIMIT = 64 * 1024
 
-/** The errors of any API call. */
+/** What any call to Batch's API can fail with. */
 export type CallError = ApiError.ApiError | ClientError.TransportError | ClientError.RequestTimeout
 
-/** Batch's API: base URL, version, credentials; redirects are read, never followed. */
-export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpClient) => {
+/** The API side of the client. */
+export interface Api {
+  /**
+   * Sends `request` and hands the response to `handle` inside a scope that closes the connection; the
+   * whole exchange is bounded by the request timeout and retried per the policy.
+   */
+  readonly exchange: <A, E>(
+    endpoint: string,
+    request: HttpClientRequest.HttpClientRequest,
+    handle: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E, Scope.Scope>
+  ) => Effect.Effect<A, E | CallError>
+  /** A JSON call: `expected` status, body bounded by `limits.jsonBody`, decoded with `schema`. */
+  readonly json: <A, I>(
+    endpoint: string,
+    request: HttpClientRequest.HttpClientRequest,
+    expected: number,
+    schema: Schema.Schema<A, I, never>
+  ) => Effect.Effect<A, CallError | ClientError.ResponseDecodeError>
+  /** Turns a response that is not the expected one into its classified error. */
+  readonly fail: (endpoint: string, response: HttpClientResponse.HttpClientResponse) => Effect.Effect<never, CallError>
+}
+
+export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpClient): Api => {
   const prefix = `${config.baseUrl.href.replace(/\/+$/, "")}/${config.apiVersion}`
 
-  // Even a fetch-based transport must not follow Batch's redirects.
-  const manualRedirects = <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
-    HttpClient.transformResponse(client, (effect) =>
-      Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-        Effect.provideService(effect, FetchHttpClient.RequestInit, {
-          ...Option.getOrElse(init, () => ({})),
-          redirect: "manual"
-        })
-      )
-    )
-
-  // Trace context is not propagated to Batch: it documents no use for it.
-  // The Location of /exports/download is a signed link: @effect/platform's span must not record it.
+  // Trace context is not propagated to Batch (it documents no use for it), and @effect/platform's span is
+  // off: its exit value is the response, which holds the Authorization header and the signed Location.
   const client = httpClient.pipe(
     HttpClient.withScope,
     HttpClient.withTracerPropagation(false),
-    HttpClient.transformResponse(Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, "location"])),
-    manualRedirects,
+    HttpClient.withTracerDisabledWhen(() => true),
+    Transport.manualRedirects,
     HttpClient.mapRequest((request) =>
       request.pipe(
         HttpClientRequest.prependUrl(prefix),
@@ -42,7 +57,6 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
     )
   )
 
-  /** Turns a response that is not the expected one into its classified error. */
   const fail = (endpoint: string, response: HttpClientResponse.HttpClientResponse) =>
     Effect.flatMap(Transport.readBoundedText(response, ERROR_BODY_LIMIT), (body) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -50,10 +64,6 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
       )
     )
 
-  /**
-   * Sends `request` and hands the response to `handle` inside a scope that closes the connection; the
-   * whole exchange is bounded by the request timeout and retried on 429/503 per the policy.
-   */
   const exchange = <A, E>(
     endpoint: string,
     request: HttpClientRequest.HttpClientRequest,
@@ -61,58 +71,56 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
   ): Effect.Effect<A, E | CallError> =>
     Effect.suspend(() => {
       let attempts = 0
+      // A request that never reached Batch (refused, reset before an answer) is safe to repeat when the
+      // method is idempotent; `POST /profiles/export` is not documented as such, so it is never repeated.
+      const unanswered = new WeakSet<object>()
+      const idempotent = request.method === "GET" || request.method === "HEAD"
       const attempt = Effect.suspend(() => {
         attempts++
         return client.execute(request)
-      })
-      return Effect.scoped(
-        Effect.flatMap(attempt.pipe(Effect.mapError((e) => Transport.transportError(endpoint, e))), handle)
-      ).pipe(
+      }).pipe(
+        Effect.mapError((e) => {
+          const error = Transport.transportError(endpoint, e)
+          if (e._tag === "RequestError") unanswered.add(error)
+          return error
+        })
+      )
+      const retryable = (error: E | CallError) =>
+        ApiError.isRetryable(error) ||
+        (idempotent && typeof error === "object" && error !== null && unanswered.has(error))
+      return Effect.scoped(Effect.flatMap(attempt, handle)).pipe(
         Effect.timeoutFail({
           duration: config.timeouts.request,
           onTimeout: () => new ClientError.RequestTimeout({ endpoint, timeout: config.timeouts.request })
         }),
         Effect.tapError((error) =>
-          ApiError.isRetryable(error)
-            ? Effect.logDebug(`batch-export: ${error.message}; retrying if allowed`)
-            : Effect.void
+          retryable(error) ? Effect.logDebug("retrying if the policy allows", String(error)) : Effect.void
         ),
-        Effect.tap(() => Effect.annotateCurrentSpan("batch.attempts", attempts)),
-        Effect.tapError(() => Effect.annotateCurrentSpan("batch.attempts", attempts)),
-        Effect.retry(RetrySchedule.make<E | CallError>(config.retry)),
-        Effect.withSpan(`batch-export ${endpoint}`, { kind: "client" })
+        Effect.retry(RetrySchedule.make<E | CallError>(config.retry, retryable)),
+        Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("batch.attempts", attempts))),
+        Effect.withSpan(`http ${endpoint}`, { kind: "client", attributes: { "batch.endpoint": endpoint } })
       )
     })
 
-  /** A JSON call: `expected` status, body decoded with `schema`. */
   const json = <A, I>(
     endpoint: string,
     request: HttpClientRequest.HttpClientRequest,
     expected: number,
     schema: Schema.Schema<A, I, never>
-  ): Effect.Effect<A, CallError | ClientError.ResponseDecodeError> =>
-    exchange<A, CallError | ClientError.ResponseDecodeError>(endpoint, request, (response) => {
+  ): Effect.Effect<A, CallError | ClientError.ResponseDecodeError> => {
+    const decode = ParseResult.decodeUnknownEither(schema)
+    return exchange<A, CallError | ClientError.ResponseDecodeError>(endpoint, request, (response) => {
       if (response.status !== expected) return fail(endpoint, response)
-      return response.json.pipe(
-        Effect.mapError((e) =>
-          e.reason === "Decode" && e.cause instanceof SyntaxError
-            ? new ClientError.ResponseDecodeError({ endpoint, detail: "the body is not JSON" })
-            : Transport.transportError(endpoint, e)
-        ),
-        Effect.flatMap((body) =>
-          Effect.mapError(
-            ParseResult.decodeUnknown(schema)(body),
-            (issue) =>
-              new ClientError.ResponseDecodeError({
-                endpoint,
-                detail: ParseResult.TreeFormatter.formatIssueSync(issue)
-              })
-          )
+      return Effect.flatMap(Transport.readBoundedJson(endpoint, response, config.limits.jsonBody), (body) =>
+        Either.mapLeft(
+          decode(body),
+          (issue) => new ClientError.ResponseDecodeError({ endpoint, detail: Transport.formatIssue(issue, 2000) })
         )
       )
     })
+  }
 
-  return { client, prefix, fail, exchange, json }
+  return { exchange, json, fail }
 }
 
 /** Decodes a caller's argument with `schema`, failing with `InvalidArgument` before any request. */
@@ -121,22 +129,7 @@ export const argument = <A, I>(
   schema: Schema.Schema<A, I, never>,
   value: unknown
 ): Effect.Effect<A, ClientError.InvalidArgument> =>
-  Effect.mapError(
-    ParseResult.decodeUnknown(schema)(value),
-    (issue) =>
-      new ClientError.InvalidArgument({ argument: name, detail: ParseResult.TreeFormatter.formatIssueSync(issue) })
+  Either.mapLeft(
+    ParseResult.decodeUnknownEither(schema)(value),
+    (issue) => new ClientError.InvalidArgument({ argument: name, detail: Transport.formatIssue(issue) })
   )
-
-/** Decodes a caller's duration, failing with `InvalidArgument` rather than throwing. */
-export const duration = (name: string, value: unknown): Effect.Effect<Duration.Duration, ClientError.InvalidArgument> =>
-  // Duration clamps negative numbers to zero; a negative wait is a mistake worth reporting
-  Option.match(typeof value === "number" && value < 0 ? Option.none() : Duration.decodeUnknown(value), {
-    onNone: () =>
-      Effect.fail(
-        new ClientError.InvalidArgument({ argument: name, detail: `expected a duration, got ${JSON.stringify(value)}` })
-      ),
-    onSome: (d) =>
-      Duration.isFinite(d) && Duration.toMillis(d) >= 0
-        ? Effect.succeed(d)
-        : Effect.fail(new ClientError.InvalidArgument({ argument: name, detail: "expected a finite duration" }))
-  })

@@ -1,6 +1,10 @@
+/**
+ * What every exchange with a server shares, whatever `HttpClient` the user injected: redirects handled by
+ * us, bodies read within bounds, transport failures described without secrets.
+ */
 import { ClientError, Redaction } from "@batch-export/core"
-import type { HttpClientError, HttpClientResponse } from "@effect/platform"
-import { Chunk, Effect, Option, Stream } from "effect"
+import { FetchHttpClient, HttpClient, type HttpClientError, type HttpClientResponse } from "@effect/platform"
+import { Effect, Option, ParseResult, Stream } from "effect"
 
 /** A transport-level failure, described without URLs' paths or queries. */
 export const transportError = (
@@ -19,27 +23,110 @@ export const transportError = (
   })
 }
 
+/**
+ * Asks a fetch-based transport not to follow redirects (undici's own client never does): the client reads
+ * every `Location` itself, so the credential and downgrade rules hold on any transport.
+ */
+export const manualRedirects = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+  HttpClient.transformResponse(client, (effect) =>
+    Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+      Effect.provideService(effect, FetchHttpClient.RequestInit, {
+        ...Option.getOrElse(init, () => ({})),
+        redirect: "manual"
+      })
+    )
+  )
+
+/** The body's bytes, at most `limit` of them; `None` when there are more. */
+const readBounded = (
+  response: HttpClientResponse.HttpClientResponse,
+  limit: number
+): Effect.Effect<Option.Option<Buffer>, HttpClientError.ResponseError> =>
+  Effect.suspend(() => {
+    const parts: Array<Uint8Array> = []
+    let seen = 0
+    return response.stream.pipe(
+      Stream.runForEachWhile((part) =>
+        Effect.sync(() => {
+          seen += part.length
+          if (seen > limit) return false
+          parts.push(part)
+          return true
+        })
+      ),
+      Effect.map(() => (seen > limit ? Option.none() : Option.some(Buffer.concat(parts))))
+    )
+  })
+
 /** Reads at most `limit` bytes of a body as UTF-8 text; the rest is discarded with the connection. */
 export const readBoundedText = (
   response: HttpClientResponse.HttpClientResponse,
   limit: number
 ): Effect.Effect<string> =>
-  response.stream.pipe(
-    Stream.mapAccum(0, (seen, chunk) => [
-      seen + chunk.length,
-      seen < limit ? chunk.subarray(0, limit - seen) : undefined
-    ]),
-    Stream.takeWhile((chunk) => chunk !== undefined),
-    Stream.runCollect,
-    Effect.map((chunks) => {
-      const parts = Chunk.toReadonlyArray(chunks) as ReadonlyArray<Uint8Array>
-      return Buffer.concat(parts).toString("utf8")
-    }),
-    Effect.orElseSucceed(() => "")
+  Effect.suspend(() => {
+    const parts: Array<Uint8Array> = []
+    let seen = 0
+    return response.stream.pipe(
+      Stream.runForEachWhile((part) =>
+        Effect.sync(() => {
+          parts.push(part.subarray(0, limit - seen))
+          seen += Math.min(part.length, limit - seen)
+          return seen < limit
+        })
+      ),
+      Effect.map(() => Buffer.concat(parts).toString("utf8")),
+      Effect.orElseSucceed(() => "")
+    )
+  })
+
+/**
+ * Reads a JSON body of at most `limit` bytes (a larger `Content-Length` is refused before reading), then
+ * parses it; too large, not JSON, or cut short are typed errors.
+ */
+export const readBoundedJson = (
+  endpoint: string,
+  response: HttpClientResponse.HttpClientResponse,
+  limit: number
+): Effect.Effect<unknown, ClientError.ResponseDecodeError | ClientError.TransportError> => {
+  const tooLarge = new ClientError.ResponseDecodeError({
+    endpoint,
+    detail: `the body is larger than the ${limit}-byte limit (limits.jsonBody)`
+  })
+  if (Option.exists(contentLength(response), (length) => length > limit)) return Effect.fail(tooLarge)
+  return readBounded(response, limit).pipe(
+    Effect.mapError((e) => transportError(endpoint, e)),
+    Effect.flatMap(
+      Option.match({
+        onNone: () => Effect.fail(tooLarge),
+        onSome: (bytes) =>
+          Effect.try({
+            try: (): unknown => JSON.parse(bytes.toString("utf8")),
+            catch: () => new ClientError.ResponseDecodeError({ endpoint, detail: "the body is not JSON" })
+          })
+      })
+    )
   )
+}
+
+/**
+ * A schema issue as one message, at most `limit` characters (a server's answer can make it huge); a
+ * pathological (deeply nested) issue never escapes as a defect.
+ */
+export const formatIssue = (issue: ParseResult.ParseIssue, limit = Infinity): string => {
+  try {
+    const text = ParseResult.TreeFormatter.formatIssueSync(issue)
+    return text.length > limit ? `${text.slice(0, limit)}…` : text
+  } catch {
+    return "the value does not match the expected shape"
+  }
+}
 
 /** The numeric value of a `Content-Length` header, when it is one. */
 export const contentLength = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> => {
   const value = response.headers["content-length"]
   return value !== undefined && /^\d+$/.test(value.trim()) ? Option.some(Number(value)) : Option.none()
 }
+
+/** The statuses whose `Location` is a redirect to follow (or, from `/exports/download`, the signed link). */
+export const isRedirect = (status: number): boolean =>
+  status === 301 || status === 302 || status === 303 || status === 307 || status === 308

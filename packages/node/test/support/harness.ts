@@ -1,16 +1,16 @@
 import type { ClientError } from "@batch-export/core"
 import { Emulator, Testing } from "@batch-export/emulator"
-import { BatchConfig, ExportsClient } from "@batch-export/node"
-import { FileSystem, HttpClient, Path } from "@effect/platform"
+import { BatchConfig, BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
+import { HttpClient } from "@effect/platform"
 import { Chunk, Effect, Layer, Logger, LogLevel, Ref, TestClock, TestServices, Tracer } from "effect"
 
-/** The client wired to an emulator, on the real undici transport. */
+/** The client and the file service wired to an emulator, on the real undici transport and file system. */
 export const clientLayer = (
   options?: Partial<BatchConfig.Options>
-): Layer.Layer<ExportsClient.ExportsClient, ClientError.InvalidArgument, Emulator.Emulator> =>
+): Layer.Layer<ExportsClient.ExportsClient | ExportFiles.ExportFiles, ClientError.InvalidArgument, Emulator.Emulator> =>
   Layer.unwrapEffect(
     Effect.map(Emulator.Emulator, (emulator) =>
-      ExportsClient.layer({
+      BatchExport.layer({
         restApiKey: emulator.restApiKey,
         projectKey: emulator.projectKey,
         baseUrl: emulator.apiUrl,
@@ -82,12 +82,5 @@ export const onTransport = (
   options: BatchConfig.Options
 ): Layer.Layer<ExportsClient.ExportsClient, ClientError.InvalidArgument> =>
   ExportsClient.layerWithoutDependencies.pipe(
-    Layer.provide(
-      Layer.mergeAll(
-        BatchConfig.layer(options),
-        Layer.succeed(HttpClient.HttpClient, client),
-        FileSystem.layerNoop({}),
-        Path.layer
-      )
-    )
+    Layer.provide(Layer.merge(BatchConfig.layer(options), Layer.succeed(HttpClient.HttpClient, client)))
   )

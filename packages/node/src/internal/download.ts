@@ -1,0 +1,227 @@
+/**
+ * One file's bytes across as many storage requests as it takes: the first answer, then — when a body is
+ * cut short (reset, early close, idle timeout) — a resume from the last byte received with `Range` +
+ * `If-Range` on the first answer's strong `ETag`, on the resume schedule. The caller's bounds (`maxBytes`,
+ * Batch's announced size) are enforced on the running total, stopping at the first byte past them.
+ */
+import { ClientError, type DownloadLink, ExportError, type Ids, Redaction } from "@batch-export/core"
+import type { HttpClientResponse } from "@effect/platform"
+import { Chunk, type Duration, Effect, Equivalence, Option, Redacted, Schedule, type Scope, Stream } from "effect"
+import * as Body from "./body.js"
+import type { Lease } from "./link.js"
+import * as Storage from "./storage.js"
+import * as Transport from "./transport.js"
+
+/** What a download can fail with, besides getting its link (`E`). */
+export type DownloadFailure<E> =
+  | E
+  | Storage.RequestError
+  | ClientError.StorageError
+  | ExportError.ContentChanged
+  | ExportError.SizeMismatch
+  | ExportError.DownloadTooLarge
+
+/** Bounds on one download. */
+export interface Bounds {
+  /** Batch's `files[].size`: more fails at the first byte past it, fewer at the end (`SizeMismatch`). */
+  readonly expectedSize?: number | undefined
+  /** Fails with `DownloadTooLarge` at the first byte past it. */
+  readonly maxBytes?: number | undefined
+}
+
+/** An open file: its size when known, and its bytes, resumed across dropped connections. */
+export interface Opened<E> {
+  readonly fileId: Ids.FileId
+  readonly total: Option.Option<number>
+  readonly bytes: Stream.Stream<Uint8Array, E>
+}
+
+/** Decoded bytes allowed when no bound is given: Batch documents files of at most 100 MB. */
+const DEFAULT_MAX_DECODED = 4 * 1024 ** 3
+
+/** The storage answers this for an expired or invalid signature. */
+const isRefusedLink = (status: number) => status === 401 || status === 403 || status === 410
+
+const strongEtag = (response: HttpClientResponse.HttpClientResponse): Option.Option<string> => {
+  const etag = response.headers["etag"]
+  return etag !== undefined && etag.startsWith('"') ? Option.some(etag) : Option.none()
+}
+
+/** `Content-Range: bytes *\/<total>` of a 416 */
+const unsatisfiedLength = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> => {
+  const match = /^bytes \*\/(\d+)$/.exec(response.headers["content-range"]?.trim() ?? "")
+  return match === null ? Option.none() : Option.some(Number(match[1]))
+}
+
+/** `Content-Range: bytes <start>-<end>/<total>` */
+const contentRangeStart = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> => {
+  const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers["content-range"]?.trim() ?? "")
+  return match === null ? Option.none() : Option.some(Number(match[1]))
+}
+
+export interface Dependencies<E> {
+  readonly client: Storage.Client
+  readonly timeouts: { readonly request: Duration.Duration; readonly idle: Duration.Duration }
+  readonly resumeSchedule: Schedule.Schedule<unknown, unknown>
+  readonly lease: (fileId: Ids.FileId) => Effect.Effect<Lease<E>, E>
+}
+
+export const open = <E>(
+  deps: Dependencies<E>,
+  fileId: Ids.FileId,
+  bounds: Bounds
+): Effect.Effect<Opened<DownloadFailure<E>>, DownloadFailure<E>, Scope.Scope> =>
+  Effect.gen(function* () {
+    const lease = yield* deps.lease(fileId)
+
+    /** A request on the current link; a refused link is renewed once; 416 is left to the resume. */
+    const request = (headers: Record<string, string>) =>
+      Effect.gen(function* () {
+        const get = (link: DownloadLink.DownloadLink) =>
+          Storage.get(deps.client, { fileId, url: Redacted.value(link.url), headers, timeout: deps.timeouts.request })
+        const first = yield* Effect.flatMap(lease.usable, get)
+        const response = isRefusedLink(first.status) ? yield* Effect.flatMap(lease.renew, get) : first
+        const rangeNotSatisfiable = response.status === 416 && "range" in headers
+        if ((response.status < 200 || response.status >= 300) && !rangeNotSatisfiable) {
+          return yield* new ClientError.StorageError({
+            status: response.status,
+            origin: Redaction.safeOrigin(response.request.url)
+          })
+        }
+        return response
+      })
+
+    const first = yield* request({})
+    const coding = yield* Option.match(Body.encoding(first), {
+      onNone: () =>
+        new ClientError.TransportError({
+          endpoint: Storage.ENDPOINT,
+          detail: `unsupported Content-Encoding ${first.headers["content-encoding"] ?? ""}`
+        }),
+      onSome: Effect.succeed
+    })
+    const etag = strongEtag(first)
+    // Resuming needs byte offsets into the stored object: not possible through a Content-Encoding.
+    const resumable = coding === "identity" && first.headers["accept-ranges"] !== "none"
+    const total = coding === "identity" ? Transport.contentLength(first) : Option.none<number>()
+    const maxDecoded = Math.min(bounds.maxBytes ?? Infinity, bounds.expectedSize ?? Infinity, DEFAULT_MAX_DECODED)
+
+    let received = 0
+    let resumes = 0
+    const body = (response: HttpClientResponse.HttpClientResponse) =>
+      Body.decoded(Body.raw(response, deps.timeouts.idle), coding, maxDecoded + 1)
+    // counted here, before the bounds: an offset is what the stored object gave us, not what we passed on
+    const counted = <R>(bytes: Stream.Stream<Uint8Array, R>) =>
+      Stream.mapChunks(bytes, (chunk) => {
+        received += Body.byteLength(chunk)
+        return chunk
+      })
+
+    const driver = yield* Schedule.driver(deps.resumeSchedule)
+    /** One more request from the last byte received, checked to continue the same object. */
+    const continuation = (): Stream.Stream<Uint8Array, DownloadFailure<E>> =>
+      Stream.unwrapScoped(
+        Effect.gen(function* (): Effect.fn.Return<
+          Stream.Stream<Uint8Array, DownloadFailure<E>>,
+          DownloadFailure<E>,
+          Scope.Scope
+        > {
+          const offset = received
+          resumes++
+          yield* Effect.logDebug("resuming").pipe(Effect.annotateLogs({ "batch.resume_offset": offset }))
+          yield* Effect.annotateCurrentSpan({ "batch.resume_offset": offset, "batch.resumes": resumes })
+          const response = yield* request(
+            Option.match(etag, {
+              onNone: () => ({ range: `bytes=${offset}-` }),
+              onSome: (tag) => ({ range: `bytes=${offset}-`, "if-range": tag })
+            })
+          )
+          if (response.status === 416) {
+            // `bytes */N`: nothing is left when N is where we are (the first answer announced too much)
+            return Option.contains(unsatisfiedLength(response), offset)
+              ? Stream.empty
+              : Stream.fail(new ExportError.ContentChanged({ fileId, offset }))
+          }
+          // without an ETag on either side, a 206 at the right offset is the best evidence there is
+          const sameEtag = Option.getEquivalence(Equivalence.string)(etag, strongEtag(response))
+          if (response.status === 206 && sameEtag && Option.contains(contentRangeStart(response), offset)) {
+            return counted(body(response))
+          }
+          if (response.status === 200 && sameEtag && Option.isSome(etag)) {
+            // the storage ignored Range: the same object from byte 0; skip what was already received
+            return counted(dropBytes(body(response), offset))
+          }
+          return Stream.fail(new ExportError.ContentChanged({ fileId, offset }))
+        })
+      )
+    // Each failure is offered to the schedule; once it is spent, the failure is final.
+    const resume = (error: DownloadFailure<E>): Stream.Stream<Uint8Array, DownloadFailure<E>> =>
+      !resumable || !isResumable(error)
+        ? Stream.fail(error)
+        : Stream.unwrap(
+            Effect.match(driver.next(error), {
+              onFailure: () => Stream.fail(error),
+              onSuccess: () => Stream.catchAll(continuation(), resume)
+            })
+          )
+    const bytes = bounded(counted(body(first)).pipe(Stream.catchAll(resume)), fileId, bounds)
+    return { fileId, total, bytes }
+  })
+
+/** Mid-body failures worth resuming from the last byte received. */
+const isResumable = (error: unknown) =>
+  error instanceof ClientError.TransportError || error instanceof ClientError.RequestTimeout
+
+/** The caller's bounds on the running total: the first byte past one fails; a short file fails at the end. */
+const bounded = <E>(
+  bytes: Stream.Stream<Uint8Array, E>,
+  fileId: Ids.FileId,
+  bounds: Bounds
+): Stream.Stream<Uint8Array, E | ExportError.SizeMismatch | ExportError.DownloadTooLarge> => {
+  const { expectedSize, maxBytes } = bounds
+  if (expectedSize === undefined && maxBytes === undefined) return bytes
+  return Stream.suspend(() => {
+    let total = 0
+    const checked = Stream.mapChunksEffect(
+      bytes,
+      (chunk): Effect.Effect<Chunk.Chunk<Uint8Array>, ExportError.SizeMismatch | ExportError.DownloadTooLarge> => {
+        total += Body.byteLength(chunk)
+        if (maxBytes !== undefined && total > maxBytes) {
+          return Effect.fail(new ExportError.DownloadTooLarge({ fileId, maxBytes }))
+        }
+        if (expectedSize !== undefined && total > expectedSize) {
+          return Effect.fail(new ExportError.SizeMismatch({ fileId, expected: expectedSize, actual: total }))
+        }
+        return Effect.succeed(chunk)
+      }
+    )
+    return expectedSize === undefined
+      ? checked
+      : Stream.concat(
+          checked,
+          Stream.suspend(() =>
+            total === expectedSize
+              ? Stream.empty
+              : Stream.fail(new ExportError.SizeMismatch({ fileId, expected: expectedSize, actual: total }))
+          )
+        )
+  })
+}
+
+/** Drops the first `count` bytes of a byte stream. */
+const dropBytes = <E>(self: Stream.Stream<Uint8Array, E>, count: number): Stream.Stream<Uint8Array, E> =>
+  Stream.suspend(() => {
+    let left = count
+    return Stream.mapChunks(self, (chunk) => {
+      if (left === 0) return chunk
+      const kept: Array<Uint8Array> = []
+      for (const part of chunk) {
+        if (left >= part.length) left -= part.length
+        else {
+          kept.push(left === 0 ? part : part.subarray(left))
+          left = 0
+        }
+      }
+      return Chunk.unsafeFromArray(kept)
+    })
+  })

@@ -1,0 +1,109 @@
+/**
+ * Where a download lands and how it gets there: the destination rules (an existing directory receives
+ * `<file id>.json`; a device, FIFO or other special file is written in place, as curl does; a regular file
+ * is replaced atomically), the temporary file's name, and file-system failures described for a person.
+ */
+import { ClientError } from "@batch-export/core"
+import type { Error as PlatformError, FileSystem, Path } from "@effect/platform"
+import { Effect, Option } from "effect"
+
+/** Where bytes go: atomically through a temporary file, or straight into a special file. */
+export type Target =
+  { readonly _tag: "Atomic"; readonly path: string } | { readonly _tag: "InPlace"; readonly path: string }
+
+const ERRNO: Readonly<Record<string, string>> = {
+  ENAMETOOLONG: "the file name is too long",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is exhausted",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOENT: "no such file or directory",
+  ENOTDIR: "a parent is not a directory",
+  EISDIR: "it is a directory",
+  EROFS: "the file system is read-only",
+  EEXIST: "it already exists",
+  EBUSY: "the file is busy",
+  EMFILE: "too many open files",
+  EXDEV: "it is on another file system than its temporary file",
+  EIO: "an I/O error"
+}
+
+/** A file-system failure in words: the errno's meaning rather than "Unknown". */
+export const describe = (error: PlatformError.PlatformError): string => {
+  if (error._tag === "SystemError") {
+    const cause: unknown = error.cause
+    const code =
+      typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+        ? cause.code
+        : undefined
+    if (code !== undefined && ERRNO[code] !== undefined) return `${ERRNO[code]} (${code})`
+  }
+  return error.message
+}
+
+export const writeError = (path: string) => (error: PlatformError.PlatformError) =>
+  new ClientError.FileWriteError({ path, detail: describe(error) })
+
+/**
+ * Resolves the destination before the first byte is asked for: an existing directory receives
+ * `<file id>.json`; a missing parent is an error unless `createDirectories`.
+ */
+export const target = (
+  fs: FileSystem.FileSystem,
+  path: Path.Path,
+  options: { readonly destination: string; readonly fileId: string; readonly createDirectories: boolean }
+): Effect.Effect<Target, ClientError.FileWriteError> =>
+  Effect.gen(function* () {
+    const stat = (p: string) =>
+      fs.stat(p).pipe(
+        Effect.map(Option.some),
+        Effect.catchIf(
+          (e) => e._tag === "SystemError" && e.reason === "NotFound",
+          () => Effect.succeed(Option.none())
+        ),
+        Effect.mapError(writeError(p))
+      )
+    let destination = options.destination
+    let info = yield* stat(destination)
+    if (Option.isSome(info) && info.value.type === "Directory") {
+      destination = path.join(destination, `${options.fileId}.json`)
+      info = yield* stat(destination)
+    }
+    if (Option.isSome(info)) {
+      if (info.value.type === "File") return { _tag: "Atomic", path: destination }
+      if (info.value.type === "Directory") {
+        return yield* new ClientError.FileWriteError({ path: destination, detail: "it is a directory" })
+      }
+      // never rename over a device or a FIFO: it would become a regular file holding the export
+      return { _tag: "InPlace", path: destination }
+    }
+    const parent = path.dirname(destination)
+    const parentInfo = yield* stat(parent)
+    if (Option.isNone(parentInfo)) {
+      if (!options.createDirectories) {
+        return yield* new ClientError.FileWriteError({
+          path: destination,
+          detail: `the directory ${parent} does not exist`
+        })
+      }
+      yield* fs.makeDirectory(parent, { recursive: true }).pipe(Effect.mapError(writeError(parent)))
+    } else if (parentInfo.value.type !== "Directory") {
+      return yield* new ClientError.FileWriteError({ path: destination, detail: `${parent} is not a directory` })
+    }
+    return { _tag: "Atomic", path: destination }
+  })
+
+/** Most file systems allow 255 bytes per name. */
+const NAME_MAX = 255
+
+/**
+ * A hidden temporary name beside `destination`: `.<name>.<random>.partial`, the name shortened (by whole
+ * characters) so that the temporary name fits where the destination's own name fits.
+ */
+export const temporaryName = (path: Path.Path, destination: string, random: number): string => {
+  const suffix = `.${random.toString(36)}.partial`
+  const budget = NAME_MAX - 1 - suffix.length
+  let name = path.basename(destination)
+  while (Buffer.byteLength(name) > budget) name = name.slice(0, -1)
+  return path.join(path.dirname(destination), `.${name}${suffix}`)
+}

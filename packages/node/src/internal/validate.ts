@@ -1,0 +1,87 @@
+/**
+ * The checks behind every configuration source and every caller argument. Each answers with the value or
+ * with what is wrong, never echoing the value: a message may reach a log, and a key must not.
+ */
+import { Ids } from "@batch-export/core"
+import { Duration, Either, Option, Redacted, Schema } from "effect"
+
+/** The value, or what is wrong with it (phrased to follow the setting's name). */
+export type Check<A> = Either.Either<A, string>
+
+// Header values must not be able to split a header or a request.
+const TOKEN = /^[\x21-\x7e]+$/
+const VERSION = /^\d+(\.\d+)*$/
+const PLAIN_SECONDS = /^\s*\d+(\.\d+)?\s*$/
+
+export const restApiKey = (value: Redacted.Redacted<string> | string): Check<Redacted.Redacted<string>> => {
+  const key = Redacted.isRedacted(value) ? value : Redacted.make(value)
+  return TOKEN.test(Redacted.value(key))
+    ? Either.right(key)
+    : Either.left("must be non-empty printable ASCII without spaces")
+}
+
+export const projectKey = (value: string): Check<Ids.ProjectKey> =>
+  Either.mapLeft(
+    Schema.decodeUnknownEither(Ids.ProjectKey)(value),
+    () => `must look like "project_" followed by letters and digits`
+  )
+
+/** An absolute http(s) origin, with an optional path prefix: no credentials, query or fragment. */
+export const baseUrl = (value: string | URL): Check<URL> => {
+  const text = String(value)
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return Either.left("must be an absolute http(s) URL")
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return Either.left("must be an http or https URL")
+  // `new URL("https://h/?")` has an empty search: look at the text too, a bare `?` or `#` still breaks paths
+  if (url.search !== "" || url.hash !== "" || /[?#]/.test(text)) {
+    return Either.left("must not carry a query or a fragment")
+  }
+  if (url.username !== "" || url.password !== "") return Either.left("must not carry credentials")
+  return Either.right(new URL(url.href.replace(/\/+$/, "")))
+}
+
+export const apiVersion = (value: string): Check<string> =>
+  VERSION.test(value) ? Either.right(value) : Either.left(`must look like "2.10"`)
+
+export const wholeNumber =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (value: unknown): Check<number> => {
+    const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value
+    return typeof n === "number" && Number.isSafeInteger(n) && n >= min && n <= max
+      ? Either.right(n)
+      : Either.left(
+          max === Number.MAX_SAFE_INTEGER
+            ? `must be a whole number ≥ ${min}`
+            : `must be a whole number from ${min} to ${max}`
+        )
+  }
+
+/**
+ * A duration: Effect's `DurationInput` (a number is milliseconds), or text — plain seconds (`"30"`, as
+ * flags and environment variables are written) or a duration (`"30 seconds"`). Finite and not negative;
+ * `positive` also refuses zero (a zero timeout would fail every request).
+ */
+export const duration =
+  (options?: { readonly positive?: boolean }) =>
+  (value: unknown): Check<Duration.Duration> => {
+    const decoded =
+      typeof value === "string" && PLAIN_SECONDS.test(value)
+        ? Option.some(Duration.seconds(Number(value)))
+        : // Duration clamps negative numbers to zero; a negative wait is a mistake worth reporting
+          typeof value === "number" && value < 0
+          ? Option.none()
+          : Duration.decodeUnknown(typeof value === "string" ? value.trim() : value)
+    return Option.match(decoded, {
+      onNone: () => Either.left(`must be a duration such as "30 seconds" or a number of seconds`),
+      onSome: (d) =>
+        !Duration.isFinite(d)
+          ? Either.left("must be a finite duration")
+          : options?.positive === true && Duration.toMillis(d) <= 0
+            ? Either.left("must be longer than zero")
+            : Either.right(d)
+    })
+  }
