@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { ExportsClient } from "@batch-export/node"
+import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Stream from "effect/Stream"
@@ -32,25 +32,27 @@ export interface Library {
  */
 export const make = async (api: Api): Promise<Library> => {
   const runtime = ManagedRuntime.make(
-    ExportsClient.layer({ restApiKey: api.restApiKey, projectKey: api.projectKey, baseUrl: api.url })
+    BatchExport.layer({ restApiKey: api.restApiKey, projectKey: api.projectKey, baseUrl: api.url })
   )
-  await runtime.runPromise(ExportsClient.ExportsClient)
-  const run = <A, E>(f: (client: ExportsClient.Service) => Effect.Effect<A, E>): Promise<A> =>
+  await runtime.runPromise(Effect.all([ExportsClient.ExportsClient, ExportFiles.ExportFiles]))
+  const client = <A, E>(f: (client: ExportsClient.Service) => Effect.Effect<A, E>): Promise<A> =>
     runtime.runPromise(Effect.flatMap(ExportsClient.ExportsClient, f))
+  const files = <A, E>(f: (files: ExportFiles.Service) => Effect.Effect<A, E>): Promise<A> =>
+    runtime.runPromise(Effect.flatMap(ExportFiles.ExportFiles, f))
   return {
     downloadToFile: (fileId, path) =>
-      run((client) => Effect.map(client.downloadToFile(fileId, path), (file) => file.bytes)),
-    countRecords: (fileId) => run((client) => Stream.runCount(client.records(fileId))),
+      files((service) => Effect.map(service.downloadToFile(fileId, path), (file) => file.bytes)),
+    countRecords: (fileId) => client((service) => Stream.runCount(service.fileRecords(fileId))),
     downloadAll: (exportId, directory, concurrency) =>
-      run((client) =>
-        Effect.map(client.downloadAll(exportId, directory, { concurrency }), (manifest) =>
+      files((service) =>
+        Effect.map(service.downloadAll(exportId, directory, { concurrency }), (manifest) =>
           manifest.files.reduce((sum, file) => sum + file.bytes, 0)
         )
       ),
     downloadLinks: (fileId, calls) =>
-      run((client) =>
+      client((service) =>
         Effect.as(
-          Effect.forEach(Array.from({ length: calls }), () => client.downloadLink(fileId), { discard: true }),
+          Effect.forEach(Array.from({ length: calls }), () => service.downloadLink(fileId), { discard: true }),
           calls
         )
       ),

@@ -417,7 +417,7 @@ const apiOverhead = async (env: Setup.Environment): Promise<Table> => {
 // ---- main
 
 const machine = () => {
-  const free = ChildProcess.spawnSync("free", ["-g"], { encoding: "utf8" }).stdout.trim()
+  const free = ChildProcess.spawnSync("free", ["-g"], { encoding: "utf8" }).stdout.trimEnd()
   return { nproc: Os.availableParallelism(), free, node: process.version, load: Os.loadavg() }
 }
 
@@ -428,7 +428,7 @@ const main = async () => {
   const before = machine()
   const setupStart = Date.now()
   const env = await Setup.start(smoke ? "smoke" : "full", sizes)
-  console.log(`data ready in ${((Date.now() - setupStart) / 1000).toFixed(1)} s (nginx ${env.nginxVersion})`)
+  console.log(`data ready in ${((Date.now() - setupStart) / 1000).toFixed(1)} s (${env.nginxVersion})`)
   const tables: Array<Table> = []
   try {
     const benchmarks: ReadonlyArray<readonly [number, (env: Setup.Environment) => Promise<Table>]> = [
@@ -451,7 +451,7 @@ const main = async () => {
   const header = [
     `## Run ${name}${smoke ? " (smoke: tiny sizes, one round; numbers prove only that it runs)" : ""}`,
     "",
-    `- machine: ${before.nproc} CPUs (\`nproc\`), node ${before.node}, nginx ${env.nginxVersion}, ` +
+    `- machine: ${before.nproc} CPUs (\`nproc\`), node ${before.node}, ${env.nginxVersion}, ` +
       `load average ${before.load.map((l) => l.toFixed(2)).join(" ")} at start, ` +
       `${after.load.map((l) => l.toFixed(2)).join(" ")} at the end`,
     `- \`free -g\`:`,
