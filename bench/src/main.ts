@@ -237,6 +237,21 @@ const oneFile = async (env: Setup.Environment): Promise<Table> => {
       "≤ 1.2×"
     ])
   }
+  const startUp = (label: string, argv: ReadonlyArray<string>) => () =>
+    timed(label, process.execPath, argv).then((result) => result.wall)
+  const [bare, version] = await alternate(
+    startUp("node -e 0", ["-e", "0"]),
+    startUp("cli --version", [CLI, "--version"])
+  )
+  const bareWall = summarize(bare)
+  const versionWall = summarize(version)
+  table.rows.push([
+    "CLI start-up: `batch-export --version`",
+    `bare \`node -e 0\`: ${seconds(bareWall)}`,
+    seconds(versionWall),
+    ratio(versionWall.median / bareWall.median),
+    "≤ 0.4 s"
+  ])
   return table
 }
 

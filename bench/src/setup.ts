@@ -120,7 +120,26 @@ http {
 }
 `
 
-const NGINX = "/usr/sbin/nginx"
+/** Debian's nginx (what `.ci/run` installs), or the first `nginx` on the PATH. */
+const findNginx = (): string => {
+  const candidates = [
+    ...(process.env["PATH"] ?? "")
+      .split(Path.delimiter)
+      .filter((dir) => dir !== "")
+      .map((dir) => Path.join(dir, "nginx")),
+    "/usr/sbin/nginx"
+  ]
+  const found = candidates.find((file) => {
+    try {
+      Fs.accessSync(file, Fs.constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  })
+  if (found === undefined) throw new Error("nginx not found (PATH, /usr/sbin/nginx): apt-get install nginx-light")
+  return found
+}
 
 const startNginx = async (root: string, rate: number) => {
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "batch-export-bench-nginx-"))
@@ -128,7 +147,7 @@ const startNginx = async (root: string, rate: number) => {
   const port = await freePort()
   const token = randomBytes(8).toString("hex")
   Fs.writeFileSync(Path.join(dir, "nginx.conf"), nginxConfig(dir, root, port, rate, token))
-  const child = ChildProcess.spawn(NGINX, ["-p", `${dir}/`, "-c", `${dir}/nginx.conf`], {
+  const child = ChildProcess.spawn(findNginx(), ["-p", `${dir}/`, "-c", `${dir}/nginx.conf`], {
     stdio: ["ignore", "ignore", "inherit"]
   })
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
@@ -154,7 +173,7 @@ const startNginx = async (root: string, rate: number) => {
 }
 
 const nginxVersion = (): string => {
-  const run = ChildProcess.spawnSync(NGINX, ["-v"], { encoding: "utf8" })
+  const run = ChildProcess.spawnSync(findNginx(), ["-v"], { encoding: "utf8" })
   return (run.stderr || run.stdout).trim().replace(/^nginx version: /, "")
 }
 
