@@ -443,6 +443,10 @@ const main = async () => {
   const before = machine()
   const setupStart = Date.now()
   const env = await Setup.start(smoke ? "smoke" : "full", sizes)
+  // Ctrl-C: stop nginx and the API, remove the outputs (the current child is in our process group and gets it too)
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void env.close().finally(() => process.exit(130)))
+  }
   console.log(`data ready in ${((Date.now() - setupStart) / 1000).toFixed(1)} s (${env.nginxVersion})`)
   const tables: Array<Table> = []
   try {
