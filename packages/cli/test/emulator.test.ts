@@ -64,4 +64,29 @@ describe("batch-export emulator", () => {
       assert.include(run.stderr.join("\n"), "--port must be a port number")
     })
   )
+
+  it.scopedLive("--exports, --parts and --part-size size the served dataset", () =>
+    Effect.gen(function* () {
+      const printed = yield* Deferred.make<string>()
+      const fiber = yield* Effect.fork(
+        runCli(["emulator", "--exports", "3", "--parts", "2", "--part-size", "3M"], {}, (line) =>
+          Deferred.unsafeDone(printed, Exit.succeed(line))
+        )
+      )
+      const banner = yield* Deferred.await(printed)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual([...banner.matchAll(/^ {2}export_\w+ {2}SUCCESS/gm)].length, 3, banner)
+      const sizes = [...banner.matchAll(/^ {4}file_\w+ {2}part \d+ {2}(\d+) bytes$/gm)].map((m) => Number(m[1]))
+      assert.strictEqual(sizes.length, 6, banner)
+      for (const size of sizes) assert.isTrue(size >= 3 * 1024 ** 2 && size < 3 * 1024 ** 2 + 10_000, banner)
+    })
+  )
+
+  it.effect("a malformed --part-size is a usage error (exit 2)", () =>
+    Effect.gen(function* () {
+      const run = yield* runCli(["emulator", "--part-size", "12X"])
+      assert.strictEqual(run.code, 2, run.output)
+      assert.include(run.stderr.join("\n"), "--part-size must be a size")
+    })
+  )
 })

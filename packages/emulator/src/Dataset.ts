@@ -315,7 +315,10 @@ export interface PartsOptions {
   readonly parts?: number | undefined
   /** records in each file, default 100; ignored when `bytesPerPart` is set */
   readonly recordsPerPart?: number | undefined
-  /** when set, each file gets records until it is at least this many bytes long */
+  /**
+   * when set, each file gets records until it is at least this many bytes long; beyond {@link maxBlockBytes} it
+   * repeats its first block of records (see {@link Part})
+   */
   readonly bytesPerPart?: number | undefined
   /** ATTRIBUTES only */
   readonly projection?: Projection | undefined
@@ -324,15 +327,30 @@ export interface PartsOptions {
 }
 
 /**
- * One generated export file.
+ * Parts longer than this repeat their first block of whole records instead of generating every record, so a 1 GiB
+ * part costs one block of memory and of generation time (its `custom_id`s repeat every block).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxBlockBytes = 1024 * 1024
+
+/**
+ * One generated export file: NDJSON (one JSON object per line, every line `\n` terminated, UTF-8). Up to
+ * {@link maxBlockBytes}, `block` is the whole file; beyond, the file is `block` repeated, the last copy cut at a line
+ * end, so its bytes are computed on demand (see {@link slices}) and never held whole.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Part {
-  /** NDJSON: one JSON object per line, every line `\n` terminated, UTF-8 */
-  readonly bytes: Uint8Array
+  readonly block: Uint8Array
+  /** bytes in the file (at least `block.length`) */
+  readonly size: number
+  /** records (lines) in the file */
   readonly records: number
+  /** offsets in `block` just after each `\n`, ascending */
+  readonly lineEnds: ReadonlyArray<number>
 }
 
 const encoder = new TextEncoder()
@@ -354,8 +372,24 @@ export const line = (options: PartsOptions, index: number): string => {
   }
 }
 
+/** The file of `minBytes` (at least) made of `block` repeated, the last copy cut at the first line end that fits. */
+const repeated = (block: Uint8Array, lineEnds: ReadonlyArray<number>, minBytes: number): Part => {
+  const copies = Math.floor(minBytes / block.length)
+  const rest = minBytes - copies * block.length
+  let cut = 0
+  while (cut < lineEnds.length && lineEnds[cut]! < rest) cut++
+  const tail = rest === 0 ? 0 : cut + 1
+  return {
+    block,
+    lineEnds,
+    size: copies * block.length + (rest === 0 ? 0 : lineEnds[cut]!),
+    records: copies * lineEnds.length + tail
+  }
+}
+
 /**
- * Generates the files of one export. Record indices run on across parts, so part 2 continues where part 1 ended.
+ * Generates the files of one export. Record indices run on across parts, so part 2 continues where part 1 ended
+ * (a repeated part contributes the records of its block).
  *
  * @since 0.1.0
  * @category generators
@@ -364,19 +398,61 @@ export const parts = (options: PartsOptions): ReadonlyArray<Part> => {
   const count = Math.max(0, options.parts ?? 1)
   const perPart = Math.max(0, options.recordsPerPart ?? 100)
   const minBytes = options.bytesPerPart
+  const blockBytes = minBytes === undefined ? undefined : Math.min(minBytes, maxBlockBytes)
   const out: Array<Part> = []
   let index = 0
   for (let p = 0; p < count; p++) {
     const lines: Array<string> = []
+    const lineEnds: Array<number> = []
     let size = 0
-    while (minBytes !== undefined ? size < minBytes : lines.length < perPart) {
+    while (blockBytes !== undefined ? size < blockBytes : lines.length < perPart) {
       const text = line(options, index) + "\n"
       lines.push(text)
       size += utf8Length(text)
+      lineEnds.push(size)
       index++
     }
-    const bytes = encoder.encode(lines.join(""))
-    out.push({ bytes, records: lines.length })
+    const block = encoder.encode(lines.join(""))
+    out.push(
+      minBytes !== undefined && minBytes > block.length
+        ? repeated(block, lineEnds, minBytes)
+        : { block, lineEnds, size: block.length, records: lines.length }
+    )
+  }
+  return out
+}
+
+/**
+ * The bytes `[start, end)` of a part, as views into its block of at most `chunkSize` bytes each, produced on demand.
+ *
+ * @since 0.1.0
+ * @category generators
+ */
+export function* slices(part: Part, start = 0, end = part.size, chunkSize = 64 * 1024): Generator<Uint8Array> {
+  const { block } = part
+  let offset = Math.max(0, start)
+  const stop = Math.min(end, part.size)
+  while (offset < stop) {
+    const inBlock = offset % block.length
+    const length = Math.min(chunkSize, block.length - inBlock, stop - offset)
+    yield block.subarray(inBlock, inBlock + length)
+    offset += length
+  }
+}
+
+/**
+ * All the bytes of a part in one array (for tests and small parts: a repeated part is materialized whole).
+ *
+ * @since 0.1.0
+ * @category generators
+ */
+export const bytes = (part: Part): Uint8Array => {
+  if (part.size === part.block.length) return part.block
+  const out = new Uint8Array(part.size)
+  let offset = 0
+  for (const slice of slices(part, 0, part.size, part.block.length)) {
+    out.set(slice, offset)
+    offset += slice.length
   }
   return out
 }
@@ -388,7 +464,7 @@ export const parts = (options: PartsOptions): ReadonlyArray<Part> => {
  * @category generators
  */
 export const ndjson = (seed: number, records: number): Uint8Array =>
-  parts({ seed, parts: 1, recordsPerPart: records })[0]!.bytes
+  parts({ seed, parts: 1, recordsPerPart: records })[0]!.block
 
 const utf8Length = (text: string): number => {
   let length = text.length

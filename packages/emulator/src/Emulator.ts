@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type { ExportStatus } from "@batch-export/core"
 import type { NoSuchElementException } from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -13,7 +14,17 @@ import type * as Scope from "effect/Scope"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import type * as Dataset from "./Dataset.js"
 import * as internal from "./internal/emulator.js"
-import * as Reply_ from "./Reply.js"
+import type * as Reply from "./Reply.js"
+
+/**
+ * Scripted replies for {@link Service.script}: `Emulator.Reply.status(429, { headers: { "retry-after": "7" } })`,
+ * `Emulator.Reply.dropAfter(1000)`, `Emulator.Reply.stallAfter(0)`, and for the storage origin
+ * `Emulator.Reply.wrongLength(n)`, `changedContent()`, `gzip()`, `noRange()`, `redirect(location, status?)`,
+ * `storage({ gzip: true, dropAfter: 100 })`.
+ *
+ * @since 0.1.0
+ */
+export * as Reply from "./Reply.js"
 
 /**
  * The running emulator.
@@ -24,14 +35,6 @@ import * as Reply_ from "./Reply.js"
 export class Emulator extends Context.Tag("@batch-export/emulator/Emulator")<Emulator, Service>() {}
 
 /**
- * An export status as Batch documents it.
- *
- * @since 0.1.0
- * @category models
- */
-export type ExportStatus = "CREATED" | "PENDING" | "RUNNING" | "SUCCESS" | "ERROR"
-
-/**
  * An export present when the emulator starts.
  *
  * @since 0.1.0
@@ -39,12 +42,15 @@ export type ExportStatus = "CREATED" | "PENDING" | "RUNNING" | "SUCCESS" | "ERRO
  */
 export interface SeedExport {
   /** default `"SUCCESS"`; seeded exports keep this status (only exports created through the API progress) */
-  readonly status?: ExportStatus | undefined
+  readonly status?: ExportStatus.KnownStatus | undefined
   /** number of files (ignored for `"ERROR"`, which has none) */
   readonly parts: number
   /** default 200 */
   readonly recordsPerPart?: number | undefined
-  /** alternative to `recordsPerPart`: each file gets records until it is at least this many bytes long */
+  /**
+   * alternative to `recordsPerPart`: each file gets records until it is at least this many bytes long; files past
+   * `Dataset.maxBlockBytes` repeat their first block and are streamed, never held whole (see `Dataset.Part`)
+   */
   readonly bytesPerPart?: number | undefined
   /** default `"ATTRIBUTES"` */
   readonly exportType?: Dataset.ExportType | undefined
@@ -79,6 +85,8 @@ export interface Options {
   readonly recordsPerPart?: number | undefined
   /** files of exports created through the API, default 2 */
   readonly partsPerExport?: number | undefined
+  /** when set, files of exports created through the API are this many bytes long (at least), as `SeedExport.bytesPerPart` */
+  readonly bytesPerPart?: number | undefined
   /**
    * The storage origin answers 400 `InvalidArgument` when a request carries an `Authorization` header (like S3 with
    * a pre-signed URL), so a client leaking its API key is caught loudly. Default `true`.
@@ -116,7 +124,7 @@ export interface FileInfo {
  */
 export interface ExportInfo {
   readonly id: string
-  readonly status: ExportStatus
+  readonly status: ExportStatus.KnownStatus
   readonly exportType: Dataset.ExportType
   readonly files: ReadonlyArray<FileInfo>
 }
@@ -128,44 +136,6 @@ export interface ExportInfo {
  * @category models
  */
 export type Route = "download" | "view" | "list" | "create" | "storage"
-
-/**
- * A scripted reply. See the `Reply` module.
- *
- * @since 0.1.0
- * @category models
- */
-export type Reply = Reply_.Reply
-
-/**
- * Constructors of {@link Reply}: `Reply.status(429, { headers: { "retry-after": "7" } })`, `Reply.dropAfter(1000)`,
- * `Reply.stallAfter(0)`, and for the storage origin `Reply.wrongLength(n)`, `Reply.changedContent()`, `Reply.gzip()`,
- * `Reply.noRange()`, `Reply.redirect(location, status?)`, `Reply.storage({ gzip: true, dropAfter: 100 })`.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const Reply: {
-  readonly status: typeof Reply_.status
-  readonly dropAfter: typeof Reply_.dropAfter
-  readonly stallAfter: typeof Reply_.stallAfter
-  readonly wrongLength: typeof Reply_.wrongLength
-  readonly changedContent: typeof Reply_.changedContent
-  readonly gzip: typeof Reply_.gzip
-  readonly noRange: typeof Reply_.noRange
-  readonly redirect: typeof Reply_.redirect
-  readonly storage: typeof Reply_.storage
-} = {
-  status: Reply_.status,
-  dropAfter: Reply_.dropAfter,
-  stallAfter: Reply_.stallAfter,
-  wrongLength: Reply_.wrongLength,
-  changedContent: Reply_.changedContent,
-  gzip: Reply_.gzip,
-  noRange: Reply_.noRange,
-  redirect: Reply_.redirect,
-  storage: Reply_.storage
-}
 
 /**
  * A request either origin received.
@@ -196,16 +166,21 @@ export interface Service {
   readonly restApiKey: string
   readonly projectKey: string
   readonly exports: Effect.Effect<ReadonlyArray<ExportInfo>>
-  /** the exact bytes the storage origin serves for this file */
-  readonly fileBytes: (fileId: string) => Effect.Effect<Uint8Array, NoSuchElementException>
-  /** the bytes served for this file under `Reply.changedContent()` (deterministic, with their own strong `ETag`) */
-  readonly changedFileBytes: (fileId: string) => Effect.Effect<Uint8Array, NoSuchElementException>
+  /**
+   * The exact bytes the storage origin serves for this file, or with `changed` those it serves under
+   * `Reply.changedContent()` (deterministic, with their own strong `ETag`). A file past `Dataset.maxBlockBytes` is
+   * materialized whole here (the storage origin streams it).
+   */
+  readonly fileBytes: (
+    fileId: string,
+    options?: { readonly changed?: boolean | undefined }
+  ) => Effect.Effect<Uint8Array, NoSuchElementException>
   /**
    * Queues replies for `route` (FIFO). Each call to that route consumes one reply, before any other check
    * (authentication included); once the queue is empty the normal behaviour resumes. On the storage origin, requests
    * to `/redirected/…` (see `Reply.redirect`) consume none.
    */
-  readonly script: (route: Route, ...replies: ReadonlyArray<Reply>) => Effect.Effect<void>
+  readonly script: (route: Route, ...replies: ReadonlyArray<Reply.Reply>) => Effect.Effect<void>
   /** every request both origins received, in arrival order */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
   readonly clearRequests: Effect.Effect<void>

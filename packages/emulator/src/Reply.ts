@@ -59,7 +59,7 @@ export interface Storage {
   readonly _tag: "Storage"
   /**
    * The object has changed, for this request only: serve another deterministic file of the same kind (the same file
-   * regenerated with another seed, see `Emulator.Service.changedFileBytes`) under its own strong `ETag`. `If-Range`
+   * regenerated with another seed, see `Emulator.Service.fileBytes` with `changed`) under its own strong `ETag`. `If-Range`
    * with the original `ETag` therefore gets a 200 with the whole new body, and a plain `Range` a 206 slice of it.
    */
   readonly changedContent?: boolean | undefined

@@ -17,13 +17,6 @@ export * as Dataset from "./Dataset.js"
 export * as Emulator from "./Emulator.js"
 
 /**
- * Scripted replies for `Emulator.script`.
- *
- * @since 0.1.0
- */
-export * as Reply from "./Reply.js"
-
-/**
  * Helpers for tests that combine the emulator's real sockets with the TestClock.
  *
  * @since 0.1.0

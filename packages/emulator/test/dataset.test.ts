@@ -19,7 +19,7 @@ describe("Dataset", () => {
     const b = Dataset.parts({ seed: 42, parts: 2, recordsPerPart: 50 })
     const c = Dataset.parts({ seed: 43, parts: 2, recordsPerPart: 50 })
     assert.deepStrictEqual(a, b)
-    assert.notDeepEqual(a[0]!.bytes, c[0]!.bytes)
+    assert.notDeepEqual(a[0]!.block, c[0]!.block)
     // pinned: a change in the generator shows up here
     assert.strictEqual(Dataset.profile(1, 0).identifiers.custom_id, "user-000001")
   })
@@ -46,7 +46,7 @@ describe("Dataset", () => {
   it("record indices continue across parts", () => {
     const [first, second] = Dataset.parts({ seed: 5, parts: 2, recordsPerPart: 3 })
     const ids = (part: Dataset.Part) =>
-      decode(part.bytes)
+      decode(part.block)
         .trimEnd()
         .split("\n")
         .map((line) => JSON.parse(line).identifiers.custom_id)
@@ -57,11 +57,42 @@ describe("Dataset", () => {
   it("bytesPerPart pads each part with whole records up to at least that size", () => {
     const parts = Dataset.parts({ seed: 1, parts: 3, bytesPerPart: 100_000 })
     for (const part of parts) {
-      assert.isAtLeast(part.bytes.length, 100_000)
-      assert.isBelow(part.bytes.length, 102_000)
-      assert.strictEqual(part.bytes[part.bytes.length - 1], 0x0a)
-      assert.strictEqual(decode(part.bytes).trimEnd().split("\n").length, part.records)
+      assert.isAtLeast(part.block.length, 100_000)
+      assert.isBelow(part.block.length, 102_000)
+      assert.strictEqual(part.block[part.block.length - 1], 0x0a)
+      assert.strictEqual(decode(part.block).trimEnd().split("\n").length, part.records)
     }
+  })
+
+  it("a part past maxBlockBytes repeats its block of whole records, cut at a line end", () => {
+    const size = 3 * Dataset.maxBlockBytes + Dataset.maxBlockBytes / 2
+    const [first, second] = Dataset.parts({ seed: 1, parts: 2, bytesPerPart: size })
+    for (const part of [first!, second!]) {
+      assert.isAtMost(part.block.length, Dataset.maxBlockBytes + 2000, "one block, not the whole part")
+      assert.isAtLeast(part.size, size)
+      const all = Dataset.bytes(part)
+      assert.strictEqual(all.length, part.size)
+      assert.strictEqual(all[all.length - 1], 0x0a)
+      const lines = decode(all).slice(0, -1).split("\n")
+      assert.strictEqual(lines.length, part.records)
+      assert.isBelow(
+        part.size - size,
+        Buffer.byteLength(lines.at(-1)!) + 1,
+        "the last copy stops at the first line end past the size"
+      )
+      for (const line of lines) assert.isObject(JSON.parse(line))
+      // block repeated
+      assert.deepStrictEqual(all.subarray(part.block.length, 2 * part.block.length), part.block)
+      // slices across a block boundary, in small pieces
+      const from = part.block.length - 1000
+      const pieces = [...Dataset.slices(part, from, from + 5000, 700)]
+      assert.isTrue(pieces.every((piece) => piece.length <= 700))
+      assert.deepStrictEqual(new Uint8Array(Buffer.concat(pieces)), all.subarray(from, from + 5000))
+    }
+    // part 2 continues the record indices after part 1's block
+    const customId = (part: Dataset.Part) => JSON.parse(decode(part.block).split("\n")[0]!).identifiers.custom_id
+    const blockRecords = first!.lineEnds.length
+    assert.strictEqual(customId(second!), `user-${String(blockRecords + 1).padStart(6, "0")}`)
   })
 
   it("property: any seed and size gives parseable, deterministic NDJSON", () => {
@@ -72,11 +103,11 @@ describe("Dataset", () => {
         FastCheck.constantFrom<Dataset.ExportType>("ATTRIBUTES", "EVENTS", "REACHABILITY"),
         (seed, records, exportType) => {
           const [part] = Dataset.parts({ seed, exportType, recordsPerPart: records })
-          const text = decode(part!.bytes)
+          const text = decode(part!.block)
           const lines = text === "" ? [] : text.slice(0, -1).split("\n")
           assert.strictEqual(lines.length, records)
           for (const line of lines) assert.isObject(JSON.parse(line))
-          assert.deepStrictEqual(Dataset.parts({ seed, exportType, recordsPerPart: records })[0]!.bytes, part!.bytes)
+          assert.deepStrictEqual(Dataset.parts({ seed, exportType, recordsPerPart: records })[0]!.block, part!.block)
         }
       ),
       { numRuns: 50 }

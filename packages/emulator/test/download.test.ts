@@ -61,6 +61,34 @@ describe("download route and storage origin", () => {
     }).pipe(Effect.provide(ClientLive))
   )
 
+  it.scoped("a 16 GiB part (larger than any array) is listed, ranged and streamed: never held whole", () =>
+    Effect.gen(function* () {
+      const size = 16 * 1024 ** 3
+      const emulator = yield* Emulator.make({ exports: [{ parts: 1, bytesPerPart: size }] })
+      const file = yield* firstFile(emulator)
+      assert.isAtLeast(file.size, size)
+      assert.isBelow(file.size, size + 10_000)
+      const location = yield* downloadLink(emulator, file.id)
+      const client = yield* HttpClient.HttpClient
+      const tail = yield* client.execute(
+        HttpClientRequest.get(location).pipe(HttpClientRequest.setHeader("range", `bytes=${file.size - 5000}-`))
+      )
+      assert.strictEqual(tail.status, 206)
+      assert.strictEqual(tail.headers["content-range"], `bytes ${file.size - 5000}-${file.size - 1}/${file.size}`)
+      assert.match(tail.headers["etag"]!, /^"[0-9a-f]{32}-\d+"$/)
+      const text = new TextDecoder().decode(yield* bytes(tail))
+      assert.strictEqual(text.length > 0 && text.endsWith("\n"), true)
+      const lastLine = text.slice(0, -1).split("\n").at(-1)!
+      assert.match(JSON.parse(lastLine).identifiers.custom_id, /^user-\d{6}$/)
+
+      const whole = yield* client.get(location)
+      assert.strictEqual(whole.status, 200)
+      assert.strictEqual(whole.headers["content-length"], String(file.size))
+      const head = yield* whole.stream.pipe(Stream.take(3), Stream.runCollect)
+      assert.strictEqual(Chunk.size(head), 3)
+    }).pipe(Effect.provide(ClientLive))
+  )
+
   it.scoped("the link expires after linkTtl (TestClock), and a fresh link works again", () =>
     Effect.gen(function* () {
       const emulator = yield* Emulator.make()

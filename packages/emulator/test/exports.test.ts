@@ -150,6 +150,21 @@ describe("/profiles/export", () => {
     }).pipe(Effect.provide(ClientLive))
   )
 
+  it.scoped("bytesPerPart and partsPerExport size the files of created exports", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.make({ pollsPerStatus: 0, partsPerExport: 3, bytesPerPart: 3_000_000 })
+      const { id } = yield* create(emulator, { export_type: "ATTRIBUTES", identifiers: ["custom_id"] }).pipe(
+        Effect.flatMap(json)
+      )
+      const body = yield* view(emulator, id)
+      assert.strictEqual(body.files.length, 3)
+      for (const file of body.files) {
+        assert.isAtLeast(file.size, 3_000_000)
+        assert.isBelow(file.size, 3_001_000)
+      }
+    }).pipe(Effect.provide(ClientLive))
+  )
+
   it.scoped("downloading before SUCCESS is a 409, after it a 307", () =>
     Effect.gen(function* () {
       const emulator = yield* Emulator.make()

@@ -30,6 +30,33 @@ const seed = Options.integer("seed").pipe(
   Options.optional
 )
 
+const count = (name: string, description: string) =>
+  Options.integer(name).pipe(
+    Options.withPseudoName("N"),
+    Options.filterMap((n) => (n >= 1 ? Option.some(n) : Option.none()), `--${name} must be at least 1`),
+    Options.withDescription(description),
+    Options.optional
+  )
+
+const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }
+
+/** `1048576`, `512K`, `100M`, `1G` (binary units; a trailing `B`/`iB` is accepted). */
+const parseSize = (text: string): Option.Option<number> => {
+  const match = /^(\d+)\s*([KMG]?)(?:i?B)?$/i.exec(text.trim())
+  if (match === null) return Option.none()
+  const bytes = Number(match[1]) * UNITS[match[2]!.toUpperCase()]!
+  return bytes >= 1 && Number.isSafeInteger(bytes) ? Option.some(bytes) : Option.none()
+}
+
+const partSize = Options.text("part-size").pipe(
+  Options.withPseudoName("SIZE"),
+  Options.filterMap(parseSize, "--part-size must be a size such as 1048576, 512K, 100M or 1G"),
+  Options.withDescription(
+    "Bytes in each file, at least (K, M, G are binary units); large files are streamed, never held in memory"
+  ),
+  Options.optional
+)
+
 /**
  * The lines the `emulator` command prints once listening: URLs, `export …` lines for a shell, the exports and
  * their file ids, and a command to try. The credentials are the emulator's own fake ones, printed on purpose.
@@ -65,7 +92,9 @@ export const banner = (emulator: Emulator.Service): Effect.Effect<ReadonlyArray<
   })
 
 /**
- * `batch-export emulator [--port N] [--storage-port N] [--seed N]`
+ * `batch-export emulator [--port N] [--storage-port N] [--seed N] [--exports N] [--parts N] [--part-size SIZE]`:
+ * with any of the last three, the emulator serves that many finished exports of that many files of that size
+ * (defaults 1 export, 2 parts, 200 records a part) instead of the sample exports.
  *
  * @since 0.1.0
  * @category commands
@@ -75,13 +104,22 @@ export const command = Command.make(
   {
     apiPort: port("port", "The API port (default: a free port)"),
     storagePort: port("storage-port", "The storage port serving the signed links (default: a free port)"),
-    seed
+    seed,
+    exports: count("exports", "Serve this many finished exports instead of the samples"),
+    parts: count("parts", "Files in each served export (default 2)"),
+    partSize
   },
-  ({ apiPort, seed, storagePort }) => {
+  ({ apiPort, exports, partSize, parts, seed, storagePort }) => {
+    const sized = Option.isSome(exports) || Option.isSome(parts) || Option.isSome(partSize)
     const emulator = Layer.scoped(
       Emulator.Emulator,
       Emulator.make({
-        exports: sampleExports,
+        exports: sized
+          ? Array.from({ length: Option.getOrElse(exports, () => 1) }, () => ({
+              parts: Option.getOrElse(parts, () => 2),
+              bytesPerPart: Option.getOrUndefined(partSize)
+            }))
+          : sampleExports,
         apiPort: Option.getOrUndefined(apiPort),
         storagePort: Option.getOrUndefined(storagePort),
         seed: Option.getOrUndefined(seed)

@@ -62,7 +62,7 @@ const exportJson = (ctx: EmulatorContext, entry: ExportEntry, version: string): 
     out.files = entry.fileIds.map((id, i) => ({
       id,
       part: i + 1,
-      size: parts[i]!.bytes.length,
+      size: parts[i]!.size,
       url: `${ctx.apiUrl}/${version}/exports/download?id=${id}`
     }))
   }

@@ -8,7 +8,7 @@ import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import type * as Dataset from "../Dataset.js"
+import * as Dataset from "../Dataset.js"
 import type { ExportInfo, Options, SeedExport, Service } from "../Emulator.js"
 import * as Api from "./api.js"
 import { Control } from "./control.js"
@@ -52,8 +52,8 @@ const seedRequest = (exportType: Dataset.ExportType, requestDate: number): unkno
     case "REACHABILITY":
       return {
         export_type: exportType,
-        from: new Date(requestDate - 30 * 24 * HOUR).toISOString().replace(/\.\d{3}Z$/, "Z"),
-        to: new Date(requestDate).toISOString().replace(/\.\d{3}Z$/, "Z")
+        from: Dataset.formatDate(requestDate - 30 * 24 * HOUR),
+        to: Dataset.formatDate(requestDate)
       }
   }
 }
@@ -70,7 +70,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError, 
       seed,
       pollsPerStatus: options.pollsPerStatus ?? 1,
       recordsPerPart: options.recordsPerPart ?? 100,
-      partsPerExport: options.partsPerExport ?? 2
+      partsPerExport: options.partsPerExport ?? 2,
+      bytesPerPart: options.bytesPerPart
     })
     const seeds = options.exports ?? defaultExports
     seeds.forEach((spec, i) => {
@@ -113,7 +114,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError, 
           id: entry.id,
           status: entry.status,
           exportType: entry.exportType,
-          files: entry.fileIds.map((id, i) => ({ id, part: i + 1, size: parts[i]!.bytes.length }))
+          files: entry.fileIds.map((id, i) => ({ id, part: i + 1, size: parts[i]!.size }))
         }
       })
     )
@@ -123,19 +124,12 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError, 
       restApiKey,
       projectKey,
       exports,
-      fileBytes: (fileId) =>
+      fileBytes: (fileId, options) =>
         Effect.suspend(() => {
-          const bytes = store.fileBytes(fileId)
-          return bytes === undefined
+          const part = store.file(fileId, options?.changed === true)
+          return part === undefined
             ? Effect.fail(new Cause.NoSuchElementException(`no file ${fileId}`))
-            : Effect.succeed(bytes)
-        }),
-      changedFileBytes: (fileId) =>
-        Effect.suspend(() => {
-          const bytes = store.changedFileBytes(fileId)
-          return bytes === undefined
-            ? Effect.fail(new Cause.NoSuchElementException(`no file ${fileId}`))
-            : Effect.succeed(bytes)
+            : Effect.succeed(Dataset.bytes(part))
         }),
       script: (route, ...replies) => Effect.sync(() => control.enqueue(route, replies)),
       requests: Effect.sync(() => [...control.requests]),

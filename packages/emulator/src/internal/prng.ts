@@ -28,15 +28,6 @@ export const mix = (...values: ReadonlyArray<number>): number => {
 }
 
 /** @internal */
-export const hashString = (value: string): number => {
-  let h = 0x811c9dc5
-  for (let i = 0; i < value.length; i++) {
-    h = Math.imul(h ^ value.charCodeAt(i), 0x01000193)
-  }
-  return fmix32(h)
-}
-
-/** @internal */
 export interface Random {
   /** a float in [0, 1) */
   readonly next: () => number

@@ -13,12 +13,40 @@ import type * as Http from "node:http"
 import { gzipSync } from "node:zlib"
 import type * as Reply from "../Reply.js"
 
+/**
+ * A body known by its length and produced on demand, so a multi-GiB file is never held whole.
+ *
+ * @internal
+ */
+export interface Lazy {
+  readonly length: number
+  /** the bytes `[start, end)` */
+  readonly slices: (start: number, end: number) => IterableIterator<Uint8Array>
+}
+
 /** @internal */
 export interface Out {
   readonly status: number
   /** lower-case names */
   readonly headers: Readonly<Record<string, string>>
-  readonly body: Uint8Array
+  readonly body: Uint8Array | Lazy
+}
+
+const slice = (body: Uint8Array | Lazy, start: number, end: number): Uint8Array | Lazy =>
+  body instanceof Uint8Array
+    ? body.subarray(start, end)
+    : { length: Math.max(0, end - start), slices: (from, to) => body.slices(start + from, start + to) }
+
+/** The whole body in one array: only for transformations that need it (gzip), which tests use on small files. */
+const materialize = (body: Uint8Array | Lazy): Uint8Array => {
+  if (body instanceof Uint8Array) return body
+  const out = new Uint8Array(body.length)
+  let offset = 0
+  for (const piece of body.slices(0, body.length)) {
+    out.set(piece, offset)
+    offset += piece.length
+  }
+  return out
 }
 
 /** @internal */
@@ -97,14 +125,17 @@ export const fromStatusReply = (origin: "api" | "storage", reply: Reply.Status):
   }
 }
 
-const chunks = (body: Uint8Array): Stream.Stream<Uint8Array> =>
-  Stream.suspend(() => {
-    const out: Array<Uint8Array> = []
-    for (let offset = 0; offset < body.length; offset += CHUNK_SIZE) {
-      out.push(body.subarray(offset, Math.min(body.length, offset + CHUNK_SIZE)))
-    }
-    return Stream.fromIterable(out)
-  })
+function* pieces(body: Uint8Array): Generator<Uint8Array> {
+  for (let offset = 0; offset < body.length; offset += CHUNK_SIZE) {
+    yield body.subarray(offset, Math.min(body.length, offset + CHUNK_SIZE))
+  }
+}
+
+/** One piece per pull, produced when the socket asks for it (`fromIterable` would batch thousands of pieces). */
+const chunks = (body: Uint8Array | Lazy): Stream.Stream<Uint8Array> =>
+  Stream.suspend(() =>
+    Stream.fromIteratorSucceed(body instanceof Uint8Array ? pieces(body) : body.slices(0, body.length), 1)
+  )
 
 const flushHeaders = (res: Http.ServerResponse) =>
   Effect.sync(() => {
@@ -174,7 +205,7 @@ const encodeGzip = (out: Out): Out => {
   return {
     status: out.status,
     headers: { ...headers, "content-encoding": "gzip", vary: "Accept-Encoding" },
-    body: new Uint8Array(gzipSync(out.body))
+    body: new Uint8Array(gzipSync(materialize(out.body)))
   }
 }
 
@@ -196,14 +227,14 @@ export const render = (
     const announced = contentLength === undefined ? encoded.body.length : Math.max(0, Math.floor(contentLength))
     if (cut === undefined && announced <= encoded.body.length) {
       // complete as far as the client can tell (a shorter `contentLength` just truncates the body)
-      const body = encoded.body.subarray(0, announced)
+      const body = slice(encoded.body, 0, announced)
       if (body.length === 0) {
         // an explicit length rather than an empty chunked body (what Node sends for a bare `end()`)
         return HttpServerResponse.empty(
           bodiless(encoded.status) ? options : { ...options, headers: { ...headers, "content-length": "0" } }
         )
       }
-      if (body.length <= CHUNK_SIZE) return HttpServerResponse.uint8Array(body, options)
+      if (body.length <= CHUNK_SIZE) return HttpServerResponse.uint8Array(materialize(body), options)
       return HttpServerResponse.stream(chunks(body), {
         ...options,
         headers: { ...headers, "content-length": String(body.length) }
@@ -213,7 +244,7 @@ export const render = (
     const res = NodeHttpServerRequest.toServerResponse(yield* HttpServerRequest.HttpServerRequest)
     const after = cut?.then === "stall" ? flushHeaders(res) : dropConnection(res)
     const sent = Math.max(0, Math.min(announced, encoded.body.length, cut?.bytes ?? Infinity))
-    const body = chunks(encoded.body.subarray(0, sent)).pipe(
+    const body = chunks(slice(encoded.body, 0, sent)).pipe(
       Stream.concat(Stream.drain(Stream.fromEffect(Effect.zipRight(after, Effect.never))))
     )
     return HttpServerResponse.stream(body, {

@@ -11,19 +11,27 @@ import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 import type { EmulatorContext } from "./context.js"
 import * as Range from "./range.js"
-import { type Alteration, empty, type Out, render, replacement, xmlError } from "./response.js"
+import * as Dataset from "../Dataset.js"
+import { type Alteration, CHUNK_SIZE, empty, type Lazy, type Out, render, replacement, xmlError } from "./response.js"
 import { verify } from "./signing.js"
 
-const etags = new WeakMap<Uint8Array, string>()
+const etags = new WeakMap<Dataset.Part, string>()
 
-const etagOf = (bytes: Uint8Array): string => {
-  let etag = etags.get(bytes)
+/** The MD5 of the bytes, like S3; a repeated part hashes its block and size (S3's multipart ETags are not MD5s either). */
+const etagOf = (part: Dataset.Part): string => {
+  let etag = etags.get(part)
   if (etag === undefined) {
-    etag = `"${createHash("md5").update(bytes).digest("hex")}"`
-    etags.set(bytes, etag)
+    const md5 = createHash("md5").update(part.block).digest("hex")
+    etag = part.size === part.block.length ? `"${md5}"` : `"${md5}-${part.size}"`
+    etags.set(part, etag)
   }
   return etag
 }
+
+const content = (part: Dataset.Part, start: number, end: number): Lazy => ({
+  length: end - start,
+  slices: (from, to) => Dataset.slices(part, start + from, start + to, CHUNK_SIZE)
+})
 
 const serve = (
   ctx: EmulatorContext,
@@ -61,9 +69,9 @@ const serve = (
   }
   if (Math.floor(now / 1000) > Number(expires)) return xmlError(403, "AccessDenied", "Request has expired")
   const storage = reply?._tag === "Storage" ? reply : undefined
-  const bytes = storage?.changedContent ? ctx.store.changedFileBytes(fileId) : ctx.store.fileBytes(fileId)
-  if (bytes === undefined) return xmlError(404, "NoSuchKey", "The specified key does not exist.")
-  const etag = etagOf(bytes)
+  const part = ctx.store.file(fileId, storage?.changedContent === true)
+  if (part === undefined) return xmlError(404, "NoSuchKey", "The specified key does not exist.")
+  const etag = etagOf(part)
   const honoursRange = !storage?.noRange && !storage?.gzip
   const headers = {
     "content-type": "application/x-ndjson",
@@ -73,20 +81,20 @@ const serve = (
   const ifRange = request.headers["if-range"]
   const range =
     honoursRange && (ifRange === undefined || ifRange === etag)
-      ? Range.parse(request.headers["range"], bytes.length)
+      ? Range.parse(request.headers["range"], part.size)
       : ({ _tag: "Full" } as const)
   switch (range._tag) {
     case "Full":
-      return { status: 200, headers, body: bytes }
+      return { status: 200, headers, body: content(part, 0, part.size) }
     case "Partial":
       return {
         status: 206,
-        headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${bytes.length}` },
-        body: bytes.subarray(range.start, range.end + 1)
+        headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${part.size}` },
+        body: content(part, range.start, range.end + 1)
       }
     case "Unsatisfiable":
       return xmlError(416, "InvalidRange", "The requested range is not satisfiable", {
-        "content-range": `bytes */${bytes.length}`,
+        "content-range": `bytes */${part.size}`,
         "accept-ranges": "bytes"
       })
   }

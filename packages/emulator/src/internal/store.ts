@@ -4,11 +4,12 @@
  *
  * @internal
  */
+import type { ExportStatus } from "@batch-export/core"
 import * as Dataset from "../Dataset.js"
 import { mix } from "./prng.js"
 
-/** @internal */
-export type Status = "CREATED" | "PENDING" | "RUNNING" | "SUCCESS" | "ERROR"
+/** The statuses Batch documents: the emulator never invents another one. @internal */
+export type Status = ExportStatus.KnownStatus
 
 /** @internal */
 export interface ExportEntry {
@@ -43,6 +44,7 @@ export interface StoreConfig {
   readonly pollsPerStatus: number
   readonly recordsPerPart: number
   readonly partsPerExport: number
+  readonly bytesPerPart: number | undefined
 }
 
 /** @internal */
@@ -105,7 +107,7 @@ export class Store {
         exportType: spec.exportType,
         parts: fileIds.length,
         recordsPerPart: spec.recordsPerPart ?? this.config.recordsPerPart,
-        bytesPerPart: spec.bytesPerPart,
+        bytesPerPart: spec.bytesPerPart ?? this.config.bytesPerPart,
         projection: spec.projection,
         window: spec.window
       },
@@ -137,33 +139,24 @@ export class Store {
     return entry.status
   }
 
-  parts(entry: ExportEntry): ReadonlyArray<Dataset.Part> {
-    let parts = this.cache.get(entry.id)
+  parts(entry: ExportEntry, changed = false): ReadonlyArray<Dataset.Part> {
+    const cache = changed ? this.changedCache : this.cache
+    let parts = cache.get(entry.id)
     if (parts === undefined) {
-      parts = Dataset.parts(entry.data)
-      this.cache.set(entry.id, parts)
+      parts = Dataset.parts(changed ? { ...entry.data, seed: mix(entry.data.seed, CHANGED) } : entry.data)
+      cache.set(entry.id, parts)
     }
     return parts
   }
 
-  fileBytes(fileId: string): Uint8Array | undefined {
+  /**
+   * A file's content; `changed` is what it looks like once "changed" (`Reply.changedContent`): the same export
+   * regenerated with another seed.
+   */
+  file(fileId: string, changed = false): Dataset.Part | undefined {
     const file = this.files.get(fileId)
     if (file === undefined) return undefined
-    const entry = this.exportsById.get(file.exportId)!
-    return this.parts(entry)[file.part - 1]?.bytes
-  }
-
-  /** What the file looks like once "changed" (`Reply.changedContent`): the same export regenerated with another seed. */
-  changedFileBytes(fileId: string): Uint8Array | undefined {
-    const file = this.files.get(fileId)
-    if (file === undefined) return undefined
-    const entry = this.exportsById.get(file.exportId)!
-    let parts = this.changedCache.get(entry.id)
-    if (parts === undefined) {
-      parts = Dataset.parts({ ...entry.data, seed: mix(entry.data.seed, CHANGED) })
-      this.changedCache.set(entry.id, parts)
-    }
-    return parts[file.part - 1]?.bytes
+    return this.parts(this.exportsById.get(file.exportId)!, changed)[file.part - 1]
   }
 
   private uniqueId(kind: "export" | "file", ...path: ReadonlyArray<number>): string {

@@ -1,0 +1,71 @@
+/**
+ * Every call into the library under test, in one place: when the API is renamed, only this file changes.
+ *
+ * @since 0.1.0
+ */
+import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Stream from "effect/Stream"
+import type { Api } from "./spec.js"
+
+/**
+ * The library, configured and built (layers included) before any timing starts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Library {
+  readonly downloadToFile: (fileId: string, path: string) => Promise<number>
+  /** records of one file, `ProfileRecord`-validated, counted with `Stream.runCount` */
+  readonly countRecords: (fileId: string) => Promise<number>
+  /** `downloadAll`; returns the bytes written */
+  readonly downloadAll: (exportId: string, directory: string, concurrency: number) => Promise<number>
+  /** `downloadLink`, `calls` times in a row */
+  readonly downloadLinks: (fileId: string, calls: number) => Promise<number>
+  readonly dispose: () => Promise<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = async (api: Api): Promise<Library> => {
+  const runtime = ManagedRuntime.make(
+    BatchExport.layer({ restApiKey: api.restApiKey, projectKey: api.projectKey, baseUrl: api.url })
+  )
+  await runtime.runPromise(Effect.all([ExportsClient.ExportsClient, ExportFiles.ExportFiles]))
+  const client = <A, E>(f: (client: ExportsClient.Service) => Effect.Effect<A, E>): Promise<A> =>
+    runtime.runPromise(Effect.flatMap(ExportsClient.ExportsClient, f))
+  const files = <A, E>(f: (files: ExportFiles.Service) => Effect.Effect<A, E>): Promise<A> =>
+    runtime.runPromise(Effect.flatMap(ExportFiles.ExportFiles, f))
+  return {
+    downloadToFile: (fileId, path) =>
+      files((service) => Effect.map(service.downloadToFile(fileId, path), (file) => file.bytes)),
+    countRecords: (fileId) => client((service) => Stream.runCount(service.fileRecords(fileId))),
+    downloadAll: (exportId, directory, concurrency) =>
+      files((service) =>
+        Effect.map(service.downloadAll(exportId, directory, { concurrency }), (manifest) =>
+          manifest.files.reduce((sum, file) => sum + file.bytes, 0)
+        )
+      ),
+    downloadLinks: (fileId, calls) =>
+      client((service) =>
+        Effect.as(
+          Effect.forEach(Array.from({ length: calls }), () => service.downloadLink(fileId), { discard: true }),
+          calls
+        )
+      ),
+    dispose: () => runtime.dispose()
+  }
+}
+
+/**
+ * The idle import measured by the memory benchmark.
+ *
+ * @since 0.1.0
+ * @category imports
+ */
+export const importLibrary = async (): Promise<void> => {
+  await import("@batch-export/node")
+}

@@ -1,0 +1,498 @@
+/**
+ * `pnpm bench` / `pnpm bench:smoke`: the five benchmarks of issue 8, each comparing programs side by side in one
+ * run, alternating over several rounds, every measurement in its own process. Prints one Markdown table per
+ * benchmark and writes them, the machine and the raw samples to `bench/results/`.
+ *
+ * Flags: `--smoke` (tiny sizes, one round: checks that every benchmark runs and produces numbers, never a speed),
+ * `--rounds N` (default 3), `--only 1,3` (benchmark numbers), `--name NAME` (results file name).
+ *
+ * @since 0.1.0
+ */
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { checkSameUndici } from "./reference.js"
+import * as Setup from "./setup.js"
+import type { Impl, Result, Spec } from "./spec.js"
+
+const REPO = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../..")
+const CHILD = Path.join(REPO, "bench/dist/src/child.js")
+const CLI = Path.join(REPO, "packages/cli/dist/src/bin.js")
+
+// ---- arguments
+
+const args = process.argv.slice(2)
+const flag = (name: string): string | undefined => {
+  const index = args.indexOf(name)
+  return index === -1 ? undefined : args[index + 1]
+}
+const smoke = args.includes("--smoke")
+const rounds = smoke ? 1 : Number(flag("--rounds") ?? 3)
+const only = new Set((flag("--only") ?? "1,2,3,4,5").split(",").map(Number))
+const name = flag("--name") ?? (smoke ? "smoke" : new Date().toISOString().replace(/[:.]/g, "-"))
+
+const MB = 1_000_000
+const MiB = 1024 * 1024
+const GiB = 1024 * MiB
+
+const sizes: Setup.Sizes = smoke
+  ? { small: 64 * 1024, medium: 256 * 1024, large: 1024 * 1024, part: 128 * 1024, parts: 8, rate: 4 * MiB }
+  : { small: 10 * MB, medium: 100 * MB, large: GiB, part: 100 * MB, parts: 8, rate: 32 * MiB }
+const LINK_CALLS = smoke ? 20 : 2000
+
+// ---- statistics and formatting
+
+interface Summary {
+  readonly median: number
+  readonly min: number
+  readonly max: number
+}
+
+const summarize = (values: ReadonlyArray<number>): Summary => {
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v))) {
+    throw new Error(`no usable samples: ${JSON.stringify(values)}`)
+  }
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! }
+}
+
+const fixed = (value: number, digits: number) => value.toFixed(digits)
+const seconds = (s: Summary) => `${fixed(s.median, 3)} s (${fixed(s.min, 3)}–${fixed(s.max, 3)})`
+const mib = (bytes: number) => `${fixed(bytes / MiB, 0)} MiB`
+const rss = (s: Summary) => `${mib(s.median)} (${mib(s.min)}–${mib(s.max)})`
+const ratio = (value: number) => `**${fixed(value, 2)}×**`
+const human = (bytes: number) =>
+  bytes >= GiB
+    ? `${fixed(bytes / GiB, 1)} GiB`
+    : bytes >= MB
+      ? `${fixed(bytes / MB, 0)} MB`
+      : `${fixed(bytes / 1024, 0)} KiB`
+
+interface Table {
+  readonly title: string
+  readonly note: string
+  readonly header: ReadonlyArray<string>
+  readonly rows: Array<ReadonlyArray<string>>
+}
+
+const render = (table: Table): string =>
+  [
+    `### ${table.title}`,
+    "",
+    table.note,
+    "",
+    `| ${table.header.join(" | ")} |`,
+    `|${table.header.map(() => "---").join("|")}|`,
+    ...table.rows.map((row) => `| ${row.join(" | ")} |`),
+    ""
+  ].join("\n")
+
+const samples: Record<string, Array<unknown>> = {}
+const record = (key: string, value: unknown) => {
+  ;(samples[key] ??= []).push(value)
+}
+
+// ---- processes
+
+const exec = (command: string, argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env) =>
+  new Promise<{ readonly code: number; readonly stdout: string; readonly stderr: string; readonly wall: number }>(
+    (resolve, reject) => {
+      const start = process.hrtime.bigint()
+      const child = ChildProcess.spawn(command, [...argv], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.setEncoding("utf8").on("data", (text: string) => void (stdout += text))
+      child.stderr.setEncoding("utf8").on("data", (text: string) => void (stderr += text.slice(-20_000)))
+      child.once("error", reject)
+      child.once("close", (code) =>
+        resolve({ code: code ?? 1, stdout, stderr, wall: Number(process.hrtime.bigint() - start) / 1e9 })
+      )
+    }
+  )
+
+const isResult = (value: unknown): value is Result =>
+  typeof value === "object" &&
+  value !== null &&
+  "seconds" in value &&
+  typeof value.seconds === "number" &&
+  "count" in value &&
+  typeof value.count === "number" &&
+  "maxRssBytes" in value &&
+  typeof value.maxRssBytes === "number"
+
+/** One measurement in a fresh `node` process. */
+const child = async (spec: Spec): Promise<Result> => {
+  const run = await exec(process.execPath, [CHILD, JSON.stringify(spec)])
+  const last = run.stdout.trim().split("\n").at(-1) ?? ""
+  const parsed: unknown = run.code === 0 ? JSON.parse(last) : undefined
+  if (!isResult(parsed)) throw new Error(`child failed (${run.code}) for ${spec.kind}:\n${run.stderr}`)
+  record(spec.kind, { spec: { ...spec, api: undefined }, result: parsed })
+  return parsed
+}
+
+/** A whole program under `/usr/bin/time`: wall time from spawn to exit, and its peak RSS. */
+const timed = async (label: string, command: string, argv: ReadonlyArray<string>, env?: NodeJS.ProcessEnv) => {
+  const report = Path.join(Os.tmpdir(), `batch-export-bench-time-${process.pid}`)
+  const run = await exec("/usr/bin/time", ["-o", report, "-f", "%M", command, ...argv], env)
+  if (run.code !== 0) throw new Error(`${label} failed (${run.code}):\n${run.stderr}`)
+  const maxRssBytes = Number(Fs.readFileSync(report, "utf8").trim().split("\n").at(-1)) * 1024
+  Fs.rmSync(report, { force: true })
+  record(label, { wall: run.wall, maxRssBytes })
+  return { wall: run.wall, maxRssBytes }
+}
+
+/** Runs `a` and `b` `rounds` times, alternating which goes first. */
+const alternate = async <A>(a: () => Promise<A>, b: () => Promise<A>) => {
+  const as: Array<A> = []
+  const bs: Array<A> = []
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      as.push(await a())
+      bs.push(await b())
+    } else {
+      bs.push(await b())
+      as.push(await a())
+    }
+  }
+  return [as, bs] as const
+}
+
+const expectCount = (label: string, got: number, expected: number) => {
+  if (got !== expected) throw new Error(`${label}: got ${got}, expected ${expected}`)
+}
+
+// ---- the benchmarks
+
+const oneFile = async (env: Setup.Environment): Promise<Table> => {
+  const table: Table = {
+    title: "1. One file to disk",
+    note:
+      "In-process: work time only (imports and layer construction excluded), through the emulated API's 307 to nginx; " +
+      "ratio = our throughput ÷ the reference's. Whole process: wall time from spawn to exit (start-up included) and " +
+      "peak RSS (`/usr/bin/time`); ratio = our wall ÷ curl's.",
+    header: ["figure", "reference", "batch-export", "ratio", "target"],
+    rows: []
+  }
+  for (const file of smoke ? [env.medium] : [env.medium, env.large]) {
+    const path = Path.join(env.scratch, "one-file.json")
+    const download = (impl: Impl) => async () => {
+      const result = await child({ kind: "download", impl, api: env.api, fileId: file.id, path })
+      expectCount(`download ${impl}`, Fs.statSync(path).size, file.size)
+      Fs.rmSync(path, { force: true })
+      return result
+    }
+    const [reference, ours] = await alternate(download("reference"), download("ours"))
+    const ref = summarize(reference.map((r) => r.seconds))
+    const our = summarize(ours.map((r) => r.seconds))
+    table.rows.push([
+      `${human(file.size)} to disk, in-process`,
+      `undici request → pipeline → createWriteStream: ${seconds(ref)}, ${fixed(file.size / MB / ref.median, 0)} MB/s`,
+      `downloadToFile: ${seconds(our)}, ${fixed(file.size / MB / our.median, 0)} MB/s`,
+      ratio(ref.median / our.median),
+      "≥ 0.95×"
+    ])
+
+    const curl = () =>
+      timed("curl", "curl", [
+        "-sS",
+        "-f",
+        "-L",
+        "-o",
+        path,
+        "-H",
+        `Authorization: Bearer ${env.api.restApiKey}`,
+        "-H",
+        `X-Batch-Project: ${env.api.projectKey}`,
+        `${env.api.url}/2.10/exports/download?id=${file.id}`
+      ]).then((result) => {
+        expectCount("curl", Fs.statSync(path).size, file.size)
+        Fs.rmSync(path, { force: true })
+        return result
+      })
+    const cli = () =>
+      timed("cli download", process.execPath, [CLI, "download", file.id, "--out", path], {
+        ...process.env,
+        BATCH_REST_API_KEY: env.api.restApiKey,
+        BATCH_PROJECT_KEY: env.api.projectKey,
+        BATCH_API_URL: env.api.url
+      }).then((result) => {
+        expectCount("cli download", Fs.statSync(path).size, file.size)
+        Fs.rmSync(path, { force: true })
+        return result
+      })
+    const [curls, clis] = await alternate(curl, cli)
+    const curlWall = summarize(curls.map((r) => r.wall))
+    const cliWall = summarize(clis.map((r) => r.wall))
+    const curlRss = summarize(curls.map((r) => r.maxRssBytes))
+    const cliRss = summarize(clis.map((r) => r.maxRssBytes))
+    table.rows.push([
+      `${human(file.size)}, whole process: \`batch-export download\` vs \`curl -o\``,
+      `curl: ${seconds(curlWall)}, peak ${rss(curlRss)}`,
+      `CLI: ${seconds(cliWall)}, peak ${rss(cliRss)}`,
+      ratio(cliWall.median / curlWall.median),
+      "≤ 1.2×"
+    ])
+  }
+  const startUp = (label: string, argv: ReadonlyArray<string>) => () =>
+    timed(label, process.execPath, argv).then((result) => result.wall)
+  const [bare, version] = await alternate(
+    startUp("node -e 0", ["-e", "0"]),
+    startUp("cli --version", [CLI, "--version"])
+  )
+  const bareWall = summarize(bare)
+  const versionWall = summarize(version)
+  table.rows.push([
+    "CLI start-up: `batch-export --version`",
+    `bare \`node -e 0\`: ${seconds(bareWall)}`,
+    seconds(versionWall),
+    ratio(versionWall.median / bareWall.median),
+    "≤ 0.4 s"
+  ])
+  return table
+}
+
+const recordRates = async (env: Setup.Environment): Promise<Table> => {
+  const table: Table = {
+    title: "2. Records",
+    note:
+      `The ${human(env.records.ndjson.size)} NDJSON file, the same gzipped, and the same as a JSON array, through the ` +
+      '307 to nginx. Reference: undici + `split("\\n")` + `JSON.parse` (no validation); ours: `ProfileRecord`-' +
+      "validated records + `Stream.runCount`. Work time only; ratio = our records/s ÷ the reference's.",
+    header: ["format", "reference", "batch-export", "ratio", "target"],
+    rows: []
+  }
+  for (const format of ["ndjson", "gzip", "array"] as const) {
+    const file = env.records[format]
+    const count = (impl: Impl) => () => child({ kind: "records", impl, api: env.api, fileId: file.id, format })
+    const [reference, ours] = await alternate(count("reference"), count("ours"))
+    const records = reference[0]!.count
+    if (records <= 0) throw new Error(`records ${format}: no records`)
+    for (const result of [...reference, ...ours]) expectCount(`records ${format}`, result.count, records)
+    const ref = summarize(reference.map((r) => r.seconds))
+    const our = summarize(ours.map((r) => r.seconds))
+    const rate = (s: Summary) => `${fixed(records / s.median / 1000, 0)}k records/s`
+    table.rows.push([
+      `${format} (${human(file.size)}, ${records} records)`,
+      `${seconds(ref)}, ${rate(ref)}`,
+      `${seconds(our)}, ${rate(our)}`,
+      ratio(ref.median / our.median),
+      "≥ 0.8×"
+    ])
+  }
+  return table
+}
+
+/** `downloadAll` (ours or the bare worker pool) into a fresh directory, checked to write every byte. */
+const downloadAll = (env: Setup.Environment, impl: Impl, concurrency: number) => async () => {
+  const total = env.multi.files.reduce((sum, file) => sum + file.size, 0)
+  const directory = Fs.mkdtempSync(Path.join(env.scratch, "all-"))
+  const result = await child({
+    kind: "downloadAll",
+    impl,
+    api: env.api,
+    exportId: env.multi.exportId,
+    directory,
+    concurrency
+  })
+  expectCount(`downloadAll ${impl} bytes`, result.count, total)
+  Fs.rmSync(directory, { recursive: true, force: true })
+  return result
+}
+
+const multiPart = async (env: Setup.Environment): Promise<Table> => {
+  const total = env.multi.files.reduce((sum, file) => sum + file.size, 0)
+  const table: Table = {
+    title: "3. Multi-part export, storage throttled per connection",
+    note:
+      `${env.multi.files.length} × ${human(sizes.part)} (${human(total)}), nginx \`limit_rate\` ${fixed(sizes.rate / MiB, 0)} MiB/s ` +
+      "per connection. Ideal = total ÷ (min(concurrency, parts) × rate); ratio = our time ÷ ideal (work time only). " +
+      "Reference: a bare undici worker pool of the same concurrency, for what the machine allows.",
+    header: ["concurrency", "ideal", "reference (bare pool)", "downloadAll", "ratio to ideal", "target"],
+    rows: []
+  }
+  env.setThrottled(true)
+  try {
+    for (const concurrency of smoke ? [1, 4] : [1, 2, 4, 8]) {
+      const ideal = total / (Math.min(concurrency, env.multi.files.length) * sizes.rate)
+      const [reference, ours] = await alternate(
+        downloadAll(env, "reference", concurrency),
+        downloadAll(env, "ours", concurrency)
+      )
+      const ref = summarize(reference.map((r) => r.seconds))
+      const our = summarize(ours.map((r) => r.seconds))
+      table.rows.push([
+        String(concurrency),
+        `${fixed(ideal, 3)} s`,
+        `${seconds(ref)} (${fixed(ref.median / ideal, 2)}× ideal)`,
+        seconds(our),
+        ratio(our.median / ideal),
+        concurrency === 4 ? "≤ 1.15×" : "—"
+      ])
+    }
+  } finally {
+    env.setThrottled(false)
+  }
+  return table
+}
+
+const memory = async (env: Setup.Environment): Promise<Table> => {
+  const table: Table = {
+    title: "4. Memory (peak RSS)",
+    note:
+      "Each measurement in its own process (`process.resourceUsage().maxRSS` at the end). Reference: the bare undici " +
+      "pipeline of benchmark 1 (the multi-part row: a bare pool of 4 of them). Flatness = our peak at the largest " +
+      "download ÷ our peak at the smallest.",
+    header: ["figure", "reference", "batch-export", "ratio", "target"],
+    rows: []
+  }
+  const idle = async (what: "bare" | "effect" | "library") => {
+    const results: Array<Result> = []
+    for (let round = 0; round < rounds; round++) results.push(await child({ kind: "idle", what }))
+    return { rss: summarize(results.map((r) => r.maxRssBytes)), time: summarize(results.map((r) => r.seconds)) }
+  }
+  const bare = await idle("bare")
+  const effect = await idle("effect")
+  const library = await idle("library")
+  table.rows.push([
+    "idle: import `@batch-export/node`",
+    `bare node: ${rss(bare.rss)}; \`effect\` barrel alone: ${rss(effect.rss)}, import ${seconds(effect.time)}`,
+    `${rss(library.rss)}, import ${seconds(library.time)}`,
+    ratio(library.rss.median / bare.rss.median),
+    "≤ 90 MB"
+  ])
+  const peaks: Array<{ readonly size: number; readonly ours: number }> = []
+  for (const file of smoke ? [env.small, env.large] : [env.small, env.medium, env.large]) {
+    const path = Path.join(env.scratch, "memory.json")
+    const download = (impl: Impl) => async () => {
+      const result = await child({ kind: "download", impl, api: env.api, fileId: file.id, path })
+      Fs.rmSync(path, { force: true })
+      return result
+    }
+    const [reference, ours] = await alternate(download("reference"), download("ours"))
+    const ref = summarize(reference.map((r) => r.maxRssBytes))
+    const our = summarize(ours.map((r) => r.maxRssBytes))
+    peaks.push({ size: file.size, ours: our.median })
+    table.rows.push([
+      `downloading ${human(file.size)} to disk`,
+      rss(ref),
+      `${rss(our)} (${mib(our.median - library.rss.median)} above idle)`,
+      ratio(our.median / ref.median),
+      "≤ idle + 64 MB"
+    ])
+  }
+  const [refAll, oursAll] = await alternate(
+    () => downloadAll(env, "reference", 4)().then((r) => r.maxRssBytes),
+    () => downloadAll(env, "ours", 4)().then((r) => r.maxRssBytes)
+  )
+  const refAllRss = summarize(refAll)
+  const ourAllRss = summarize(oursAll)
+  table.rows.push([
+    `downloadAll, ${env.multi.files.length} × ${human(sizes.part)}, concurrency 4`,
+    rss(refAllRss),
+    `${rss(ourAllRss)} (${mib(ourAllRss.median - library.rss.median)} above idle)`,
+    ratio(ourAllRss.median / refAllRss.median),
+    "≤ idle + 64 MB"
+  ])
+  const smallest = peaks[0]!
+  const largest = peaks[peaks.length - 1]!
+  table.rows.push([
+    `flatness: peak at ${human(largest.size)} ÷ peak at ${human(smallest.size)}`,
+    "—",
+    `${mib(largest.ours)} ÷ ${mib(smallest.ours)}`,
+    ratio(largest.ours / smallest.ours),
+    "≤ 1.25"
+  ])
+  return table
+}
+
+const apiOverhead = async (env: Setup.Environment): Promise<Table> => {
+  const table: Table = {
+    title: "5. API call overhead",
+    note:
+      `\`downloadLink\` vs a bare undici \`GET /exports/download\` reading the 307's Location, ${LINK_CALLS} calls in a ` +
+      "row after 50 warm-up calls, against the emulated API. Ratio = our time per call ÷ the reference's.",
+    header: ["figure", "reference", "batch-export", "ratio", "target"],
+    rows: []
+  }
+  const links = (impl: Impl) => () =>
+    child({ kind: "link", impl, api: env.api, fileId: env.small.id, calls: LINK_CALLS })
+  const [reference, ours] = await alternate(links("reference"), links("ours"))
+  const perCall = (results: ReadonlyArray<Result>) => summarize(results.map((r) => (r.seconds / r.count) * 1e6))
+  const ref = perCall(reference)
+  const our = perCall(ours)
+  const us = (s: Summary) => `${fixed(s.median, 0)} µs/call (${fixed(s.min, 0)}–${fixed(s.max, 0)})`
+  table.rows.push(["one link request", us(ref), us(our), ratio(our.median / ref.median), "≤ 1.3×"])
+  return table
+}
+
+// ---- main
+
+const machine = () => {
+  const free = ChildProcess.spawnSync("free", ["-g"], { encoding: "utf8" }).stdout.trimEnd()
+  return { nproc: Os.availableParallelism(), free, node: process.version, load: Os.loadavg() }
+}
+
+const main = async () => {
+  if (!Fs.existsSync(CHILD) || !Fs.existsSync(CLI)) throw new Error("build first: tsc -b")
+  checkSameUndici()
+  const started = Date.now()
+  const before = machine()
+  const setupStart = Date.now()
+  const env = await Setup.start(smoke ? "smoke" : "full", sizes)
+  // Ctrl-C: stop nginx and the API, remove the outputs (the current child is in our process group and gets it too)
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void env.close().finally(() => process.exit(130)))
+  }
+  console.log(`data ready in ${((Date.now() - setupStart) / 1000).toFixed(1)} s (${env.nginxVersion})`)
+  const tables: Array<Table> = []
+  try {
+    const benchmarks: ReadonlyArray<readonly [number, (env: Setup.Environment) => Promise<Table>]> = [
+      [1, oneFile],
+      [2, recordRates],
+      [3, multiPart],
+      [4, memory],
+      [5, apiOverhead]
+    ]
+    for (const [n, benchmark] of benchmarks) {
+      if (!only.has(n)) continue
+      const table = await benchmark(env)
+      tables.push(table)
+      console.log(render(table))
+    }
+  } finally {
+    await env.close()
+  }
+  const after = machine()
+  const header = [
+    `## Run ${name}${smoke ? " (smoke: tiny sizes, one round; numbers prove only that it runs)" : ""}`,
+    "",
+    `- machine: ${before.nproc} CPUs (\`nproc\`), node ${before.node}, ${env.nginxVersion}, ` +
+      `load average ${before.load.map((l) => l.toFixed(2)).join(" ")} at start, ` +
+      `${after.load.map((l) => l.toFixed(2)).join(" ")} at the end`,
+    `- \`free -g\`:`,
+    "",
+    "```",
+    before.free,
+    "```",
+    "",
+    `- rounds: ${rounds} (alternating), duration ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `- command: \`node bench/dist/src/main.js ${args.join(" ")}\``,
+    ""
+  ].join("\n")
+  const report = [header, ...tables.map(render)].join("\n")
+  // a smoke run proves nothing worth keeping: out of the repository's tracked files
+  const dir = Path.join(REPO, smoke ? ".tmp" : "bench/results")
+  Fs.mkdirSync(dir, { recursive: true })
+  Fs.writeFileSync(Path.join(dir, `${name}.md`), report)
+  Fs.writeFileSync(Path.join(dir, `${name}.json`), JSON.stringify({ machine: { before, after }, samples }, null, 2))
+  console.log(`\nwritten: ${Path.relative(REPO, Path.join(dir, name))}.md and .json`)
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
+  process.exit(1)
+})

@@ -1,0 +1,74 @@
+/**
+ * What the orchestrator asks a child process to measure, and what the child reports back (one JSON line).
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The emulated API and its credentials (the emulator's own fake ones).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Api {
+  readonly url: string
+  readonly restApiKey: string
+  readonly projectKey: string
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Format = "ndjson" | "gzip" | "array"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Impl = "ours" | "reference"
+
+/**
+ * One measurement, run in a fresh process so its peak RSS is its own.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Spec =
+  | {
+      readonly kind: "download"
+      readonly impl: Impl
+      readonly api: Api
+      readonly fileId: string
+      readonly path: string
+    }
+  | {
+      readonly kind: "records"
+      readonly impl: Impl
+      readonly api: Api
+      readonly fileId: string
+      readonly format: Format
+    }
+  | {
+      readonly kind: "downloadAll"
+      readonly impl: Impl
+      readonly api: Api
+      readonly exportId: string
+      readonly directory: string
+      readonly concurrency: number
+    }
+  | { readonly kind: "link"; readonly impl: Impl; readonly api: Api; readonly fileId: string; readonly calls: number }
+  | { readonly kind: "idle"; readonly what: "bare" | "effect" | "library" }
+
+/**
+ * What a child prints: the work time (imports and set-up excluded), what it did, and its peak RSS.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Result {
+  readonly seconds: number
+  /** bytes written, records counted, calls made: whatever the kind counts */
+  readonly count: number
+  readonly maxRssBytes: number
+}
