@@ -165,7 +165,9 @@ describe("batch-export download", () => {
         const out = Path.join(yield* tempDir, "x.json")
         const run = yield* runCli(["download", ready.id, "--out", out], {
           ...envFor(emulator),
-          BATCH_API_URL: `http://127.0.0.1:${port}`
+          BATCH_API_URL: `http://127.0.0.1:${port}`,
+          // a refused connection is retried on the backoff (real time here): without retries it fails at once
+          BATCH_MAX_RETRIES: "0"
         })
         assertOneLineFailure(run, "TransportError", "ECONNREFUSED")
         assert.notInclude(run.output, emulator.restApiKey)

@@ -191,13 +191,21 @@ describe("ExportsClient over real sockets", () => {
     }).pipe(Effect.provide(layer()))
   )
 
-  it.scoped("a closed port is a TransportError", () =>
+  it.scoped("a closed port is a TransportError once the retries are spent", () =>
     Effect.gen(function* () {
       const client = yield* ExportsClient.ExportsClient
-      const error = yield* Effect.flip(client.downloadLink("file_abc"))
+      const error = yield* Effect.flip(drive(client.downloadLink("file_abc")))
       assert.instanceOf(error, ClientError.TransportError)
     }).pipe(
-      Effect.provide(BatchExport.layer({ restApiKey: "k_1", projectKey: "project_x", baseUrl: "http://127.0.0.1:9" }))
+      Effect.provide(
+        BatchExport.layer({
+          restApiKey: "k_1",
+          projectKey: "project_x",
+          baseUrl: "http://127.0.0.1:9",
+          retry: { maxRetries: 2 },
+          timeouts: { request: "1 hour", idle: "1 hour" }
+        })
+      )
     )
   )
 
