@@ -1,0 +1,263 @@
+import { ClientError } from "@batch-export/core"
+import { Emulator } from "@batch-export/emulator"
+import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
+import { FileSystem } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Fiber, Layer, Option } from "effect"
+import * as Path from "node:path"
+import { clientLayer, drive, eventually } from "./support/harness.js"
+import * as HeldStorage from "./support/heldStorage.js"
+
+/** No retry and no resume within a run: a dropped connection fails the run, leaving what it received. */
+const layer = Layer.merge(
+  clientLayer({ retry: { maxRetries: 0 }, timeouts: { request: "1 hour", idle: "1 hour" } }).pipe(
+    Layer.provideMerge(Emulator.layer())
+  ),
+  NodeFileSystem.layer
+)
+
+/** Where the first run is cut: well inside the file. */
+const CUT = 1000
+
+const PARTIAL = ".out.ndjson.partial"
+const STATE = ".out.ndjson.partial.state"
+
+const setup = Effect.gen(function* () {
+  const emulator = yield* Emulator.Emulator
+  const [exp] = yield* emulator.exports
+  const file = exp!.files[0]!
+  const fs = yield* FileSystem.FileSystem
+  const dir = yield* fs.makeTempDirectoryScoped()
+  const bytes = yield* emulator.fileBytes(file.id)
+  assert.isAbove(bytes.length, CUT * 2, "the file is longer than the cut")
+  return {
+    emulator,
+    exp: exp!,
+    file,
+    fs,
+    dir,
+    bytes,
+    destination: Path.join(dir, "out.ndjson"),
+    files: yield* ExportFiles.ExportFiles,
+    client: yield* ExportsClient.ExportsClient
+  }
+})
+
+const storageRequests = (emulator: Emulator.Service) =>
+  Effect.map(emulator.requests, (all) => all.filter((r) => r.origin === "storage"))
+
+/** The stored object's strong `ETag`, as the storage announces it. */
+const etagOf = (client: ExportsClient.Service, fileId: string) =>
+  Effect.scoped(Effect.map(client.open(fileId), (opened) => opened.etag))
+
+const sorted = (names: ReadonlyArray<string>) => [...names].sort()
+
+/** Body of the file `HeldStorage` serves: 5000 bytes. */
+const BODY = new TextEncoder().encode("0123456789abcdefghij".repeat(250))
+
+/** An emulator whose `/exports/download` redirects to `storage`; no retry, no resume within a run. */
+const behind = (storage: HeldStorage.HeldStorage) =>
+  Effect.gen(function* () {
+    const emulator = yield* Emulator.make({ location: (file) => `${storage.url}/files/${file.id}` }).pipe(Effect.orDie)
+    const context = yield* Layer.build(
+      BatchExport.layer({
+        restApiKey: emulator.restApiKey,
+        projectKey: emulator.projectKey,
+        baseUrl: emulator.apiUrl,
+        timeouts: { request: "1 hour", idle: "1 hour" },
+        retry: { maxRetries: 0 }
+      })
+    ).pipe(Effect.orDie)
+    const [exp] = yield* emulator.exports
+    return { fileId: exp!.files[0]!.id, files: Context.get(context, ExportFiles.ExportFiles) }
+  })
+
+describe("resumable downloads across runs", () => {
+  it.scoped("a run cut mid-file keeps .partial + .partial.state; the next continues with Range + If-Range", () =>
+    Effect.gen(function* () {
+      const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [CUT] })
+      const { fileId, files } = yield* behind(storage)
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const destination = Path.join(dir, "out.ndjson")
+      let written = 0
+      const fiber = yield* Effect.fork(
+        files.downloadToFile(fileId, destination, {
+          resume: true,
+          onProgress: (p) =>
+            Effect.sync(() => {
+              written = p.bytes
+            })
+        })
+      )
+      // the cut lands once the client has written what was sent: the partial's size is known
+      yield* eventually(
+        Effect.map(storage.held, (held) => held === 1 && written === CUT),
+        `${CUT} bytes written`
+      )
+      yield* storage.cut
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.deepStrictEqual(sorted(yield* fs.readDirectory(dir)), [PARTIAL, STATE])
+      assert.deepStrictEqual(
+        Buffer.from(yield* fs.readFile(Path.join(dir, PARTIAL))),
+        Buffer.from(BODY.subarray(0, CUT))
+      )
+      const state: unknown = JSON.parse(yield* fs.readFileString(Path.join(dir, STATE)))
+      assert.deepStrictEqual(state, { fileId, etag: storage.etag })
+
+      const done = yield* files.downloadToFile(fileId, destination, { resume: true })
+      assert.strictEqual(done.bytes, BODY.length)
+      assert.strictEqual(done.path, destination)
+      assert.deepStrictEqual(
+        (yield* storage.requests).map((r) => [r.range, r.ifRange]),
+        [
+          [undefined, undefined],
+          [`bytes=${CUT}-`, storage.etag]
+        ]
+      )
+      assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(BODY))
+      assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"])
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
+  it.layer(layer)((it) => {
+    it.scoped("the object changed between runs: If-Range gets the new whole object, saved from byte 0", () =>
+      Effect.gen(function* () {
+        const { bytes, client, destination, dir, emulator, file, files, fs } = yield* setup
+        // what a run cut after CUT bytes leaves (see the HeldStorage test for a real cut)
+        const old = Option.getOrThrow(yield* etagOf(client, file.id))
+        yield* fs.writeFile(Path.join(dir, PARTIAL), bytes.subarray(0, CUT))
+        yield* fs.writeFileString(Path.join(dir, STATE), JSON.stringify({ fileId: file.id, etag: old }))
+
+        yield* emulator.clearRequests
+        yield* emulator.script("storage", Emulator.Reply.changedContent())
+        const changed = yield* emulator.fileBytes(file.id, { changed: true })
+        assert.notDeepEqual(Buffer.from(changed.subarray(0, CUT)), Buffer.from(bytes.subarray(0, CUT)))
+        const done = yield* drive(files.downloadToFile(file.id, destination, { resume: true }))
+        // one request: the continuation was asked for, the storage answered 200 with the new object
+        assert.deepStrictEqual(
+          (yield* storageRequests(emulator)).map((r) => [r.headers["range"], r.headers["if-range"]]),
+          [[`bytes=${CUT}-`, old]]
+        )
+        assert.strictEqual(done.bytes, changed.length)
+        assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(changed))
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"])
+      })
+    )
+
+    it.scoped("a partial longer than the object (416 elsewhere): forgotten, downloaded again from byte 0", () =>
+      Effect.gen(function* () {
+        const { bytes, client, destination, dir, emulator, file, files, fs } = yield* setup
+        const etag = Option.getOrThrow(yield* etagOf(client, file.id))
+        // what no run of this object could have left: more bytes than it has, under its own ETag
+        yield* fs.writeFile(Path.join(dir, PARTIAL), new Uint8Array(bytes.length + 10))
+        yield* fs.writeFileString(Path.join(dir, STATE), JSON.stringify({ fileId: file.id, etag }))
+
+        yield* emulator.clearRequests
+        const done = yield* drive(files.downloadToFile(file.id, destination, { resume: true }))
+        assert.deepStrictEqual(
+          (yield* storageRequests(emulator)).map((r) => r.headers["range"]),
+          [`bytes=${bytes.length + 10}-`, undefined]
+        )
+        assert.strictEqual(done.bytes, bytes.length)
+        assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(bytes))
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"])
+      })
+    )
+
+    it.scoped("without resume, a run cut mid-file leaves nothing behind", () =>
+      Effect.gen(function* () {
+        const { destination, dir, emulator, file, files, fs } = yield* setup
+        yield* emulator.script("storage", Emulator.Reply.dropAfter(CUT))
+        const error = yield* Effect.flip(drive(files.downloadToFile(file.id, destination)))
+        assert.instanceOf(error, ClientError.TransportError)
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+      })
+    )
+
+    it.scoped(
+      "downloadAll with resume: complete parts are skipped without a storage request; a wrong size is fetched again",
+      () =>
+        Effect.gen(function* () {
+          const { dir, emulator, exp, files, fs } = yield* setup
+          const out = Path.join(dir, "out")
+          const first = yield* drive(files.downloadAll(exp.id, out, { resume: true }))
+          assert.deepStrictEqual(
+            first.files.map((f) => f.skipped),
+            exp.files.map(() => false)
+          )
+
+          yield* emulator.clearRequests
+          const second = yield* drive(files.downloadAll(exp.id, out, { resume: true }))
+          assert.deepStrictEqual(yield* storageRequests(emulator), [])
+          assert.deepStrictEqual(
+            second.files.map((f) => [f.part, f.path, f.bytes, f.skipped]),
+            first.files.map((f) => [f.part, f.path, f.bytes, true])
+          )
+
+          // the first part loses its last byte: not complete, downloaded again
+          const damaged = first.files[0]!
+          const original = yield* fs.readFile(damaged.path)
+          yield* fs.writeFile(damaged.path, original.subarray(0, original.length - 1))
+          yield* emulator.clearRequests
+          const third = yield* drive(files.downloadAll(exp.id, out, { resume: true }))
+          assert.strictEqual((yield* storageRequests(emulator)).length, 1)
+          assert.deepStrictEqual(
+            third.files.map((f) => f.skipped),
+            first.files.map((f) => f !== damaged)
+          )
+          for (const part of exp.files) {
+            const saved = third.files.find((f) => f.part === part.part)!
+            assert.deepStrictEqual(
+              Buffer.from(yield* fs.readFile(saved.path)),
+              Buffer.from(yield* emulator.fileBytes(part.id))
+            )
+          }
+          assert.deepStrictEqual(
+            sorted(yield* fs.readDirectory(out)),
+            sorted(first.files.map((f) => Path.basename(f.path)))
+          )
+        })
+    )
+
+    it.scoped("viewJson: Batch's JSON untouched, a field the schema does not know and the date's spelling kept", () =>
+      Effect.gen(function* () {
+        const { client, emulator, exp } = yield* setup
+        const body = {
+          id: exp.id,
+          request_date: "2026-11-29T20:00:00+00:00",
+          scope: "PROFILE_ATTRIBUTES",
+          status: "SUCCESS",
+          completion_date: "2026-11-29T20:01:02.5+00:00",
+          novelty: { nested: [1, "two"] },
+          files: exp.files.map((file) => ({
+            id: file.id,
+            part: file.part,
+            size: file.size,
+            url: `${emulator.apiUrl}/2.10/exports/download?id=${file.id}`,
+            checksum: "sha256:abc"
+          }))
+        }
+        yield* emulator.script("view", Emulator.Reply.status(200, { body }))
+        assert.deepStrictEqual(yield* client.viewJson(exp.id), body)
+        // what `view` makes of the same answer: decoded, the unknown field gone
+        yield* emulator.script("view", Emulator.Reply.status(200, { body }))
+        assert.notProperty(yield* client.view(exp.id), "novelty")
+      })
+    )
+
+    it.scoped("viewJson makes the checks view makes: another export's answer is refused", () =>
+      Effect.gen(function* () {
+        const { client, emulator, exp } = yield* setup
+        yield* emulator.script(
+          "view",
+          Emulator.Reply.status(200, { body: { id: "export_other", scope: "PROFILE_ATTRIBUTES", status: "RUNNING" } })
+        )
+        const error = yield* Effect.flip(client.viewJson(exp.id))
+        assert.strictEqual(error._tag, "InconsistentExport")
+      })
+    )
+  })
+})
