@@ -177,6 +177,19 @@ describe("resumable downloads across runs", () => {
       })
     )
 
+    it.scoped("with resume but no strong ETag (gzip on the fly: a weak one), a cut run keeps nothing", () =>
+      Effect.gen(function* () {
+        const { destination, dir, emulator, file, files, fs } = yield* setup
+        yield* emulator.script("storage", Emulator.Reply.storage({ gzip: true, dropAfter: CUT }))
+        // expectedSize: a gzip body cut before the client reads it can end cleanly with no bytes (see report)
+        const error = yield* Effect.flip(
+          drive(files.downloadToFile(file.id, destination, { resume: true, expectedSize: file.size }))
+        )
+        assert.include(["TransportError", "SizeMismatch"], error._tag)
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+      })
+    )
+
     it.scoped(
       "downloadAll with resume: complete parts are skipped without a storage request; a wrong size is fetched again",
       () =>
