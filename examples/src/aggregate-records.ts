@@ -8,7 +8,11 @@
  */
 import { type ExportsClient, ExportWorkflow } from "@batch-export/node"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Effect, HashMap, Option, Stream } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as Backend from "./support/Backend.js"
 
 /**

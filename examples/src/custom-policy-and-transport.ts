@@ -12,12 +12,15 @@
 import type { ClientError } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
 import { BatchConfig, ExportsClient } from "@batch-export/node"
-import { FetchHttpClient, HttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Effect, Layer, Stream } from "effect"
-
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 /**
  * A fetch-based transport that logs each request's method and path (never its query: signed links
  * carry their signature there).

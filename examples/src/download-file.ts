@@ -9,7 +9,11 @@
  */
 import { ExportFiles, ExportsClient } from "@batch-export/node"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { type Cause, Console, Effect, Option, Stream } from "effect"
+import type * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as Backend from "./support/Backend.js"
 
 /**

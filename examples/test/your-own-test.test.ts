@@ -6,8 +6,11 @@ import { ApiError } from "@batch-export/core"
 import { Emulator, Testing } from "@batch-export/emulator"
 import { ExportsClient } from "@batch-export/node"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Fiber, Layer, Stream } from "effect"
-
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 // Your service: the number of profiles with a custom_id in the latest SUCCESS export.
 class ProfileStats extends Context.Tag("my-app/ProfileStats")<
   ProfileStats,

@@ -7,9 +7,10 @@
 import type { ClientError } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
 import { BatchExport, type ExportFiles, type ExportsClient } from "@batch-export/node"
-import type { ConfigError } from "effect"
-import { Console, Effect, Layer } from "effect"
-
+import type * as ConfigError from "effect/ConfigError"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 /**
  * `ExportsClient` and `ExportFiles` on Batch (from the environment) or on an embedded emulator.
  *

@@ -1,55 +1,22 @@
 #!/usr/bin/env node
 /**
- * The `batch-export` executable: runs `Cli.run(process.argv)` on Node and exits with its code. Failures are
- * already reported by `Cli.run`. SIGINT, SIGTERM and SIGHUP interrupt the command, which removes what it
- * had not finished writing, then exit with 128 + the signal's number. A closed stdout (`… | head -3`) ends the
- * command quietly with exit 0, as `cat` does.
+ * The `batch-export` executable. `--version` alone is answered from package.json without loading Effect, the
+ * client or @effect/cli (about 2 s of imports on a loaded machine, for one line); everything else loads the
+ * CLI (`internal/main.ts`).
  *
  * @since 0.1.0
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Cli from "./Cli.js"
-import * as Failure from "./Failure.js"
+import { createRequire } from "node:module"
 
-const signals = {
-  SIGINT: Failure.ExitCode.interrupted,
-  SIGTERM: Failure.ExitCode.terminated,
-  SIGHUP: Failure.ExitCode.hangup
-} as const
-
-const fiber = Effect.runFork(Cli.run(process.argv).pipe(Effect.provide(NodeContext.layer)))
-// a command waiting on a timer or a socket alone must not let Node exit under it
-const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
-
-/** Set once a signal or a closed stdout decided how the process ends. */
-let decided: number | undefined
-
-const stop = (code: number) => {
-  if (decided !== undefined) {
-    // a second signal while cleaning up: the person insists
-    process.exit(decided)
-  }
-  decided = code
-  fiber.unsafeInterruptAsFork(fiber.id())
+const args = process.argv.slice(2)
+if (args.length === 1 && args[0] === "--version") {
+  const manifest: unknown = createRequire(import.meta.url)("@batch-export/cli/package.json")
+  const version =
+    typeof manifest === "object" && manifest !== null && "version" in manifest && typeof manifest.version === "string"
+      ? manifest.version
+      : "unknown"
+  // as @effect/cli prints it
+  process.stdout.write(`${version}\n\n`)
+} else {
+  await import("./internal/main.js")
 }
-
-for (const [signal, code] of Object.entries(signals)) process.on(signal, () => stop(code))
-
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (decided !== undefined) return
-  if (error.code === "EPIPE") return stop(Failure.ExitCode.success)
-  // e.g. ENOSPC writing to a full disk or /dev/full: a real failure
-  process.stderr.write(`error: could not write to stdout: ${error.code ?? error.message}\n`)
-  stop(Failure.ExitCode.failure)
-})
-// nowhere left to report to: ignore, rather than crash with a stack trace
-process.stderr.on("error", () => {})
-
-fiber.addObserver((exit) => {
-  clearInterval(keepAlive)
-  const code = decided ?? (Exit.isSuccess(exit) ? exit.value : Failure.exitCodeOf(exit.cause))
-  if (decided !== undefined || code !== 0) process.exit(code)
-  process.exitCode = code
-})

@@ -1,6 +1,6 @@
 import { Emulator } from "@batch-export/emulator"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { assertOneLineFailure, envFor, runCli } from "./support/harness.js"
 
 const apiRequests = Effect.flatMap(Emulator.Emulator, (emulator) =>

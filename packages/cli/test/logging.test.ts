@@ -1,6 +1,9 @@
 import { Cli } from "@batch-export/cli"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FiberRef, HashSet, type Logger } from "effect"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import type * as Logger from "effect/Logger"
 import { captureConsole } from "./support/harness.js"
 
 const logged = (effect: Effect.Effect<void>) =>

@@ -1,6 +1,9 @@
 import { Progress } from "@batch-export/cli"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FastCheck, Option, TestClock } from "effect"
+import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
 import { captureConsole } from "./support/harness.js"
 
 const MiB = 1024 * 1024

@@ -1,6 +1,6 @@
 import { Emulator } from "@batch-export/emulator"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import { assertErrorLine, assertOneLineFailure, envFor, type Run, runCli } from "./support/harness.js"

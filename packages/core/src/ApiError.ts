@@ -3,8 +3,9 @@
  *
  * @since 0.1.0
  */
-import type { Duration } from "effect"
-import { Option, Schema } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as BatchErrorBody from "./BatchErrorBody.js"
 import * as RetryAfter from "./RetryAfter.js"
 

@@ -3,8 +3,8 @@
  *
  * @since 0.1.0
  */
-import { Option, Schema } from "effect"
-
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 /**
  * Batch's `error_code`: documented as a string, but the legacy APIs used numbers, so both are accepted.
  *

@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Duration, Schema } from "effect"
-
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 /**
  * The request never got an HTTP answer: connection refused or reset, DNS, TLS, a body cut short.
  *

@@ -3,7 +3,11 @@
  *
  * @since 0.1.0
  */
-import { DateTime, Duration, Either, Redacted, Schema } from "effect"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { InvalidLocation } from "./ClientError.js"
 import { FileId } from "./Ids.js"
 

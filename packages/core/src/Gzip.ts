@@ -8,7 +8,13 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Effect, Either, Option, Predicate, Schema, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { dual } from "effect/Function"
 
 /**

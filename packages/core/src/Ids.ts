@@ -8,8 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
-
+import * as Schema from "effect/Schema"
 const idSchema = <B extends string>(brand: B, prefix: string, example: string) =>
   Schema.String.pipe(
     Schema.pattern(new RegExp(`^${prefix}[A-Za-z0-9]+$`), {

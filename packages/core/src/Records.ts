@@ -11,7 +11,13 @@
  *
  * @since 0.1.0
  */
-import { Channel, Chunk, Either, ParseResult, Predicate, Schema, Stream } from "effect"
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { dual } from "effect/Function"
 import * as Gzip from "./Gzip.js"
 import { isProfileRecord } from "./internal/profileRecord.js"

@@ -1,6 +1,9 @@
 import { ApiError } from "@batch-export/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Equal, FastCheck, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Equal from "effect/Equal"
+import * as FastCheck from "effect/FastCheck"
+import * as Option from "effect/Option"
 import * as fs from "node:fs"
 
 const spec = JSON.parse(fs.readFileSync(new URL("../openapi/exports-download.json", import.meta.url), "utf8"))

@@ -1,7 +1,10 @@
 import { DownloadLink, Ids, Redaction } from "@batch-export/core"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Either, FastCheck, Inspectable, Redacted } from "effect"
-
+import * as DateTime from "effect/DateTime"
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as Inspectable from "effect/Inspectable"
+import * as Redacted from "effect/Redacted"
 const fileId = Ids.FileId.make("file_etxhwckcfc05egew7y97bdjtc75p7g8b")
 const issuedAt = DateTime.unsafeMake("2026-11-29T12:00:00Z")
 const api = new URL("https://api.batch.com/2.10/exports/download?id=" + fileId)

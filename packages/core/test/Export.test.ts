@@ -1,7 +1,9 @@
 import { CreateExport, Export, ExportStatus } from "@batch-export/core"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Either, ParseResult, Schema } from "effect"
-
+import * as DateTime from "effect/DateTime"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 // The real SUCCESS example from Batch's documentation (batch-api.md §2).
 const documented = {
   id: "export_nvctr8tgdjf7bppacxxt2aeemnjehfmw",

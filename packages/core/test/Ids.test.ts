@@ -1,7 +1,9 @@
 import { Ids } from "@batch-export/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Either, FastCheck, ParseResult, Schema } from "effect"
-
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 const alnum = FastCheck.stringMatching(/^[A-Za-z0-9]{1,40}$/)
 const cases = [
   ["FileId", Ids.FileId, "file_"],

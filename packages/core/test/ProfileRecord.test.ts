@@ -1,6 +1,11 @@
 import { Records } from "@batch-export/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Either, FastCheck, Schema, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { isProfileRecord } from "../src/internal/profileRecord.js"
 
 const json = FastCheck.jsonValue({ maxDepth: 3 })

@@ -1,6 +1,13 @@
 import { Gzip, Records } from "@batch-export/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Chunk, Effect, Either, Exit, FastCheck, Schema, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as zlib from "node:zlib"
 
 const encoder = new TextEncoder()

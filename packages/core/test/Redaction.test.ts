@@ -1,7 +1,6 @@
 import { Redaction } from "@batch-export/core"
 import { assert, describe, it } from "@effect/vitest"
-import { FastCheck } from "effect"
-
+import * as FastCheck from "effect/FastCheck"
 const forbidden = (code: number) =>
   code <= 0x1f ||
   (code >= 0x7f && code <= 0x9f) ||

@@ -1,7 +1,9 @@
 import { RetryAfter } from "@batch-export/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Equal, FastCheck, Option } from "effect"
-
+import * as Duration from "effect/Duration"
+import * as Equal from "effect/Equal"
+import * as FastCheck from "effect/FastCheck"
+import * as Option from "effect/Option"
 const now = Date.UTC(2026, 10, 29, 12, 0, 0)
 const millis = (value: string) => Option.map(RetryAfter.parse(value, now), Duration.toMillis)
 /** `assert.deepStrictEqual` cannot tell `Option.none()` from `Option.some(x)`; `Equal.equals` can. */

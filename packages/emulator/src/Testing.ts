@@ -5,8 +5,11 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Duration, Effect, TestClock, TestServices } from "effect"
-
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
 /**
  * Polls `condition` in real time (every 5 ms, up to 10 s) until it holds; dies with `what` otherwise.
  * For waiting on I/O, never for timing.

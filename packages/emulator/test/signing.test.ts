@@ -1,6 +1,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FastCheck } from "effect"
+import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
 import { Emulator } from "../src/index.js"
 import { sign, verify } from "../src/internal/signing.js"
 import { apiClient, ClientLive } from "./helpers.js"

@@ -7,7 +7,15 @@
  * @since 0.1.0
  */
 import { ClientError, type Ids } from "@batch-export/core"
-import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, type Redacted } from "effect"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import * as Check from "./internal/validate.js"
 
 /**

@@ -5,8 +5,8 @@
  * @since 0.1.0
  */
 import type { ClientError } from "@batch-export/core"
-import type { ConfigError } from "effect"
-import { Layer } from "effect"
+import type * as ConfigError from "effect/ConfigError"
+import * as Layer from "effect/Layer"
 import type * as BatchConfig from "./BatchConfig.js"
 import * as ExportFiles from "./ExportFiles.js"
 import * as ExportsClient from "./ExportsClient.js"

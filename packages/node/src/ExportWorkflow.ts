@@ -4,7 +4,8 @@
  * @since 0.1.0
  */
 import type { CreateExport, Records } from "@batch-export/core"
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import * as ExportFiles from "./ExportFiles.js"
 import * as ExportsClient from "./ExportsClient.js"
 

@@ -4,7 +4,10 @@
  * @since 0.1.0
  */
 import { ApiError } from "@batch-export/core"
-import { Duration, Effect, Option, Schedule } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import type { RetryPolicy } from "./BatchConfig.js"
 
 const retryAfterOf = (error: unknown): Option.Option<Duration.Duration> =>

@@ -1,7 +1,11 @@
 import { BatchConfig } from "@batch-export/node"
 import { assert, describe, it } from "@effect/vitest"
-import { type ConfigError, ConfigProvider, Duration, Effect, Either, Redacted } from "effect"
-
+import type * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
 const KEY = "sk_live_ThisIsTheSecretKey42"
 const PROJECT = "project_0664hxvwffvbpn278gxdyhsadddqgna6"
 

@@ -6,7 +6,9 @@ import { ClientError } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
 import { ExportFiles } from "@batch-export/node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import { clientLayer } from "./support/harness.js"
 
 const layer = clientLayer().pipe(Layer.provideMerge(Emulator.layer()))

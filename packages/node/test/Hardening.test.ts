@@ -5,7 +5,9 @@ import * as Zlib from "node:zlib"
 import { ClientError, ExportError } from "@batch-export/core"
 import { BatchConfig, BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Stream from "effect/Stream"
 import { drive } from "./support/harness.js"
 import {
   EXPORT_ID,

@@ -1,8 +1,11 @@
 import { ClientError } from "@batch-export/core"
 import { ExportsClient } from "@batch-export/node"
-import { HttpClient, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { onTransport } from "./support/harness.js"
 
 /**

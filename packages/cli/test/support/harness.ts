@@ -1,7 +1,9 @@
 import { Cli, Progress } from "@batch-export/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert } from "@effect/vitest"
-import { ConfigProvider, Console, Effect } from "effect"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { inspect } from "node:util"
 
 /** What one in-process run of `batch-export` printed, and its exit code. */

@@ -4,8 +4,15 @@
  * the policy's schedule.
  */
 import { ApiError, ClientError } from "@batch-export/core"
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Effect, Either, ParseResult, Schema, type Scope } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import type * as BatchConfig from "../BatchConfig.js"
 import * as RetrySchedule from "../RetrySchedule.js"
 import * as Transport from "./transport.js"

@@ -7,8 +7,12 @@
  * is ~16k buffers, and a per-buffer effect per stage was measured to cost a third of the throughput.
  */
 import { ClientError, Gzip } from "@batch-export/core"
-import type { HttpClientResponse } from "@effect/platform"
-import { type Chunk, Duration, Effect, Option, Stream } from "effect"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { ENDPOINT } from "./storage.js"
 import * as Transport from "./transport.js"
 

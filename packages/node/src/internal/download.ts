@@ -5,20 +5,18 @@
  * Batch's announced size) are enforced on the running total, stopping at the first byte past them.
  */
 import { ClientError, type DownloadLink, ExportError, type Ids, Redaction } from "@batch-export/core"
-import type { HttpClientResponse } from "@effect/platform"
-import {
-  Chunk,
-  type Duration,
-  Effect,
-  Equivalence,
-  ExecutionStrategy,
-  Exit,
-  Option,
-  Redacted,
-  Schedule,
-  Scope,
-  Stream
-} from "effect"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Chunk from "effect/Chunk"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Equivalence from "effect/Equivalence"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Body from "./body.js"
 import type { Lease } from "./link.js"
 import * as Storage from "./storage.js"

@@ -4,9 +4,12 @@
  * is replaced atomically), the temporary file's name, and file-system failures described for a person.
  */
 import { ClientError } from "@batch-export/core"
-import type { Error as PlatformError, FileSystem, Path } from "@effect/platform"
-import { Effect, Option, Schema } from "effect"
-
+import type * as PlatformError from "@effect/platform/Error"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 /** Where bytes go: atomically through a temporary file, or straight into a special file. */
 export type Target =
   { readonly _tag: "Atomic"; readonly path: string } | { readonly _tag: "InPlace"; readonly path: string }

@@ -3,8 +3,11 @@
  * used while it has time left, renewed when it is about to expire or the storage refuses it.
  */
 import { type ClientError, DownloadLink, type Ids } from "@batch-export/core"
-import { HttpClientRequest } from "@effect/platform"
-import { DateTime, Duration, Effect, Ref } from "effect"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
 import type { Api, CallError } from "./api.js"
 import * as Transport from "./transport.js"
 

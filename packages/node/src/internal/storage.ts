@@ -4,8 +4,13 @@
  * (never from https to http, never to another scheme, at most `MAX_REDIRECTS`).
  */
 import { ClientError, DownloadLink, type Ids } from "@batch-export/core"
-import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { type Duration, Effect, type Scope } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as Transport from "./transport.js"
 
 export const ENDPOINT = "GET storage"

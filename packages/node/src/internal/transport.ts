@@ -3,9 +3,14 @@
  * us, bodies read within bounds, transport failures described without secrets.
  */
 import { ClientError, Redaction } from "@batch-export/core"
-import { FetchHttpClient, HttpClient, type HttpClientError, type HttpClientResponse } from "@effect/platform"
-import { Effect, Option, ParseResult, Stream } from "effect"
-
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Stream from "effect/Stream"
 /** A transport-level failure, described without URLs' paths or queries. */
 export const transportError = (
   endpoint: string,

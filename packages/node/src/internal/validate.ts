@@ -3,8 +3,11 @@
  * with what is wrong, never echoing the value: a message may reach a log, and a key must not.
  */
 import { Ids } from "@batch-export/core"
-import { Duration, Either, Option, Redacted, Schema } from "effect"
-
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 /** The value, or what is wrong with it (phrased to follow the setting's name). */
 export type Check<A> = Either.Either<A, string>
 

@@ -3,7 +3,8 @@
  * after `cutAfter` bytes have gone from the server to the client (headers included), the others are passed
  * through untouched. It lets a real server (nginx) drop a body mid-stream at a byte count the test chooses.
  */
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as Net from "node:net"
 
 export interface Options {

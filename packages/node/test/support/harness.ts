@@ -1,9 +1,16 @@
 import type { ClientError } from "@batch-export/core"
 import { Emulator, Testing } from "@batch-export/emulator"
 import { BatchConfig, BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
-import { HttpClient } from "@effect/platform"
-import { Chunk, Effect, Layer, Logger, LogLevel, Ref, TestClock, TestServices, Tracer } from "effect"
-
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Ref from "effect/Ref"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
+import * as Tracer from "effect/Tracer"
 /** The client and the file service wired to an emulator, on the real undici transport and file system. */
 export const clientLayer = (
   options?: Partial<BatchConfig.Options>

@@ -6,7 +6,8 @@
  * closes right after its last byte races the client: bytes still buffered in the client's socket when the
  * close arrives are discarded, and the resume offset then depends on scheduling.)
  */
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 

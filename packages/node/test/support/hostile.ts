@@ -1,7 +1,7 @@
 import * as Http from "node:http"
 import type { Socket } from "node:net"
-import { Effect, type Scope } from "effect"
-
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 /** What a hostile server saw and did. */
 export interface Hostile {
   /** `http://127.0.0.1:<port>` */

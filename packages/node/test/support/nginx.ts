@@ -7,7 +7,8 @@
  * A wrong hash is a 403, an expired link a 410. `/slow/…` serves the same files with a `limit_rate` on requests
  * without `Range` (a resume is not slowed down).
  */
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as ChildProcess from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
 import * as Fs from "node:fs"
