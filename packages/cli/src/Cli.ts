@@ -83,7 +83,7 @@ const cli = Command.run(command, { name: "batch-export", version })
  * NDJSON must stay parseable). A line is sanitized: it may quote a server.
  *
  * @since 0.1.0
- * @category logging
+ * @category rendering
  */
 export const stderrLogger: Logger.Logger<unknown, void> = Logger.withConsoleError(
   Logger.make(({ logLevel, message }) => {
@@ -141,7 +141,7 @@ const withoutColors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, 
  * go to stderr. Interruption (Ctrl-C) is not caught.
  *
  * @since 0.1.0
- * @category running
+ * @category programs
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<Failure.ExitCode, never, Environment> =>
   Effect.locally(

@@ -211,7 +211,7 @@ const errorFields = (error: unknown): Record<string, unknown> => {
  * `{"error":"<Tag>","message":"…","exitCode":n}` (with `status` and `errorCode` for an HTTP error).
  *
  * @since 0.1.0
- * @category reporting
+ * @category rendering
  */
 export const report = (cause: Cause.Cause<unknown>, format: Format = "plain"): Effect.Effect<ExitCode> =>
   Effect.gen(function* () {

@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
  * Seconds (a flag's value) as a `Duration`, to the millisecond.
  *
  * @since 0.1.0
- * @category conversions
+ * @category combinators
  */
 export const toDuration = (seconds: number): Duration.Duration => Duration.millis(Math.round(seconds * 1000))
 
@@ -20,7 +20,7 @@ export const toDuration = (seconds: number): Duration.Duration => Duration.milli
  * A flag taking a number of seconds that must be positive (`--poll-interval`, `--timeout`, …), as a `Duration`.
  *
  * @since 0.1.0
- * @category builders
+ * @category constructors
  */
 export const seconds = (name: string, description: string): Options.Options<Duration.Duration> =>
   Options.float(name).pipe(
@@ -36,7 +36,7 @@ export const seconds = (name: string, description: string): Options.Options<Dura
  * A flag taking a whole number from `min` to `max` (`--limit`, `--concurrency`, …).
  *
  * @since 0.1.0
- * @category builders
+ * @category constructors
  */
 export const wholeNumber = (name: string, min: number, max: number, description: string): Options.Options<number> =>
   Options.integer(name).pipe(
@@ -54,7 +54,7 @@ export const wholeNumber = (name: string, min: number, max: number, description:
  * `--base-url URL`: the API origin.
  *
  * @since 0.1.0
- * @category flags
+ * @category constructors
  */
 export const baseUrl: Options.Options<Option.Option<string>> = Options.text("base-url").pipe(
   Options.withPseudoName("URL"),
@@ -66,7 +66,7 @@ export const baseUrl: Options.Options<Option.Option<string>> = Options.text("bas
  * `--api-version V`: the version segment of the API's paths.
  *
  * @since 0.1.0
- * @category flags
+ * @category constructors
  */
 export const apiVersion: Options.Options<Option.Option<string>> = Options.text("api-version").pipe(
   Options.withPseudoName("V"),
@@ -78,7 +78,7 @@ export const apiVersion: Options.Options<Option.Option<string>> = Options.text("
  * `--idle-timeout SECONDS`: how long a download may go without receiving a byte.
  *
  * @since 0.1.0
- * @category flags
+ * @category constructors
  */
 export const idleTimeout: Options.Options<Option.Option<Duration.Duration>> = seconds(
   "idle-timeout",
@@ -89,7 +89,7 @@ export const idleTimeout: Options.Options<Option.Option<Duration.Duration>> = se
  * `--json`: machine output on stdout (and errors as one JSON object on stderr).
  *
  * @since 0.1.0
- * @category flags
+ * @category constructors
  */
 export const json: Options.Options<boolean> = Options.boolean("json").pipe(
   Options.withDescription("Print JSON on stdout instead of text, and errors as one JSON object on stderr")
@@ -99,7 +99,7 @@ export const json: Options.Options<boolean> = Options.boolean("json").pipe(
  * `--quiet` / `-q`: no progress display.
  *
  * @since 0.1.0
- * @category flags
+ * @category constructors
  */
 export const quiet: Options.Options<boolean> = Options.boolean("quiet").pipe(
   Options.withAlias("q"),
@@ -110,7 +110,7 @@ export const quiet: Options.Options<boolean> = Options.boolean("quiet").pipe(
  * `--max-size BYTES`: refuse a file larger than this (like curl's `--max-filesize`).
  *
  * @since 0.1.0
- * @category flags
+ * @category constructors
  */
 export const maxSize: Options.Options<Option.Option<number>> = wholeNumber(
   "max-size",

@@ -25,7 +25,7 @@ export type Style = "redraw" | "lines" | "off"
  * How progress is drawn; defaults to `"redraw"` when stderr is a terminal, `"lines"` otherwise.
  *
  * @since 0.1.0
- * @category references
+ * @category constants
  */
 export class ProgressStyle extends Context.Reference<ProgressStyle>()("@batch-export/cli/ProgressStyle", {
   defaultValue: (): Style => (process.stderr.isTTY === true ? "redraw" : "lines")
@@ -35,7 +35,7 @@ export class ProgressStyle extends Context.Reference<ProgressStyle>()("@batch-ex
  * The width of the terminal the redrawn line must fit in, read at each redraw (the window may be resized).
  *
  * @since 0.1.0
- * @category references
+ * @category constants
  */
 export class TerminalWidth extends Context.Reference<TerminalWidth>()("@batch-export/cli/TerminalWidth", {
   defaultValue: (): (() => number) => () => (process.stderr.columns > 0 ? process.stderr.columns : 80)

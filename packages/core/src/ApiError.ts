@@ -183,7 +183,7 @@ export type Retryable = TooManyRequests | ServiceUnavailable
 
 /**
  * @since 0.1.0
- * @category refinements
+ * @category schemas
  */
 export const isRetryable = (error: unknown): error is Retryable =>
   error instanceof TooManyRequests || error instanceof ServiceUnavailable
@@ -192,7 +192,7 @@ export const isRetryable = (error: unknown): error is Retryable =>
  * The documented statuses, each with its class.
  *
  * @since 0.1.0
- * @category classification
+ * @category constructors
  */
 export const byStatus = {
   400: BadRequest,
@@ -208,7 +208,7 @@ export const byStatus = {
  * What the classifier needs from a response.
  *
  * @since 0.1.0
- * @category classification
+ * @category constructors
  */
 export interface ResponseFacts {
   readonly endpoint: string
@@ -226,7 +226,7 @@ export interface ResponseFacts {
  * `error_code`/`error_message` are added when the body has them.
  *
  * @since 0.1.0
- * @category classification
+ * @category constructors
  */
 export const classify = (facts: ResponseFacts): ApiError => {
   const base = { endpoint: facts.endpoint, ...BatchErrorBody.parse(facts.body) }

@@ -46,7 +46,7 @@ const Lenient = Schema.Struct({
  * fields, or no JSON at all (an HTML page from a proxy, an empty body) still yields what is there.
  *
  * @since 0.1.0
- * @category parsing
+ * @category decoding
  */
 export const parse = (text: string): { readonly errorCode?: ErrorCode; readonly errorMessage?: string } => {
   let json: unknown

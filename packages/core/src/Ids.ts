@@ -23,13 +23,13 @@ const idSchema = <B extends string>(brand: B, prefix: string, example: string) =
  * The id of one export file (`file_…`), as found in `files[].id`; the argument of `/exports/download`.
  *
  * @since 0.1.0
- * @category ids
+ * @category schemas
  */
 export const FileId = idSchema("FileId", "file_", "file_etxhwckcfc05egew7y97bdjtc75p7g8b")
 
 /**
  * @since 0.1.0
- * @category ids
+ * @category schemas
  */
 export type FileId = typeof FileId.Type
 
@@ -37,13 +37,13 @@ export type FileId = typeof FileId.Type
  * The id of an export request (`export_…`), returned by `POST /profiles/export`.
  *
  * @since 0.1.0
- * @category ids
+ * @category schemas
  */
 export const ExportId = idSchema("ExportId", "export_", "export_nvctr8tgdjf7bppacxxt2aeemnjehfmw")
 
 /**
  * @since 0.1.0
- * @category ids
+ * @category schemas
  */
 export type ExportId = typeof ExportId.Type
 
@@ -51,12 +51,12 @@ export type ExportId = typeof ExportId.Type
  * A Batch project key (`project_…`), sent as the `X-Batch-Project` header.
  *
  * @since 0.1.0
- * @category ids
+ * @category schemas
  */
 export const ProjectKey = idSchema("ProjectKey", "project_", "project_0664hxvwffvbpn278gxdyhsadddqgna6")
 
 /**
  * @since 0.1.0
- * @category ids
+ * @category schemas
  */
 export type ProjectKey = typeof ProjectKey.Type

@@ -9,7 +9,7 @@
  * signature in the query or in the path, so neither is shown.
  *
  * @since 0.1.0
- * @category redaction
+ * @category combinators
  */
 export const safeOrigin = (url: URL | string): string => {
   try {
@@ -28,7 +28,7 @@ const BEARER_PATTERN = /\bBearer\s+[^\s"',;]+/gi
  * bearer token by `<redacted>`.
  *
  * @since 0.1.0
- * @category redaction
+ * @category combinators
  */
 export const scrub = (text: string): string =>
   text.replace(URL_PATTERN, (match) => `${safeOrigin(match)}/<redacted>`).replace(BEARER_PATTERN, "Bearer <redacted>")
@@ -46,6 +46,6 @@ const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u20
  * not go through it: it is exact.
  *
  * @since 0.1.0
- * @category redaction
+ * @category combinators
  */
 export const sanitize = (text: string): string => text.replace(LINE_BREAKS, " ").replace(CONTROLS, "")

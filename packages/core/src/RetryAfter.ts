@@ -12,7 +12,7 @@ const DELTA_SECONDS = /^\d+$/
  * anything that is neither form (negative, fractional, garbage) is `None`.
  *
  * @since 0.1.0
- * @category parsing
+ * @category decoding
  */
 export const parse = (value: string, now: number): Option.Option<Duration.Duration> => {
   const trimmed = value.trim()

@@ -76,7 +76,7 @@ const ID_KINDS = { export: 1, file: 2, project: 3 } as const
  * from `seed` and the numbers in `path` (e.g. an export index and a part number).
  *
  * @since 0.1.0
- * @category identifiers
+ * @category schemas
  */
 export const id = (kind: "export" | "file" | "project", seed: number, ...path: ReadonlyArray<number>): string =>
   `${kind}_${alnum(random(mix(seed, ID_KINDS[kind], ...path)), 32)}`
@@ -85,7 +85,7 @@ export const id = (kind: "export" | "file" | "project", seed: number, ...path: R
  * Formats epoch milliseconds as RFC 3339 UTC without milliseconds, the way Batch does (`2024-02-28T16:28:42Z`).
  *
  * @since 0.1.0
- * @category formatting
+ * @category rendering
  */
 export const formatDate = (millis: number): string => `${new Date(millis).toISOString().slice(0, 19)}Z`
 
@@ -192,7 +192,7 @@ const recordRandom = (seed: number, salt: number, index: number): Random => rand
  * `user-` followed by `index + 1` on six digits.
  *
  * @since 0.1.0
- * @category generators
+ * @category constructors
  */
 export const profile = (seed: number, index: number): ProfileRecord => {
   const rng = recordRandom(seed, 0x50524f46, index)
@@ -229,7 +229,7 @@ export const profile = (seed: number, index: number): ProfileRecord => {
  * The custom event with index `index` (0-based), timestamped inside `window`.
  *
  * @since 0.1.0
- * @category generators
+ * @category constructors
  */
 export const event = (seed: number, index: number, window: Window = defaultWindow): EventRecord => {
   const rng = recordRandom(seed, 0x4556454e, index)
@@ -250,7 +250,7 @@ export const event = (seed: number, index: number, window: Window = defaultWindo
  * The reachability (opt-in / opt-out) event with index `index` (0-based), timestamped inside `window`.
  *
  * @since 0.1.0
- * @category generators
+ * @category constructors
  */
 export const reachability = (seed: number, index: number, window: Window = defaultWindow): ReachabilityRecord => {
   const rng = recordRandom(seed, 0x52454143, index)
@@ -283,7 +283,7 @@ export interface Projection {
  * Applies a {@link Projection} to a profile.
  *
  * @since 0.1.0
- * @category generators
+ * @category constructors
  */
 export const project = (record: ProfileRecord, projection: Projection | undefined): ProfileRecord => {
   if (projection === undefined) return record
@@ -359,7 +359,7 @@ const encoder = new TextEncoder()
  * The line (without its trailing `\n`) of record `index` of an export.
  *
  * @since 0.1.0
- * @category generators
+ * @category constructors
  */
 export const line = (options: PartsOptions, index: number): string => {
   switch (options.exportType ?? "ATTRIBUTES") {
@@ -392,7 +392,7 @@ const repeated = (block: Uint8Array, lineEnds: ReadonlyArray<number>, minBytes: 
  * (a repeated part contributes the records of its block).
  *
  * @since 0.1.0
- * @category generators
+ * @category constructors
  */
 export const parts = (options: PartsOptions): ReadonlyArray<Part> => {
   const count = Math.max(0, options.parts ?? 1)
@@ -426,7 +426,7 @@ export const parts = (options: PartsOptions): ReadonlyArray<Part> => {
  * The bytes `[start, end)` of a part, as views into its block of at most `chunkSize` bytes each, produced on demand.
  *
  * @since 0.1.0
- * @category generators
+ * @category constructors
  */
 export function* slices(part: Part, start = 0, end = part.size, chunkSize = 64 * 1024): Generator<Uint8Array> {
   const { block } = part
@@ -444,7 +444,7 @@ export function* slices(part: Part, start = 0, end = part.size, chunkSize = 64 *
  * All the bytes of a part in one array (for tests and small parts: a repeated part is materialized whole).
  *
  * @since 0.1.0
- * @category generators
+ * @category constructors
  */
 export const bytes = (part: Part): Uint8Array => {
   if (part.size === part.block.length) return part.block
@@ -461,7 +461,7 @@ export const bytes = (part: Part): Uint8Array => {
  * Convenience: the bytes of a single NDJSON file of `records` full profiles.
  *
  * @since 0.1.0
- * @category generators
+ * @category constructors
  */
 export const ndjson = (seed: number, records: number): Uint8Array =>
   parts({ seed, parts: 1, recordsPerPart: records })[0]!.block

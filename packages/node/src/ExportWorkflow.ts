@@ -13,7 +13,7 @@ import * as ExportsClient from "./ExportsClient.js"
  * Creates the export, waits until `SUCCESS`, and downloads every part into `directory`.
  *
  * @since 0.1.0
- * @category workflows
+ * @category programs
  */
 export const createAndDownload = (
   request: CreateExport.CreateExportRequestInput,
@@ -37,7 +37,7 @@ export const createAndDownload = (
  * `Records.ProfileRecord` or `options.schema`.
  *
  * @since 0.1.0
- * @category workflows
+ * @category programs
  */
 export const createAndStreamRecords: {
   (

@@ -20,7 +20,7 @@ const retryAfterOf = (error: unknown): Option.Option<Duration.Duration> =>
  * Any other input stops the schedule at once.
  *
  * @since 0.1.0
- * @category schedules
+ * @category constructors
  */
 export const make = <E>(
   policy: RetryPolicy,

@@ -104,7 +104,6 @@ describe("ExportsClient over real sockets", () => {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const destination = Path.join(dir, "part-1.ndjson")
-      const client = yield* ExportsClient.ExportsClient
       const files = yield* ExportFiles.ExportFiles
       const progress: Array<ExportFiles.Progress> = []
       const done = yield* files.downloadToFile(file.id, destination, {
@@ -339,7 +338,6 @@ describe("ExportsClient over real sockets", () => {
       const { emulator, file } = yield* firstFile
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
-      const client = yield* ExportsClient.ExportsClient
       const files = yield* ExportFiles.ExportFiles
       const drop = Emulator.Reply.dropAfter(500)
       yield* emulator.script("storage", drop, drop, drop)
@@ -355,7 +353,6 @@ describe("ExportsClient over real sockets", () => {
       const { emulator, file } = yield* firstFile
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
-      const client = yield* ExportsClient.ExportsClient
       const files = yield* ExportFiles.ExportFiles
       yield* emulator.script("storage", Emulator.Reply.stallAfter(2000))
       const started = yield* Deferred.make<void>()

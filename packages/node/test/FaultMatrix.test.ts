@@ -43,7 +43,6 @@ const run = <E>(
     const logs = yield* captureLogs
     const traced = yield* recordSpans
     const emulator = yield* Emulator.Emulator
-    const client = yield* ExportsClient.ExportsClient
     const files = yield* ExportFiles.ExportFiles
     const fs = yield* FileSystem.FileSystem
     const dir = yield* fs.makeTempDirectoryScoped()

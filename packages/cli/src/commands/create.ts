@@ -40,7 +40,7 @@ const blank = (value: string) => value.trim() === ""
  * `--attribute` or `--identifier`, none of them empty, and a non-empty `--segment` when given.
  *
  * @since 0.1.0
- * @category validation
+ * @category decoding
  */
 export const attributesRequest = (
   flags: AttributesFlags
@@ -89,7 +89,7 @@ const date = (flag: string, value: Option.Option<string>) =>
  * fault: `--from`/`--to` RFC 3339 dates in order, no empty `--event`, `--identifier` or `--segment`.
  *
  * @since 0.1.0
- * @category validation
+ * @category decoding
  */
 export const windowRequest = (
   exportType: "EVENTS" | "REACHABILITY",

@@ -27,7 +27,7 @@ export const shown = (text: string): string => Redaction.sanitize(text)
  *
  * @internal
  * @since 0.1.0
- * @category printing
+ * @category rendering
  */
 export const printJson = (value: unknown): Effect.Effect<void> => Console.log(JSON.stringify(value, null, 2))
 
@@ -36,7 +36,7 @@ export const printJson = (value: unknown): Effect.Effect<void> => Console.log(JS
  *
  * @internal
  * @since 0.1.0
- * @category printing
+ * @category rendering
  */
 export const writeStdout = (bytes: Uint8Array): Effect.Effect<void> =>
   Effect.async<void>((resume) => {

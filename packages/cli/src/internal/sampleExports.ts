@@ -6,7 +6,7 @@ import type { Emulator } from "@batch-export/emulator"
  *
  * @internal
  * @since 0.1.0
- * @category data
+ * @category models
  */
 export const sampleExports: ReadonlyArray<Emulator.SeedExport> = [
   { status: "SUCCESS", exportType: "ATTRIBUTES", parts: 2, recordsPerPart: 500 },
