@@ -500,6 +500,35 @@ describe("ExportsClient over real sockets", () => {
 })
 
 describe("ExportsClient over an in-memory transport", () => {
+  it.effect("a gzip answer that announces bytes but ends with none fails; it is never an empty file", () =>
+    Effect.gen(function* () {
+      // an answer whose connection died before the first read ends cleanly, with no byte, on undici: only its
+      // Content-Length tells it from an empty file (the encoded length: the decoded one is unknown)
+      const transport = HttpClient.make((request, url) =>
+        Effect.succeed(
+          HttpClientResponse.fromWeb(
+            request,
+            url.pathname.endsWith("/exports/download")
+              ? new Response(null, { status: 307, headers: { location: "http://storage.test/f?sig=1" } })
+              : new Response(new Uint8Array(0), {
+                  status: 200,
+                  headers: { "content-encoding": "gzip", "content-length": "1000", etag: '"v1"' }
+                })
+          )
+        )
+      )
+      const error = yield* Effect.flatMap(ExportsClient.ExportsClient, (client) =>
+        Effect.flip(Stream.runCollect(client.download("file_abc")))
+      ).pipe(
+        Effect.provide(
+          onTransport(transport, { restApiKey: "key_1", projectKey: "project_abc", baseUrl: "http://api.test" })
+        )
+      )
+      assert.strictEqual(error._tag, "TransportError")
+      assert.include(error.message, "ended after 0 of 1000 bytes")
+    })
+  )
+
   it.effect(
     "a body that ends cleanly short of its Content-Length is resumed from its last byte, never taken whole",
     () =>

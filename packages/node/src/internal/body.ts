@@ -43,12 +43,10 @@ export const raw = (
   abort: Effect.Effect<void>
 ): Stream.Stream<Uint8Array, BodyError> => {
   const bytes = idleTimeout(response, idle, abort)
-  // Through a Content-Encoding the length is the encoded one; some transports (fetch) decode before we see
-  // the bytes, so only the decoded size (checked by the caller against Batch's files[].size) is reliable.
-  if (Option.exists(encoding(response), (e) => e !== "identity")) return bytes
+  const encoded = Option.exists(encoding(response), (e) => e !== "identity")
   return Option.match(Transport.contentLength(response), {
     onNone: () => bytes,
-    onSome: (announced) => lengthChecked(bytes, announced)
+    onSome: (announced) => lengthChecked(bytes, announced, encoded)
   })
 }
 
@@ -97,27 +95,40 @@ const idleTimeout = (
     })
   )
 
-/** Fails at the first byte past `announced`, or at the end when fewer arrived. */
+/**
+ * Fails at the first byte past `announced`, or at the end when fewer arrived. Through a Content-Encoding the
+ * announced length is the encoded one: it is checked while the bytes are still encoded (gzip's magic first),
+ * not when a transport (fetch) decoded them before us — except that an answer announcing bytes must not end
+ * with none.
+ */
 const lengthChecked = <E>(
   bytes: Stream.Stream<Uint8Array, E>,
-  announced: number
+  announced: number,
+  encoded: boolean
 ): Stream.Stream<Uint8Array, E | ClientError.TransportError> =>
   Stream.suspend(() => {
     let received = 0
+    // known from the first bytes when encoded: are these the bytes the length counts?
+    let counts: boolean | undefined = encoded ? undefined : true
     return Stream.concat(
       Stream.mapChunksEffect(bytes, (chunk) => {
-        for (const part of chunk) received += part.length
-        return received > announced
+        for (const part of chunk) {
+          if (counts === undefined && part.length > 0) counts = part[0] === GZIP_MAGIC_FIRST
+          received += part.length
+        }
+        return counts === true && received > announced
           ? Effect.fail(transportError(`the body is longer than its Content-Length of ${announced} bytes`))
           : Effect.succeed(chunk)
       }),
       Stream.suspend(() =>
-        received === announced
+        received === announced || (counts === false && received > 0)
           ? Stream.empty
           : Stream.fail(transportError(`the body ended after ${received} of ${announced} bytes`))
       )
     )
   })
+
+const GZIP_MAGIC_FIRST = 0x1f
 
 /**
  * Decodes `gzip` when the bytes are gzip (a transport such as fetch may have decoded them already). The
