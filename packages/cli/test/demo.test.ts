@@ -66,6 +66,25 @@ describe("batch-export demo", () => {
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
+  it.scoped("--json: stdout is one JSON summary, whose counts match the files", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const dir = Path.join(yield* fs.makeTempDirectoryScoped(), "out")
+      const fiber = yield* Effect.fork(runCli(["demo", "--out-dir", dir, "--json"]))
+      for (let i = 0; i < 3; i++) yield* Testing.elapse("200 millis")
+      const run = yield* Fiber.join(fiber)
+      assert.strictEqual(run.code, 0, run.output)
+      assert.strictEqual(run.stdout.length, 1, run.stdout.join("\n"))
+      const summary = JSON.parse(run.stdout[0]!)
+      assert.strictEqual(summary.records, 1500)
+      assert.strictEqual(summary.files.length, 3)
+      assert.strictEqual(summary.directory, dir)
+      let bytes = 0
+      for (const name of yield* fs.readDirectory(dir)) bytes += (yield* fs.readFile(Path.join(dir, name))).length
+      assert.strictEqual(summary.bytes, bytes)
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
   it.scoped("a directory that cannot be created: one line, non-zero exit", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem

@@ -48,6 +48,23 @@ describe("batch-export emulator", () => {
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
+  it.scopedLive("--json: one JSON object with the URLs, the environment and every export's files", () =>
+    Effect.gen(function* () {
+      const printed = yield* Deferred.make<string>()
+      const fiber = yield* Effect.fork(
+        runCli(["emulator", "--seed", "3", "--json"], {}, (line) => Deferred.unsafeDone(printed, Exit.succeed(line)))
+      )
+      const line = yield* Deferred.await(printed)
+      const info = JSON.parse(line)
+      assert.match(info.apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.strictEqual(info.environment.BATCH_API_URL, info.apiUrl)
+      const files = info.exports.flatMap((exp: { files: ReadonlyArray<{ id: string }> }) => exp.files)
+      assert.strictEqual(files.length, 4)
+      assert.match(files[0].id, /^file_\w+$/)
+      yield* Fiber.interrupt(fiber)
+    })
+  )
+
   it.scopedLive("a port already in use: one line, exit 1", () =>
     Effect.gen(function* () {
       const taken = yield* Emulator.make()

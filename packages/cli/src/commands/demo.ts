@@ -17,6 +17,7 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import * as Flags from "../Flags.js"
 import { fetchExport } from "../Programs.js"
 
 /**
@@ -75,12 +76,12 @@ export const request = {
  * @since 0.1.0
  * @category programs
  */
-export const workflow = (directory: string) =>
+export const workflow = (directory: string, say: (line: string) => Effect.Effect<void> = (line) => Console.log(line)) =>
   Effect.gen(function* () {
     const started = yield* Clock.currentTimeMillis
     const client = yield* ExportsClient.ExportsClient
     const exportId = yield* client.create(request)
-    yield* Console.log(`created ${exportId}`)
+    yield* say(`created ${exportId}`)
     const manifest = yield* fetchExport(exportId, directory, { pollInterval, concurrency: 2 })
     const records = yield* Stream.runCount(client.records(exportId))
     const summary: Summary = {
@@ -120,19 +121,23 @@ const outDir = Options.text("out-dir").pipe(
  * @since 0.1.0
  * @category commands
  */
-export const command = Command.make("demo", { outDir }, ({ outDir }) =>
+export const command = Command.make("demo", { outDir, json: Flags.json }, ({ json, outDir }) =>
   Effect.scoped(
     Effect.gen(function* () {
       const directory = (yield* Path.Path).resolve(outDir)
       const emulator = yield* Emulator.make(emulatorOptions)
-      yield* Console.log(`started a Batch export API emulator at ${emulator.apiUrl} (storage ${emulator.storageUrl})`)
+      // under --json, stdout carries only the summary object
+      const say = (line: string) => (json ? Effect.void : Console.log(line))
+      yield* say(`started a Batch export API emulator at ${emulator.apiUrl} (storage ${emulator.storageUrl})`)
       const client = BatchExport.layer({
         restApiKey: emulator.restApiKey,
         projectKey: emulator.projectKey,
         baseUrl: emulator.apiUrl
       })
-      const summary = yield* Effect.provide(workflow(directory), client)
-      yield* Console.log(renderSummary(summary).join("\n"))
+      const summary = yield* Effect.provide(workflow(directory, say), client)
+      yield* json
+        ? Console.log(JSON.stringify({ ...summary, seconds: summary.millis / 1000 }))
+        : Console.log(renderSummary(summary).join("\n"))
     })
   )
 ).pipe(

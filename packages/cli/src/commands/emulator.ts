@@ -11,6 +11,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Flags from "../Flags.js"
 import { sampleExports } from "../internal/sampleExports.js"
 
 const port = (name: string, description: string) =>
@@ -92,6 +93,30 @@ export const banner = (emulator: Emulator.Service): Effect.Effect<ReadonlyArray<
   })
 
 /**
+ * The banner's facts as one JSON object (`--json`): where the emulator listens, the environment a client needs,
+ * and every export with its files. For scripts that start the emulator and read where it is.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const bannerJson = (emulator: Emulator.Service): Effect.Effect<unknown> =>
+  Effect.map(emulator.exports, (exports) => ({
+    apiUrl: emulator.apiUrl,
+    storageUrl: emulator.storageUrl,
+    environment: {
+      BATCH_REST_API_KEY: emulator.restApiKey,
+      BATCH_PROJECT_KEY: emulator.projectKey,
+      BATCH_API_URL: emulator.apiUrl
+    },
+    exports: exports.map((exp) => ({
+      id: exp.id,
+      status: exp.status,
+      exportType: exp.exportType,
+      files: exp.files.map((file) => ({ id: file.id, part: file.part, size: file.size }))
+    }))
+  }))
+
+/**
  * `batch-export emulator [--port N] [--storage-port N] [--seed N] [--exports N] [--parts N] [--part-size SIZE]`:
  * with any of the last three, the emulator serves that many finished exports of that many files of that size
  * (defaults 1 export, 2 parts, 200 records a part) instead of the sample exports.
@@ -107,9 +132,10 @@ export const command = Command.make(
     seed,
     exports: count("exports", "Serve this many finished exports instead of the samples"),
     parts: count("parts", "Files in each served export (default 2)"),
-    partSize
+    partSize,
+    json: Flags.json
   },
-  ({ apiPort, exports, partSize, parts, seed, storagePort }) => {
+  ({ apiPort, exports, json, partSize, parts, seed, storagePort }) => {
     const sized = Option.isSome(exports) || Option.isSome(parts) || Option.isSome(partSize)
     const emulator = Layer.scoped(
       Emulator.Emulator,
@@ -126,7 +152,11 @@ export const command = Command.make(
       })
     )
     const announce = Layer.effectDiscard(
-      Effect.flatMap(Emulator.Emulator, banner).pipe(Effect.flatMap((lines) => Console.log(lines.join("\n"))))
+      Effect.flatMap(Emulator.Emulator, (emulator) =>
+        json
+          ? Effect.flatMap(bannerJson(emulator), (value) => Console.log(JSON.stringify(value)))
+          : Effect.flatMap(banner(emulator), (lines) => Console.log(lines.join("\n")))
+      )
     )
     return Layer.launch(announce.pipe(Layer.provide(emulator)))
   }
