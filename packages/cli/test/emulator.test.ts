@@ -42,7 +42,8 @@ describe("batch-export emulator", () => {
 
       // Ctrl-C: the fiber is interrupted, the servers close
       yield* Fiber.interrupt(fiber)
-      const after = yield* runCli(["download", fileIds[0]!, "--out", out], env)
+      // a refused connection is retried on the backoff (real time here): without retries it fails at once
+      const after = yield* runCli(["download", fileIds[0]!, "--out", out], { ...env, BATCH_MAX_RETRIES: "0" })
       assert.strictEqual(after.code, 1)
       assert.include(after.stderr.join("\n"), "TransportError")
     }).pipe(Effect.provide(NodeFileSystem.layer))
