@@ -28,7 +28,8 @@ const text = FastCheck.string({ unit: "binary", maxLength: 12 })
 const record = FastCheck.record({
   identifiers: FastCheck.record({ custom_id: text, installation_ids: FastCheck.array(text, { maxLength: 3 }) }),
   attributes: FastCheck.dictionary(
-    text,
+    // a `__proto__` key is left to the Schema, whose rebuilt record drops it: ProfileRecord.test covers that case
+    text.filter((key) => key !== "__proto__"),
     FastCheck.oneof(text, FastCheck.integer(), FastCheck.boolean(), FastCheck.constant(null)),
     { maxKeys: 4 }
   )

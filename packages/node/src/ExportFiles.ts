@@ -165,7 +165,7 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
 
-    /** Streams the file's bytes into `destination`, in one write per batch received. */
+    /** Streams the file's bytes into `destination`, in one write per batch received (joining a batch costs less than writing its buffers one by one: each write is a thread-pool round trip). */
     const save = (
       fileId: string,
       destination: string,

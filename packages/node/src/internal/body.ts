@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { ENDPOINT } from "./storage.js"
+import * as NodeBody from "./nodeBody.js"
 import * as Transport from "./transport.js"
 
 /** Failures of reading one body; all of them are worth resuming from the last byte received. */
@@ -66,7 +67,10 @@ const idleTimeout = (
       const idleMillis = Duration.toMillis(idle)
       let waitingSince: number | undefined
       let timedOut = false
-      const pull = yield* Stream.toPull(response.stream)
+      const node = NodeBody.readableOf(response)
+      const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> = node === undefined
+        ? yield* Stream.toPull(response.stream)
+        : yield* NodeBody.pull(node)
       const read = Effect.suspend(() => {
         waitingSince = clock.unsafeCurrentTimeMillis()
         return pull
@@ -89,7 +93,7 @@ const idleTimeout = (
         Stream.mapError((e): BodyError =>
           timedOut
             ? new ClientError.RequestTimeout({ endpoint: ENDPOINT, timeout: idle })
-            : Transport.transportError(ENDPOINT, e)
+            : Transport.transportFailure(ENDPOINT, e)
         )
       )
     })

@@ -5,7 +5,7 @@
 import { ClientError, Redaction } from "@batch-export/core"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -27,6 +27,15 @@ export const transportError = (
     detail: Redaction.scrub(inner === undefined || inner === "" ? what : `${what} (${inner})`)
   })
 }
+
+/** A failure while reading a body, from the platform (`HttpClientError`) or from undici's stream directly. */
+export const transportFailure = (endpoint: string, error: unknown): ClientError.TransportError =>
+  HttpClientError.isHttpClientError(error)
+    ? transportError(endpoint, error)
+    : new ClientError.TransportError({
+        endpoint,
+        detail: Redaction.scrub(`reading the body failed (${error instanceof Error ? error.message : String(error)})`)
+      })
 
 /**
  * Asks a fetch-based transport not to follow redirects (undici's own client never does): the client reads
