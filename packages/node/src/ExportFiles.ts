@@ -9,7 +9,6 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -22,6 +21,7 @@ import * as ExportsClient from "./ExportsClient.js"
 import * as Api from "./internal/api.js"
 import * as Body from "./internal/body.js"
 import * as Files from "./internal/files.js"
+import * as Writer from "./internal/writer.js"
 
 /**
  * Everything `downloadToFile` can fail with.
@@ -165,7 +165,7 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
 
-    /** Streams the file's bytes into `destination`, in one write per batch received (joining a batch costs less than writing its buffers one by one: each write is a thread-pool round trip). */
+    /** Streams the file's bytes into `destination`, in large blocks (see `internal/writer.ts`). */
     const save = (
       fileId: string,
       destination: string,
@@ -180,13 +180,12 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
           const file = yield* fs.open(destination, { flag: mode }).pipe(Effect.mapError(Files.writeError(destination)))
           const report = options?.onProgress
           let bytes = opened.offset
+          const write = Writer.make((buffer) => Effect.mapError(file.writeAll(buffer), Files.writeError(destination)))
           yield* Stream.runForEachChunk(opened.bytes, (chunk) => {
             const size = Body.byteLength(chunk)
             if (size === 0) return Effect.void
             bytes += size
-            // one write per batch: the socket hands over several buffers at a time
-            const buffer = chunk.length === 1 ? Chunk.unsafeHead(chunk) : Buffer.concat(Chunk.toReadonlyArray(chunk))
-            const written = Effect.mapError(file.writeAll(buffer), Files.writeError(destination))
+            const written = write(chunk)
             return report === undefined
               ? written
               : Effect.zipRight(written, report({ fileId: opened.fileId, bytes, total: opened.total }))
