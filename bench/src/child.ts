@@ -38,7 +38,7 @@ const parseSpec = (json: string): Spec => {
   const raw: unknown = JSON.parse(json)
   if (!isRecord(raw)) throw new Error("spec: expected an object")
   const kind = oneOf(raw, "kind", ["download", "records", "downloadAll", "link", "idle"])
-  if (kind === "idle") return { kind, what: oneOf(raw, "what", ["bare", "effect", "library"]) }
+  if (kind === "idle") return { kind, what: oneOf(raw, "what", ["bare", "effect", "transport", "library"]) }
   const api: Api = {
     url: text(field(raw, "api"), "url"),
     restApiKey: text(field(raw, "api"), "restApiKey"),
@@ -88,6 +88,7 @@ const run = async (spec: Spec): Promise<Result> => {
       // the work is the import itself
       const start = process.hrtime.bigint()
       if (spec.what === "effect") await import("effect")
+      if (spec.what === "transport") await (await import("./transport.js")).importTransport()
       if (spec.what === "library") await (await import("./adapter.js")).importLibrary()
       const seconds = Number(process.hrtime.bigint() - start) / 1e9
       return { seconds, count: 1, maxRssBytes: process.resourceUsage().maxRSS * 1024 }

@@ -345,26 +345,28 @@ const memory = async (env: Setup.Environment): Promise<Table> => {
     note:
       "Each measurement in its own process (`process.resourceUsage().maxRSS` at the end). Reference: the bare undici " +
       "pipeline of benchmark 1 (the multi-part row: a bare pool of 4 of them). Flatness = our peak at the largest " +
-      "download ÷ our peak at the smallest.",
+      "download ÷ our peak at the smallest (the reference's own flatness beside it).",
     header: ["figure", "reference", "batch-export", "ratio", "target"],
     rows: []
   }
-  const idle = async (what: "bare" | "effect" | "library") => {
+  const idle = async (what: "bare" | "effect" | "transport" | "library") => {
     const results: Array<Result> = []
     for (let round = 0; round < rounds; round++) results.push(await child({ kind: "idle", what }))
     return { rss: summarize(results.map((r) => r.maxRssBytes)), time: summarize(results.map((r) => r.seconds)) }
   }
   const bare = await idle("bare")
   const effect = await idle("effect")
+  const transport = await idle("transport")
   const library = await idle("library")
   table.rows.push([
     "idle: import `@batch-export/node`",
-    `bare node: ${rss(bare.rss)}; \`effect\` barrel alone: ${rss(effect.rss)}, import ${seconds(effect.time)}`,
+    `bare node: ${rss(bare.rss)}; \`effect\` barrel alone: ${rss(effect.rss)}, import ${seconds(effect.time)}; ` +
+      `\`@effect/platform-node/NodeHttpClient\` alone (the undici transport, the floor): ${rss(transport.rss)}`,
     `${rss(library.rss)}, import ${seconds(library.time)}`,
     ratio(library.rss.median / bare.rss.median),
     "≤ 90 MB"
   ])
-  const peaks: Array<{ readonly size: number; readonly ours: number }> = []
+  const peaks: Array<{ readonly size: number; readonly ours: number; readonly reference: number }> = []
   for (const file of smoke ? [env.small, env.large] : [env.small, env.medium, env.large]) {
     const path = Path.join(env.scratch, "memory.json")
     const download = (impl: Impl) => async () => {
@@ -375,7 +377,7 @@ const memory = async (env: Setup.Environment): Promise<Table> => {
     const [reference, ours] = await alternate(download("reference"), download("ours"))
     const ref = summarize(reference.map((r) => r.maxRssBytes))
     const our = summarize(ours.map((r) => r.maxRssBytes))
-    peaks.push({ size: file.size, ours: our.median })
+    peaks.push({ size: file.size, ours: our.median, reference: ref.median })
     table.rows.push([
       `downloading ${human(file.size)} to disk`,
       rss(ref),
@@ -401,7 +403,7 @@ const memory = async (env: Setup.Environment): Promise<Table> => {
   const largest = peaks[peaks.length - 1]!
   table.rows.push([
     `flatness: peak at ${human(largest.size)} ÷ peak at ${human(smallest.size)}`,
-    "—",
+    `${mib(largest.reference)} ÷ ${mib(smallest.reference)} = ${ratio(largest.reference / smallest.reference)}`,
     `${mib(largest.ours)} ÷ ${mib(smallest.ours)}`,
     ratio(largest.ours / smallest.ours),
     "≤ 1.25"

@@ -58,7 +58,7 @@ export type Spec =
       readonly concurrency: number
     }
   | { readonly kind: "link"; readonly impl: Impl; readonly api: Api; readonly fileId: string; readonly calls: number }
-  | { readonly kind: "idle"; readonly what: "bare" | "effect" | "library" }
+  | { readonly kind: "idle"; readonly what: "bare" | "effect" | "transport" | "library" }
 
 /**
  * What a child prints: the work time (imports and set-up excluded), what it did, and its peak RSS.
