@@ -63,7 +63,8 @@ export interface DownloadToFileOptions extends ExportsClient.DownloadOptions {
   /**
    * Keep what an interrupted or failed download received (`.<name>.partial`, with its file id and `ETag` in
    * `.<name>.partial.state`), and continue it on the next call when the stored object is unchanged, instead
-   * of removing it. Default false: nothing is left behind.
+   * of removing it. Default false: nothing is left behind, and a complete download removes what an earlier
+   * resumable one kept for the same destination.
    */
   readonly resume?: boolean | undefined
 }
@@ -194,12 +195,25 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
         })
       )
 
+    /** Removes the `.partial` and `.partial.state` a resumable download to `destination` keeps. */
+    const forgetPartial = (destination: string) => {
+      const names = Files.resumableNames(path, destination)
+      return Effect.zipRight(
+        fs.remove(names.state, { force: true }).pipe(Effect.ignore),
+        fs.remove(names.partial, { force: true }).pipe(Effect.ignore)
+      )
+    }
+
     const atomically = (fileId: string, destination: string, options: DownloadToFileOptions | undefined) =>
       Effect.acquireUseRelease(
         Effect.map(Random.nextInt, (n) => Files.temporaryName(path, destination, n)),
         (temporary) =>
           Effect.tap(save(fileId, temporary, "wx", options), () =>
-            fs.rename(temporary, destination).pipe(Effect.mapError(Files.writeError(destination)))
+            fs.rename(temporary, destination).pipe(
+              Effect.mapError(Files.writeError(destination)),
+              // what an earlier resumable run kept for this destination is superseded now
+              Effect.zipRight(forgetPartial(destination))
+            )
           ).pipe(Effect.map((done) => ({ ...done, path: destination }))),
         (temporary, exit) =>
           Exit.isSuccess(exit) ? Effect.void : fs.remove(temporary, { force: true }).pipe(Effect.ignore)
@@ -221,10 +235,7 @@ export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | F
      */
     const resumably = (fileId: string, destination: string, options: DownloadToFileOptions | undefined) => {
       const names = Files.resumableNames(path, destination)
-      const forget = Effect.zipRight(
-        fs.remove(names.state, { force: true }).pipe(Effect.ignore),
-        fs.remove(names.partial, { force: true }).pipe(Effect.ignore)
-      )
+      const forget = forgetPartial(destination)
       return Effect.gen(function* () {
         const from = yield* kept(names, fileId)
         const remember = (opened: ExportsClient.OpenedFile): Effect.Effect<"w" | "a", ClientError.FileWriteError> =>

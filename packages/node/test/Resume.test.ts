@@ -181,6 +181,18 @@ describe("resumable downloads across runs", () => {
       })
     )
 
+    it.scoped("a complete download without resume removes what an earlier resumable run kept for it", () =>
+      Effect.gen(function* () {
+        const { bytes, destination, dir, file, files, fs } = yield* setup
+        // what a cut resumable run (then `fetch --force`) leaves: now superseded by the complete file
+        yield* fs.writeFile(Path.join(dir, PARTIAL), bytes.subarray(0, CUT))
+        yield* fs.writeFileString(Path.join(dir, STATE), JSON.stringify({ fileId: file.id, etag: '"x"' }))
+        yield* drive(files.downloadToFile(file.id, destination))
+        assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(bytes))
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"])
+      })
+    )
+
     it.scoped("with resume but no strong ETag (gzip on the fly: a weak one), a cut run keeps nothing", () =>
       Effect.gen(function* () {
         const { destination, dir, emulator, file, files, fs } = yield* setup
