@@ -4,7 +4,8 @@
  * benchmark and writes them, the machine and the raw samples to `bench/results/`.
  *
  * Flags: `--smoke` (tiny sizes, one round: checks that every benchmark runs and produces numbers, never a speed),
- * `--rounds N` (default 3), `--only 1,3` (benchmark numbers), `--name NAME` (results file name).
+ * `--rounds N` (default 3), `--only 1,3` (benchmark numbers), `--name NAME` (results file name), `--concurrency 4`
+ * (benchmark 3's levels, default 1,2,4,8).
  *
  * @since 0.1.0
  */
@@ -31,6 +32,7 @@ const flag = (name: string): string | undefined => {
 const smoke = args.includes("--smoke")
 const rounds = smoke ? 1 : Number(flag("--rounds") ?? 3)
 const only = new Set((flag("--only") ?? "1,2,3,4,5").split(",").map(Number))
+const levels = flag("--concurrency")?.split(",").map(Number)
 const name = flag("--name") ?? (smoke ? "smoke" : new Date().toISOString().replace(/[:.]/g, "-"))
 
 const MB = 1_000_000
@@ -316,7 +318,7 @@ const multiPart = async (env: Setup.Environment): Promise<Table> => {
   }
   env.setThrottled(true)
   try {
-    for (const concurrency of smoke ? [1, 4] : [1, 2, 4, 8]) {
+    for (const concurrency of levels ?? (smoke ? [1, 4] : [1, 2, 4, 8])) {
       const ideal = total / (Math.min(concurrency, env.multi.files.length) * sizes.rate)
       const [reference, ours] = await alternate(
         downloadAll(env, "reference", concurrency),
