@@ -10,12 +10,12 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Cli from "../Cli.js"
-import * as Failure from "../Failure.js"
+import { ExitCode, exitCodeOf } from "./exit.js"
 
 const signals = {
-  SIGINT: Failure.ExitCode.interrupted,
-  SIGTERM: Failure.ExitCode.terminated,
-  SIGHUP: Failure.ExitCode.hangup
+  SIGINT: ExitCode.interrupted,
+  SIGTERM: ExitCode.terminated,
+  SIGHUP: ExitCode.hangup
 } as const
 
 const fiber = Effect.runFork(Cli.run(process.argv).pipe(Effect.provide(NodeContext.layer)))
@@ -38,17 +38,17 @@ for (const [signal, code] of Object.entries(signals)) process.on(signal, () => s
 
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (decided !== undefined) return
-  if (error.code === "EPIPE") return stop(Failure.ExitCode.success)
+  if (error.code === "EPIPE") return stop(ExitCode.success)
   // e.g. ENOSPC writing to a full disk or /dev/full: a real failure
   process.stderr.write(`error: could not write to stdout: ${error.code ?? error.message}\n`)
-  stop(Failure.ExitCode.failure)
+  stop(ExitCode.failure)
 })
 // nowhere left to report to: ignore, rather than crash with a stack trace
 process.stderr.on("error", () => {})
 
 fiber.addObserver((exit) => {
   clearInterval(keepAlive)
-  const code = decided ?? (Exit.isSuccess(exit) ? exit.value : Failure.exitCodeOf(exit.cause))
+  const code = decided ?? (Exit.isSuccess(exit) ? exit.value : exitCodeOf(exit.cause))
   if (decided !== undefined || code !== 0) process.exit(code)
   process.exitCode = code
 })
