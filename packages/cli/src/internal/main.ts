@@ -6,9 +6,12 @@
  *
  * @internal
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Cli from "../Cli.js"
 import { ExitCode, exitCodeOf } from "./exit.js"
 
@@ -18,7 +21,10 @@ const signals = {
   SIGHUP: ExitCode.hangup
 } as const
 
-const fiber = Effect.runFork(Cli.run(process.argv).pipe(Effect.provide(NodeContext.layer)))
+// what `Cli.run` needs, and no more: `NodeContext.layer` would also load the command executor and workers
+const environment = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+
+const fiber = Effect.runFork(Cli.run(process.argv).pipe(Effect.provide(environment)))
 // a command waiting on a timer or a socket alone must not let Node exit under it
 const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
 
