@@ -135,15 +135,18 @@ const child = async (spec: Spec): Promise<Result> => {
   return parsed
 }
 
-/** A whole program under `/usr/bin/time`: wall time from spawn to exit, and its peak RSS. */
+/** A whole program under `/usr/bin/time`: wall time from spawn to exit, its CPU time (user + system) and peak RSS. */
 const timed = async (label: string, command: string, argv: ReadonlyArray<string>, env?: NodeJS.ProcessEnv) => {
   const report = Path.join(Os.tmpdir(), `batch-export-bench-time-${process.pid}`)
-  const run = await exec("/usr/bin/time", ["-o", report, "-f", "%M", command, ...argv], env)
+  const run = await exec("/usr/bin/time", ["-o", report, "-f", "%M %U %S", command, ...argv], env)
   if (run.code !== 0) throw new Error(`${label} failed (${run.code}):\n${run.stderr}`)
-  const maxRssBytes = Number(Fs.readFileSync(report, "utf8").trim().split("\n").at(-1)) * 1024
+  const [kib = NaN, user = NaN, system = NaN] = (Fs.readFileSync(report, "utf8").trim().split("\n").at(-1) ?? "")
+    .split(" ")
+    .map(Number)
   Fs.rmSync(report, { force: true })
-  record(label, { wall: run.wall, maxRssBytes })
-  return { wall: run.wall, maxRssBytes }
+  const result = { wall: run.wall, cpu: user + system, maxRssBytes: kib * 1024 }
+  record(label, result)
+  return result
 }
 
 /** Runs `a` and `b` `rounds` times, alternating which goes first. */
@@ -186,7 +189,7 @@ const oneFile = async (env: Setup.Environment): Promise<Table> => {
     note:
       "In-process: work time only (imports and layer construction excluded), through the emulated API's 307 to nginx; " +
       "ratio = our throughput ÷ the reference's. Whole process: wall time from spawn to exit (start-up included) and " +
-      "peak RSS (`/usr/bin/time`); ratio = our wall ÷ curl's. Bare Node (`bench/src/bare.ts`) is the same undici " +
+      "CPU time (user + system) and peak RSS (`/usr/bin/time`); ratio = our wall ÷ curl's. Bare Node (`bench/src/bare.ts`) is the same undici " +
       "pipeline as the in-process reference run as a whole process: what any Node program pays for the job. Start-up: " +
       "spawn to exit; `view` asks the emulated API for one export.",
     header: ["figure", "reference", "batch-export", "ratio", "target"],
@@ -251,20 +254,23 @@ const oneFile = async (env: Setup.Environment): Promise<Table> => {
     const curlWall = summarize(curls.map((r) => r.wall))
     const bareWall = summarize(bares.map((r) => r.wall))
     const cliWall = summarize(clis.map((r) => r.wall))
+    const curlCpu = summarize(curls.map((r) => r.cpu))
+    const bareCpu = summarize(bares.map((r) => r.cpu))
+    const cliCpu = summarize(clis.map((r) => r.cpu))
     const curlRss = summarize(curls.map((r) => r.maxRssBytes))
     const bareRss = summarize(bares.map((r) => r.maxRssBytes))
     const cliRss = summarize(clis.map((r) => r.maxRssBytes))
     table.rows.push([
       `${human(file.size)}, whole process: bare Node (\`node bare.js\`: undici request → pipeline → createWriteStream) vs \`curl -o\`: the limit`,
-      `curl: ${seconds(curlWall)}, peak ${rss(curlRss)}`,
-      `bare node: ${seconds(bareWall)}, peak ${rss(bareRss)}`,
+      `curl: ${seconds(curlWall)}, CPU ${seconds(curlCpu)}, peak ${rss(curlRss)}`,
+      `bare node: ${seconds(bareWall)}, CPU ${seconds(bareCpu)}, peak ${rss(bareRss)}`,
       ratio(bareWall.median / curlWall.median),
       "—"
     ])
     table.rows.push([
       `${human(file.size)}, whole process: \`batch-export download\` vs \`curl -o\` (and vs bare Node)`,
       `curl: ${seconds(curlWall)}; bare node: ${seconds(bareWall)}`,
-      `CLI: ${seconds(cliWall)}, peak ${rss(cliRss)}`,
+      `CLI: ${seconds(cliWall)}, CPU ${seconds(cliCpu)}, peak ${rss(cliRss)}`,
       `${ratio(cliWall.median / curlWall.median)} curl; ${ratio(cliWall.median / bareWall.median)} bare node`,
       "≤ 1.2× curl"
     ])
