@@ -26,7 +26,9 @@ import * as Fetch from "./commands/fetch.js"
 import * as List from "./commands/list.js"
 import * as RecordsCommand from "./commands/records.js"
 import * as View from "./commands/view.js"
-import * as Failure from "./Failure.js"
+import type * as Failure from "./Failure.js"
+import * as exit from "./internal/exit.js"
+import { lazily } from "./internal/lazy.js"
 import { packageVersion } from "./internal/version.js"
 
 /**
@@ -53,7 +55,7 @@ export const command = Command.make("batch-export").pipe(
           "results to stdout; --json on every command prints JSON (and errors as one JSON object on stderr)."
       ),
       HelpDoc.h2("EXIT CODES"),
-      ...Failure.exitCodesHelp.map((line) => HelpDoc.p(line))
+      ...exit.exitCodesHelp.map((line) => HelpDoc.p(line))
     ])
   ),
   Command.withSubcommands([
@@ -146,8 +148,16 @@ const withoutColors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, 
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<Failure.ExitCode, never, Environment> =>
   Effect.locally(
     cli(argv).pipe(
-      Effect.as(Failure.ExitCode.success),
-      Effect.catchAllCause((cause) => Effect.flatMap(formatOf(argv), (format) => Failure.report(cause, format))),
+      Effect.as(exit.ExitCode.success),
+      Effect.catchAllCause((cause) =>
+        Effect.flatMap(formatOf(argv), (format) =>
+          // loaded when a command fails only: describing errors needs the client library
+          lazily(
+            () => import("./Failure.js"),
+            (failure) => failure.report(cause, format)
+          )
+        )
+      ),
       withoutColors
     ),
     FiberRef.currentLoggers,

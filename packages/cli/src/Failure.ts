@@ -15,29 +15,17 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
+import * as exit from "./internal/exit.js"
 
 /**
- * The process exit codes of `batch-export`.
+ * The process exit codes of `batch-export`: 0 success, 1 failure (trying later may help), 2 usage (the command
+ * line did not parse), 3 unauthorized (Batch refused the REST API key), 129/130/143 hung up, interrupted,
+ * terminated.
  *
  * @since 0.1.0
  * @category models
  */
-export const ExitCode = {
-  success: 0,
-  /** A command failed (HTTP error, transport, configuration, file…): trying later may help. */
-  failure: 1,
-  /** The command line did not parse; @effect/cli has printed why. */
-  usage: 2,
-  /** Batch refused the REST API key (HTTP 401): fix the key, retrying will not help. */
-  unauthorized: 3,
-  /** Hung up (SIGHUP): 128 + 1, cleaned up as after Ctrl-C. */
-  hangup: 129,
-  /** Interrupted (Ctrl-C, SIGINT): 128 + 2. */
-  interrupted: 130,
-  /** Terminated (SIGTERM): 128 + 15, cleaned up as after Ctrl-C. */
-  terminated: 143
-} as const
+export const ExitCode = exit.ExitCode
 
 /**
  * The exit codes as `--help` and the README list them.
@@ -45,13 +33,7 @@ export const ExitCode = {
  * @since 0.1.0
  * @category rendering
  */
-export const exitCodesHelp: ReadonlyArray<string> = [
-  "0    success (also when stdout is closed early, as by `| head`)",
-  "1    failure: HTTP error, network, configuration, file (trying later may help)",
-  "2    usage: the command line did not parse",
-  "3    authentication: Batch refused the REST API key (HTTP 401)",
-  "129  hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM): nothing partial is left"
-]
+export const exitCodesHelp: ReadonlyArray<string> = exit.exitCodesHelp
 
 /**
  * A command line that parsed but makes no sense (a bare `create`, flags that exclude each other): exit 2,
@@ -60,13 +42,19 @@ export const exitCodesHelp: ReadonlyArray<string> = [
  * @since 0.1.0
  * @category errors
  */
-export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { message: Schema.String }) {}
+export const UsageError = exit.UsageError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type UsageError = exit.UsageError
 
 /**
  * @since 0.1.0
  * @category models
  */
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+export type ExitCode = exit.ExitCode
 
 const MAX_LENGTH = 600
 
@@ -144,11 +132,6 @@ export const lineOf = (cause: Cause.Cause<unknown>): Option.Option<string> =>
     onNone: () => Option.map(Cause.dieOption(cause), (defect) => `unexpected ${Redaction.scrub(describe(defect))}`)
   })
 
-const tagOf = (error: unknown): string | undefined =>
-  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
-    ? error._tag
-    : undefined
-
 /**
  * The exit code for a failure cause: 3 for a refused REST key (401), 2 for a command line that does not
  * parse, 130 for an interruption, 1 for anything else.
@@ -156,18 +139,7 @@ const tagOf = (error: unknown): string | undefined =>
  * @since 0.1.0
  * @category rendering
  */
-export const exitCodeOf = (cause: Cause.Cause<unknown>): ExitCode => {
-  if (Cause.isInterruptedOnly(cause)) return ExitCode.interrupted
-  return Option.match(Cause.failureOption(cause), {
-    onSome: (error) =>
-      ValidationError.isValidationError(error) || error instanceof UsageError
-        ? ExitCode.usage
-        : tagOf(error) === "Unauthorized"
-          ? ExitCode.unauthorized
-          : ExitCode.failure,
-    onNone: () => ExitCode.failure
-  })
-}
+export const exitCodeOf: (cause: Cause.Cause<unknown>) => ExitCode = exit.exitCodeOf
 
 /** Belt and braces: whatever the line says, the REST key from the environment is masked. */
 const restApiKey = Config.option(Config.redacted("BATCH_REST_API_KEY")).pipe(

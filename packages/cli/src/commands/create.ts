@@ -6,18 +6,16 @@
  * @since 0.1.0
  */
 import { ClientError, type CreateExport } from "@batch-export/core"
-import { ExportsClient } from "@batch-export/node"
+import type { ExportsClient } from "@batch-export/node"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Arr from "effect/Array"
-import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Client from "../Client.js"
-import * as Failure from "../Failure.js"
 import * as Flags from "../Flags.js"
-import { printJson } from "../internal/output.js"
+import { UsageError } from "../internal/exit.js"
+import { lazily } from "../internal/lazy.js"
 
 /**
  * The flags of `create attributes`, as parsed.
@@ -157,12 +155,12 @@ const common = { json: Flags.json, baseUrl: Flags.baseUrl, apiVersion: Flags.api
 /** Creates the export and prints its id; the request was checked before the configuration is read. */
 const createAndPrint = (
   request: Effect.Effect<CreateExport.CreateExportRequestInput, ClientError.InvalidArgument>,
-  flags: { readonly json: boolean } & Client.Overrides
+  flags: { readonly json: boolean; readonly baseUrl: Option.Option<string>; readonly apiVersion: Option.Option<string> }
 ) =>
   Effect.flatMap(request, (request) =>
-    Effect.flatMap(ExportsClient.ExportsClient, (client) => client.create(request)).pipe(
-      Effect.flatMap((id) => (flags.json ? printJson({ id }) : Console.log(id))),
-      Effect.provide(Client.layer({ baseUrl: flags.baseUrl, apiVersion: flags.apiVersion }))
+    lazily(
+      () => import("../internal/handlers/create.js"),
+      (handler) => handler.create(request, flags)
     )
   )
 
@@ -228,7 +226,7 @@ export const reachabilityCommand = Command.make(
  */
 export const command = Command.make("create", {}, () =>
   Effect.fail(
-    new Failure.UsageError({ message: "choose what to export: create attributes|events|reachability … (see --help)" })
+    new UsageError({ message: "choose what to export: create attributes|events|reachability … (see --help)" })
   )
 ).pipe(
   Command.withDescription("Create an export (prints its id). Credentials come from the environment."),

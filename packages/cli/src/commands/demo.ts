@@ -8,17 +8,16 @@
  */
 // The next import only lets declaration emit name the error types inside the inferred command type.
 import type { ApiError, ClientError, ExportError, Records } from "@batch-export/core"
-import { Emulator } from "@batch-export/emulator"
-import { BatchExport, type ExportFiles, ExportsClient } from "@batch-export/node"
+import type { Emulator } from "@batch-export/emulator"
+import type { ExportFiles, ExportsClient } from "@batch-export/node"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as Path from "@effect/platform/Path"
-import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
+import type * as Effect from "effect/Effect"
 import * as Flags from "../Flags.js"
-import { fetchExport } from "../Programs.js"
+import { lazily } from "../internal/lazy.js"
+
+const load = () => import("../internal/handlers/demo.js")
 
 /**
  * What the demo did.
@@ -77,23 +76,7 @@ export const request = {
  * @category programs
  */
 export const workflow = (directory: string, say: (line: string) => Effect.Effect<void> = (line) => Console.log(line)) =>
-  Effect.gen(function* () {
-    const started = yield* Clock.currentTimeMillis
-    const client = yield* ExportsClient.ExportsClient
-    const exportId = yield* client.create(request)
-    yield* say(`created ${exportId}`)
-    const manifest = yield* fetchExport(exportId, directory, { pollInterval, concurrency: 2 })
-    const records = yield* Stream.runCount(client.records(exportId))
-    const summary: Summary = {
-      exportId,
-      directory,
-      files: manifest.files,
-      bytes: manifest.files.reduce((n, file) => n + file.bytes, 0),
-      records,
-      millis: (yield* Clock.currentTimeMillis) - started
-    }
-    return summary
-  })
+  lazily(load, (handler) => handler.workflow(directory, say))
 
 /**
  * The report printed at the end of the demo: the manifest, then one summary line.
@@ -121,25 +104,8 @@ const outDir = Options.text("out-dir").pipe(
  * @since 0.1.0
  * @category commands
  */
-export const command = Command.make("demo", { outDir, json: Flags.json }, ({ json, outDir }) =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const directory = (yield* Path.Path).resolve(outDir)
-      const emulator = yield* Emulator.make(emulatorOptions)
-      // under --json, stdout carries only the summary object
-      const say = (line: string) => (json ? Effect.void : Console.log(line))
-      yield* say(`started a Batch export API emulator at ${emulator.apiUrl} (storage ${emulator.storageUrl})`)
-      const client = BatchExport.layer({
-        restApiKey: emulator.restApiKey,
-        projectKey: emulator.projectKey,
-        baseUrl: emulator.apiUrl
-      })
-      const summary = yield* Effect.provide(workflow(directory, say), client)
-      yield* json
-        ? Console.log(JSON.stringify({ ...summary, seconds: summary.millis / 1000 }))
-        : Console.log(renderSummary(summary).join("\n"))
-    })
-  )
+export const command = Command.make("demo", { outDir, json: Flags.json }, (config) =>
+  lazily(load, (handler) => handler.demo(config))
 ).pipe(
   Command.withDescription(
     "Start an emulator in-process, then create an export with the real client, wait for it, download its parts " +

@@ -4,15 +4,13 @@
  *
  * @since 0.1.0
  */
-import { Emulator } from "@batch-export/emulator"
+import type { Emulator } from "@batch-export/emulator"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Flags from "../Flags.js"
-import { sampleExports } from "../internal/sampleExports.js"
+import { lazily } from "../internal/lazy.js"
 
 const port = (name: string, description: string) =>
   Options.integer(name).pipe(
@@ -135,31 +133,11 @@ export const command = Command.make(
     partSize,
     json: Flags.json
   },
-  ({ apiPort, exports, json, partSize, parts, seed, storagePort }) => {
-    const sized = Option.isSome(exports) || Option.isSome(parts) || Option.isSome(partSize)
-    const emulator = Layer.scoped(
-      Emulator.Emulator,
-      Emulator.make({
-        exports: sized
-          ? Array.from({ length: Option.getOrElse(exports, () => 1) }, () => ({
-              parts: Option.getOrElse(parts, () => 2),
-              bytesPerPart: Option.getOrUndefined(partSize)
-            }))
-          : sampleExports,
-        apiPort: Option.getOrUndefined(apiPort),
-        storagePort: Option.getOrUndefined(storagePort),
-        seed: Option.getOrUndefined(seed)
-      })
+  (config) =>
+    lazily(
+      () => import("../internal/handlers/emulator.js"),
+      (handler) => handler.emulator(config)
     )
-    const announce = Layer.effectDiscard(
-      Effect.flatMap(Emulator.Emulator, (emulator) =>
-        json
-          ? Effect.flatMap(bannerJson(emulator), (value) => Console.log(JSON.stringify(value)))
-          : Effect.flatMap(banner(emulator), (lines) => Console.log(lines.join("\n")))
-      )
-    )
-    return Layer.launch(announce.pipe(Layer.provide(emulator)))
-  }
 ).pipe(
   Command.withDescription(
     "Run a local emulator of Batch's export API (and its storage) until Ctrl-C, with fake credentials to use."

@@ -10,14 +10,8 @@ import type { ExportFiles } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import * as Client from "../Client.js"
 import * as Flags from "../Flags.js"
-import { printJson } from "../internal/output.js"
-import { fetchExport } from "../Programs.js"
-import * as Progress from "../Progress.js"
+import { lazily } from "../internal/lazy.js"
 
 /**
  * The manifest as printed on stdout: one line per file, `<part>\t<path>\t<bytes>`, in part order.
@@ -92,23 +86,10 @@ export const command = Command.make(
     apiVersion: Flags.apiVersion,
     idleTimeout: Flags.idleTimeout
   },
-  ({ concurrency, exportId, force, json, maxSize, outDir, pollInterval, quiet, timeout, ...flags }) =>
-    fetchExport(exportId, outDir, {
-      pollInterval,
-      timeout: Option.getOrUndefined(timeout),
-      concurrency,
-      maxBytes: Option.getOrUndefined(maxSize),
-      resume: !force
-    }).pipe(
-      Effect.flatMap((manifest) =>
-        json
-          ? printJson(manifestJson(manifest))
-          : manifest.files.length === 0
-            ? Console.error(`${manifest.exportId} has no files`)
-            : Console.log(renderManifest(manifest.files).join("\n"))
-      ),
-      Progress.quietly(quiet),
-      Effect.provide(Client.layer(flags))
+  (config) =>
+    lazily(
+      () => import("../internal/handlers/fetch.js"),
+      (handler) => handler.fetch(config)
     )
 ).pipe(
   Command.withDescription(

@@ -5,15 +5,16 @@
  * @since 0.1.0
  */
 import { ClientError, type Records } from "@batch-export/core"
-import { ExportsClient } from "@batch-export/node"
+import type { ExportsClient } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
-import * as Client from "../Client.js"
 import * as Flags from "../Flags.js"
-import { printRecords } from "../Programs.js"
+import { lazily } from "../internal/lazy.js"
+
+const load = () => import("../internal/handlers/records.js")
 
 /**
  * The records the argument names: those of an export (`ExportsClient.records`, every part in order) or of one
@@ -31,9 +32,9 @@ export const recordsOf = (
   ExportsClient.ExportsClient
 > =>
   id.startsWith("export_")
-    ? Effect.map(ExportsClient.ExportsClient, (client) => client.records(id))
+    ? lazily(load, (handler) => handler.exportRecords(id))
     : id.startsWith("file_")
-      ? Effect.map(ExportsClient.ExportsClient, (client) => client.fileRecords(id))
+      ? lazily(load, (handler) => handler.fileRecords(id))
       : Effect.fail(
           new ClientError.InvalidArgument({
             argument: "id",
@@ -67,8 +68,7 @@ export const command = Command.make(
     apiVersion: Flags.apiVersion,
     idleTimeout: Flags.idleTimeout
   },
-  ({ id, json: _json, limit, ...flags }) =>
-    Effect.flatMap(recordsOf(id), (records) => printRecords(records, limit)).pipe(Effect.provide(Client.layer(flags)))
+  (config) => lazily(load, (handler) => handler.records(config))
 ).pipe(
   Command.withDescription(
     "Print the records of an export or of one file as NDJSON (one JSON object per line), decoded and streamed."

@@ -4,14 +4,13 @@
  * @since 0.1.0
  */
 import type { Export } from "@batch-export/core"
-import { ExportsClient } from "@batch-export/node"
+// The next import only lets declaration emit name the error types inside the inferred command type.
+import type { ExportsClient } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
-import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
-import * as Client from "../Client.js"
 import * as Flags from "../Flags.js"
-import { formatDate, printJson, shown } from "../internal/output.js"
+import { lazily } from "../internal/lazy.js"
+import { formatDate, shown } from "../internal/output.js"
 
 /**
  * The human summary of an export: id, scope, status, dates, then one line per file (part, id, size). Server
@@ -42,12 +41,9 @@ const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The
 export const command = Command.make(
   "view",
   { exportId, json: Flags.json, baseUrl: Flags.baseUrl, apiVersion: Flags.apiVersion },
-  ({ exportId, json, ...flags }) =>
-    Effect.gen(function* () {
-      const client = yield* ExportsClient.ExportsClient
-      // --json prints Batch's answer untouched (unknown fields, its date spellings), after the same checks
-      yield* json
-        ? Effect.flatMap(client.viewJson(exportId), printJson)
-        : Effect.flatMap(client.view(exportId), (exp) => Console.log(renderExport(exp).join("\n")))
-    }).pipe(Effect.provide(Client.layer(flags)))
+  (config) =>
+    lazily(
+      () => import("../internal/handlers/view.js"),
+      (handler) => handler.view(config)
+    )
 ).pipe(Command.withDescription("Show an export: status, dates and files (or the JSON Batch returned, with --json)."))

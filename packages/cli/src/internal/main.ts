@@ -6,19 +6,25 @@
  *
  * @internal
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Cli from "../Cli.js"
-import * as Failure from "../Failure.js"
+import { ExitCode, exitCodeOf } from "./exit.js"
 
 const signals = {
-  SIGINT: Failure.ExitCode.interrupted,
-  SIGTERM: Failure.ExitCode.terminated,
-  SIGHUP: Failure.ExitCode.hangup
+  SIGINT: ExitCode.interrupted,
+  SIGTERM: ExitCode.terminated,
+  SIGHUP: ExitCode.hangup
 } as const
 
-const fiber = Effect.runFork(Cli.run(process.argv).pipe(Effect.provide(NodeContext.layer)))
+// what `Cli.run` needs, and no more: `NodeContext.layer` would also load the command executor and workers
+const environment = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+
+const fiber = Effect.runFork(Cli.run(process.argv).pipe(Effect.provide(environment)))
 // a command waiting on a timer or a socket alone must not let Node exit under it
 const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
 
@@ -38,17 +44,17 @@ for (const [signal, code] of Object.entries(signals)) process.on(signal, () => s
 
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (decided !== undefined) return
-  if (error.code === "EPIPE") return stop(Failure.ExitCode.success)
+  if (error.code === "EPIPE") return stop(ExitCode.success)
   // e.g. ENOSPC writing to a full disk or /dev/full: a real failure
   process.stderr.write(`error: could not write to stdout: ${error.code ?? error.message}\n`)
-  stop(Failure.ExitCode.failure)
+  stop(ExitCode.failure)
 })
 // nowhere left to report to: ignore, rather than crash with a stack trace
 process.stderr.on("error", () => {})
 
 fiber.addObserver((exit) => {
   clearInterval(keepAlive)
-  const code = decided ?? (Exit.isSuccess(exit) ? exit.value : Failure.exitCodeOf(exit.cause))
+  const code = decided ?? (Exit.isSuccess(exit) ? exit.value : exitCodeOf(exit.cause))
   if (decided !== undefined || code !== 0) process.exit(code)
   process.exitCode = code
 })

@@ -1,0 +1,82 @@
+/**
+ * The exit codes and the usage error, without what `Failure.report` needs to describe errors (the client
+ * library): the process entry and the command tree load this at start-up, `Failure` only when a command fails.
+ *
+ * @internal
+ * @since 0.1.0
+ */
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+
+/**
+ * @internal
+ * @since 0.1.0
+ * @category models
+ */
+export const ExitCode = {
+  success: 0,
+  /** A command failed (HTTP error, transport, configuration, file…): trying later may help. */
+  failure: 1,
+  /** The command line did not parse; @effect/cli has printed why. */
+  usage: 2,
+  /** Batch refused the REST API key (HTTP 401): fix the key, retrying will not help. */
+  unauthorized: 3,
+  /** Hung up (SIGHUP): 128 + 1, cleaned up as after Ctrl-C. */
+  hangup: 129,
+  /** Interrupted (Ctrl-C, SIGINT): 128 + 2. */
+  interrupted: 130,
+  /** Terminated (SIGTERM): 128 + 15, cleaned up as after Ctrl-C. */
+  terminated: 143
+} as const
+
+/**
+ * @internal
+ * @since 0.1.0
+ * @category models
+ */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+/**
+ * @internal
+ * @since 0.1.0
+ * @category rendering
+ */
+export const exitCodesHelp: ReadonlyArray<string> = [
+  "0    success (also when stdout is closed early, as by `| head`)",
+  "1    failure: HTTP error, network, configuration, file (trying later may help)",
+  "2    usage: the command line did not parse",
+  "3    authentication: Batch refused the REST API key (HTTP 401)",
+  "129  hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM): nothing partial is left"
+]
+
+/**
+ * @internal
+ * @since 0.1.0
+ * @category errors
+ */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { message: Schema.String }) {}
+
+const tagOf = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
+    ? error._tag
+    : undefined
+
+/**
+ * @internal
+ * @since 0.1.0
+ * @category rendering
+ */
+export const exitCodeOf = (cause: Cause.Cause<unknown>): ExitCode => {
+  if (Cause.isInterruptedOnly(cause)) return ExitCode.interrupted
+  return Option.match(Cause.failureOption(cause), {
+    onSome: (error) =>
+      ValidationError.isValidationError(error) || error instanceof UsageError
+        ? ExitCode.usage
+        : tagOf(error) === "Unauthorized"
+          ? ExitCode.unauthorized
+          : ExitCode.failure,
+    onNone: () => ExitCode.failure
+  })
+}

@@ -1,0 +1,82 @@
+/**
+ * What `batch-export demo` does once its command line parsed (loaded only then, see `lazily`).
+ *
+ * @internal
+ * @since 0.1.0
+ */
+// The next imports only let declaration emit name the error types inside the inferred types.
+import type { ApiError, ClientError, ExportError, Records } from "@batch-export/core"
+import { Emulator } from "@batch-export/emulator"
+import { BatchExport, type ExportFiles, ExportsClient } from "@batch-export/node"
+import * as Path from "@effect/platform/Path"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { emulatorOptions, pollInterval, renderSummary, request, type Summary } from "../../commands/demo.js"
+import { fetchExport } from "../../Programs.js"
+
+/**
+ * See `DemoCommand.workflow`.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category programs
+ */
+export const workflow = (directory: string, say: (line: string) => Effect.Effect<void>) =>
+  Effect.gen(function* () {
+    const started = yield* Clock.currentTimeMillis
+    const client = yield* ExportsClient.ExportsClient
+    const exportId = yield* client.create(request)
+    yield* say(`created ${exportId}`)
+    const manifest = yield* fetchExport(exportId, directory, { pollInterval, concurrency: 2 })
+    const records = yield* Stream.runCount(client.records(exportId))
+    const summary: Summary = {
+      exportId,
+      directory,
+      files: manifest.files,
+      bytes: manifest.files.reduce((n, file) => n + file.bytes, 0),
+      records,
+      millis: (yield* Clock.currentTimeMillis) - started
+    }
+    return summary
+  })
+
+/**
+ * The parsed command line of `demo`.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category models
+ */
+export interface Config {
+  readonly outDir: string
+  readonly json: boolean
+}
+
+/**
+ * Starts the emulator, runs the workflow against it with the real client, prints the summary.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category programs
+ */
+export const demo = ({ json, outDir }: Config) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const directory = (yield* Path.Path).resolve(outDir)
+      const emulator = yield* Emulator.make(emulatorOptions)
+      // under --json, stdout carries only the summary object
+      const say = (line: string) => (json ? Effect.void : Console.log(line))
+      yield* say(`started a Batch export API emulator at ${emulator.apiUrl} (storage ${emulator.storageUrl})`)
+      const client = BatchExport.layer({
+        restApiKey: emulator.restApiKey,
+        projectKey: emulator.projectKey,
+        baseUrl: emulator.apiUrl
+      })
+      const summary = yield* Effect.provide(workflow(directory, say), client)
+      yield* json
+        ? Console.log(JSON.stringify({ ...summary, seconds: summary.millis / 1000 }))
+        : Console.log(renderSummary(summary).join("\n"))
+    })
+  )

@@ -1,0 +1,52 @@
+/**
+ * The table of exports `list` prints (see `ListCommand.renderRows`), shared by the command module and its
+ * handler.
+ *
+ * @internal
+ * @since 0.1.0
+ */
+import type { Export } from "@batch-export/core"
+import { formatDate, shown } from "./output.js"
+
+/**
+ * The header row.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category rendering
+ */
+export const HEADER: ReadonlyArray<string> = ["ID", "STATUS", "SCOPE", "REQUESTED", "FILES"]
+/** The usual widths (an id is 39 characters, a date 24), so that the pages of `--all` line up. */
+const MIN_WIDTHS = [39, 9, 10, 24, 0]
+
+/**
+ * Rows padded to their widest cell per column (at least the usual width).
+ *
+ * @internal
+ * @since 0.1.0
+ * @category rendering
+ */
+export const renderRows = (rows: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string> => {
+  const widths = MIN_WIDTHS.map((min, column) => Math.max(min, ...rows.map((row) => row[column]?.length ?? 0)))
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join("  ")
+      .trimEnd()
+  )
+}
+
+/**
+ * One export's row: id, status, scope, request date, number of files (server text sanitized).
+ *
+ * @internal
+ * @since 0.1.0
+ * @category rendering
+ */
+export const rowOf = (exp: Export.Export): ReadonlyArray<string> => [
+  exp.id,
+  shown(exp.status),
+  shown(exp.scope),
+  formatDate(exp.requestDate),
+  String(exp.files.length)
+]
