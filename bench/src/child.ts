@@ -58,7 +58,14 @@ const parseSpec = (json: string): Spec => {
   const fileId = text(raw, "fileId")
   switch (kind) {
     case "download":
-      return { kind, impl, api, fileId, path: text(raw, "path") }
+      return {
+        kind,
+        impl,
+        api,
+        fileId,
+        path: text(raw, "path"),
+        warmUp: raw["warmUp"] === undefined ? undefined : text(raw, "warmUp")
+      }
     case "records":
       return { kind, impl, api, fileId, format: oneOf<Format>(raw, "format", ["ndjson", "gzip", "array"]) }
     case "link":
@@ -93,13 +100,27 @@ const run = async (spec: Spec): Promise<Result> => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9
       return { seconds, count: 1, maxRssBytes: process.resourceUsage().maxRSS * 1024 }
     }
-    case "download":
+    case "download": {
+      const { warmUp } = spec
+      const warm = `${spec.path}.warm-up`
       return spec.impl === "reference"
-        ? measure(reference, (ref) => ref.downloadToFile(spec.api, spec.fileId, spec.path))
+        ? measure(
+            async () => {
+              const ref = await reference()
+              if (warmUp !== undefined) await ref.downloadToFile(spec.api, warmUp, warm)
+              return ref
+            },
+            (ref) => ref.downloadToFile(spec.api, spec.fileId, spec.path)
+          )
         : measure(
-            () => library(spec.api),
+            async () => {
+              const lib = await library(spec.api)
+              if (warmUp !== undefined) await lib.downloadToFile(warmUp, warm)
+              return lib
+            },
             (lib) => lib.downloadToFile(spec.fileId, spec.path)
           )
+    }
     case "records":
       return spec.impl === "reference"
         ? measure(reference, (ref) => ref.countRecords(spec.api, spec.fileId, spec.format))

@@ -41,6 +41,8 @@ export type Spec =
       readonly api: Api
       readonly fileId: string
       readonly path: string
+      /** a file downloaded once before the clock starts (steady state: code compiled, heap grown) */
+      readonly warmUp?: string | undefined
     }
   | {
       readonly kind: "records"
