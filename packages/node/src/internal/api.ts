@@ -100,8 +100,9 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
               unanswered = e._tag === "RequestError"
               return Effect.fail(Transport.transportError(endpoint, e))
             },
-            // a body that has fully arrived is let to end, so that closing the scope need not destroy it
-            onSuccess: (response) => Effect.ensuring(handle(response), Transport.settle(response, SETTLE_LIMIT))
+            // an unread body that has fully arrived (a 307's) is let to end, so that closing the scope need not
+            // destroy it; within the timeout, like the rest of the attempt
+            onSuccess: (response) => Effect.zipLeft(handle(response), Transport.settle(response, SETTLE_LIMIT))
           })
         ).pipe(
           Effect.timeoutFail({
