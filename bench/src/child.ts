@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Api, Format, Impl, Result, Spec } from "./spec.js"
+import type { Api, Format, Impl, LinkImpl, Result, Spec } from "./spec.js"
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
@@ -44,11 +44,11 @@ const parseSpec = (json: string): Spec => {
     restApiKey: text(field(raw, "api"), "restApiKey"),
     projectKey: text(field(raw, "api"), "projectKey")
   }
-  const impl = oneOf<Impl>(raw, "impl", ["ours", "reference"])
+  const impl = (): Impl => oneOf<Impl>(raw, "impl", ["ours", "reference"])
   if (kind === "downloadAll") {
     return {
       kind,
-      impl,
+      impl: impl(),
       api,
       exportId: text(raw, "exportId"),
       directory: text(raw, "directory"),
@@ -60,16 +60,22 @@ const parseSpec = (json: string): Spec => {
     case "download":
       return {
         kind,
-        impl,
+        impl: impl(),
         api,
         fileId,
         path: text(raw, "path"),
         warmUp: raw["warmUp"] === undefined ? undefined : text(raw, "warmUp")
       }
     case "records":
-      return { kind, impl, api, fileId, format: oneOf<Format>(raw, "format", ["ndjson", "gzip", "array"]) }
+      return { kind, impl: impl(), api, fileId, format: oneOf<Format>(raw, "format", ["ndjson", "gzip", "array"]) }
     case "link":
-      return { kind, impl, api, fileId, calls: int(raw, "calls") }
+      return {
+        kind,
+        impl: oneOf<LinkImpl>(raw, "impl", ["ours", "reference", "platform", "platformScoped"]),
+        api,
+        fileId,
+        calls: int(raw, "calls")
+      }
   }
 }
 
@@ -136,6 +142,17 @@ const run = async (spec: Spec): Promise<Result> => {
             (lib) => lib.downloadAll(spec.exportId, spec.directory, spec.concurrency)
           )
     case "link":
+      if (spec.impl === "platform" || spec.impl === "platformScoped") {
+        const scoped = spec.impl === "platformScoped"
+        return measure(
+          async () => {
+            const floor = await (await import("./platform.js")).make(spec.api, scoped)
+            await floor.links(spec.fileId, WARM_UP_CALLS)
+            return floor
+          },
+          (floor) => floor.links(spec.fileId, spec.calls)
+        )
+      }
       return spec.impl === "reference"
         ? measure(
             async () => {

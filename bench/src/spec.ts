@@ -29,6 +29,15 @@ export type Format = "ndjson" | "gzip" | "array"
 export type Impl = "ours" | "reference"
 
 /**
+ * Who asks for links in benchmark 5: also the platform floor, a bare `@effect/platform` client (alone, or with
+ * `HttpClient.withScope` as ours must be to release every connection with its call).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LinkImpl = Impl | "platform" | "platformScoped"
+
+/**
  * One measurement, run in a fresh process so its peak RSS is its own.
  *
  * @since 0.1.0
@@ -59,7 +68,13 @@ export type Spec =
       readonly directory: string
       readonly concurrency: number
     }
-  | { readonly kind: "link"; readonly impl: Impl; readonly api: Api; readonly fileId: string; readonly calls: number }
+  | {
+      readonly kind: "link"
+      readonly impl: LinkImpl
+      readonly api: Api
+      readonly fileId: string
+      readonly calls: number
+    }
   | { readonly kind: "idle"; readonly what: "bare" | "effect" | "transport" | "library" }
 
 /**

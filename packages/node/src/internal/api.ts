@@ -19,6 +19,9 @@ import * as Transport from "./transport.js"
 
 const ERROR_BODY_LIMIT = 64 * 1024
 
+/** A body this small that has fully arrived is let to end rather than destroyed (`Transport.settle`). */
+const SETTLE_LIMIT = 16 * 1024
+
 /** What any call to Batch's API can fail with. */
 export type CallError = ApiError.ApiError | ClientError.TransportError | ClientError.RequestTimeout
 
@@ -71,6 +74,8 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
       )
     )
 
+  const timeout = config.timeouts.request
+
   const exchange = <A, E>(
     endpoint: string,
     request: HttpClientRequest.HttpClientRequest,
@@ -84,29 +89,51 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
       // error object itself cannot carry it: failures are not guaranteed to keep their identity).
       let unanswered = false
       const idempotent = request.method === "GET" || request.method === "HEAD"
+      const retryable = (error: unknown) =>
+        ApiError.isRetryable(error) || (idempotent && unanswered && error instanceof ClientError.TransportError)
       const attempt = Effect.suspend(() => {
         attempts++
         unanswered = false
-        return client.execute(request)
-      }).pipe(
-        Effect.mapError((e) => {
-          unanswered = e._tag === "RequestError"
-          return Transport.transportError(endpoint, e)
+        return Effect.scoped(
+          Effect.matchEffect(client.execute(request), {
+            onFailure: (e) => {
+              unanswered = e._tag === "RequestError"
+              return Effect.fail(Transport.transportError(endpoint, e))
+            },
+            // an unread body that has fully arrived (a 307's) is let to end, so that closing the scope need not
+            // destroy it; within the timeout, like the rest of the attempt
+            onSuccess: (response) => Effect.zipLeft(handle(response), Transport.settle(response, SETTLE_LIMIT))
+          })
+        ).pipe(
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () => new ClientError.RequestTimeout({ endpoint, timeout })
+          }),
+          Effect.tapError((error) =>
+            retryable(error) ? Effect.logDebug("retrying if the policy allows", String(error)) : Effect.void
+          )
+        )
+      })
+      // Most calls succeed at once: the retry driver (a schedule and its state) is built only after a failure
+      // it may retry, and that failure is replayed as its first input so that the waits are the policy's.
+      const run = Effect.catchAll(attempt, (first) => {
+        if (!retryable(first)) return Effect.fail(first)
+        let replay = true
+        const again = Effect.suspend(() => {
+          if (!replay) return attempt
+          replay = false
+          return Effect.fail(first)
         })
-      )
-      const retryable = (error: E | CallError) =>
-        ApiError.isRetryable(error) || (idempotent && unanswered && error instanceof ClientError.TransportError)
-      return Effect.scoped(Effect.flatMap(attempt, handle)).pipe(
-        Effect.timeoutFail({
-          duration: config.timeouts.request,
-          onTimeout: () => new ClientError.RequestTimeout({ endpoint, timeout: config.timeouts.request })
-        }),
-        Effect.tapError((error) =>
-          retryable(error) ? Effect.logDebug("retrying if the policy allows", String(error)) : Effect.void
-        ),
-        Effect.retry(RetrySchedule.make<E | CallError>(config.retry, retryable)),
+        return Effect.retry(again, RetrySchedule.make<E | CallError>(config.retry, retryable))
+      })
+      return run.pipe(
         Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("batch.attempts", attempts))),
-        Effect.withSpan(`http ${endpoint}`, { kind: "client", attributes: { "batch.endpoint": endpoint } })
+        // one span per call: its stack trace would cost more than the call (and says nothing a name does not)
+        Effect.withSpan(`http ${endpoint}`, {
+          kind: "client",
+          attributes: { "batch.endpoint": endpoint },
+          captureStackTrace: false
+        })
       )
     })
 

@@ -11,6 +11,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Stream from "effect/Stream"
+import * as NodeBody from "./nodeBody.js"
+
 /** A transport-level failure, described without URLs' paths or queries. */
 export const transportError = (
   endpoint: string,
@@ -144,3 +146,30 @@ export const contentLength = (response: HttpClientResponse.HttpClientResponse): 
 /** The statuses whose `Location` is a redirect to follow (or, from `/exports/download`, the signed link). */
 export const isRedirect = (status: number): boolean =>
   status === 301 || status === 302 || status === 303 || status === 307 || status === 308
+
+/**
+ * Lets undici's body end by itself when it has already arrived whole (a `Content-Length` of at most `limit`
+ * bytes, all of them buffered) and nobody has read it, before the exchange's scope closes. Closing the scope
+ * aborts the request, and undici destroys a body not read to its end with an error whose stack is then
+ * formatted: about 100 µs per call in benchmark 5's profiles, more than the rest of a 307's handling. A body
+ * still arriving, a larger one, one already being read or another transport's is left to that abort: nothing
+ * here waits for the server or reads past `limit`.
+ */
+export const settle = (response: HttpClientResponse.HttpClientResponse, limit: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    // looked at when it runs, after whatever read the body before
+    const readable = NodeBody.readableOf(response)
+    if (readable === undefined || readable.destroyed || readable.readableDidRead) return Effect.void
+    const length = contentLength(response)
+    if (Option.isNone(length) || length.value > limit || readable.readableLength !== length.value) {
+      return Effect.void
+    }
+    return Effect.async<void>((resume) => {
+      const closed = () => resume(Effect.void)
+      readable.once("close", closed)
+      readable.resume()
+      return Effect.sync(() => {
+        readable.off("close", closed)
+      })
+    })
+  })

@@ -15,6 +15,8 @@ export type Check<A> = Either.Either<A, string>
 const TOKEN = /^[\x21-\x7e]+$/
 const VERSION = /^\d+(\.\d+)*$/
 const PLAIN_SECONDS = /^\s*\d+(\.\d+)?\s*$/
+// RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text (no controls)
+const ENTITY_TAG = /^(W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/
 
 export const restApiKey = (value: Redacted.Redacted<string> | string): Check<Redacted.Redacted<string>> => {
   const key = Redacted.isRedacted(value) ? value : Redacted.make(value)
@@ -88,3 +90,12 @@ export const duration =
             : Either.right(d)
     })
   }
+
+/**
+ * An entity-tag as `ETag` carries it, strong (`"abc"`) or weak (`W/"abc"`). It is sent back in `If-Range`: a
+ * control character would split the request, and undici refuses it only once a request is under way.
+ */
+export const entityTag = (value: unknown): Check<string> =>
+  typeof value === "string" && ENTITY_TAG.test(value)
+    ? Either.right(value)
+    : Either.left(`must be an entity-tag such as "abc" (quotes included) or W/"abc", without control characters`)
