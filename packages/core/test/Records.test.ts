@@ -167,6 +167,10 @@ describe("Records", () => {
         )
       assert.strictEqual((yield* failure('{"a":1}\n{"b":')).line, 2)
       assert.strictEqual((yield* failure('[{"a":1},{"b":2}')).detail, "the input ends before the closing ]")
+      // a last element that is a number or a literal ends with the input, which still lacks the `]`
+      for (const input of ["[1", '[{"a":1},\n2', "[\ntrue\n", "[1, 2", '[{"a":1}, 2 ']) {
+        assert.strictEqual((yield* failure(input)).detail, "the input ends before the closing ]", input)
+      }
       assert.strictEqual((yield* failure('[{"a":1}] {"b":2}')).detail, "unexpected content after the closing ]")
       assert.strictEqual((yield* failure('[{"a":1} {"b":2}]')).detail, "expected , or ] between array elements")
       for (const input of ["}\n", "nope\n", '{"a":"unterminated}\n', "\uFEFF\uFEFF{}"]) {

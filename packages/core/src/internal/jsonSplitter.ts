@@ -161,9 +161,7 @@ export class JsonSplitter {
     if (this.inValue && this.primitive && !this.inString) {
       this.inValue = false
       this.options.emit(this.decode(), this.valueLine)
-      return
-    }
-    if (this.inValue) throw new SplitError(this.valueLine, "the input ends inside a value")
+    } else if (this.inValue) throw new SplitError(this.valueLine, "the input ends inside a value")
     if (this.layout === "array" && !this.arrayClosed)
       throw new SplitError(this.line, "the input ends before the closing ]")
   }

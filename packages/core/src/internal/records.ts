@@ -46,10 +46,6 @@ const START = 0,
   ARRAY = 2,
   GENERAL = 3
 
-/** Which path reads the input: `lines` (NDJSON), `array` (one element per line), `general` (the splitter). */
-export type Path = "start" | "lines" | "array" | "general"
-const paths: ReadonlyArray<Path> = ["start", "lines", "array", "general"]
-
 export interface ScannerOptions<A> {
   readonly accept: Accept<A>
   readonly maxRecordBytes: number
@@ -71,13 +67,14 @@ export class RecordScanner<A> {
   /** In an array: an element is due (after `[` or `,`); otherwise a `,` or the closing `]` is. */
   private expectValue = true
   private splitter: JsonSplitter | undefined
+  private splitterLine = 0
   private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
   constructor(private readonly options: ScannerOptions<A>) {}
 
-  /** The path reading the input now (tests check that the common layouts stay on a line path). */
-  get path(): Path {
-    return paths[this.mode]!
+  /** The line from which the splitter reads, once it does (tests check that common layouts stay on a line path). */
+  get generalFrom(): number | undefined {
+    return this.splitter === undefined ? undefined : this.splitterLine
   }
 
   /** Feeds one chunk; returns the failure that ends the input, if any (records before it are in `out`). */
@@ -290,6 +287,7 @@ export class RecordScanner<A> {
     })
     this.mode = GENERAL
     this.splitter = splitter
+    this.splitterLine = this.line
     splitter.push(head)
     if (rest !== undefined) splitter.push(rest)
   }
