@@ -287,6 +287,18 @@ describe("Records", () => {
     })
   )
 
+  it.effect("the bound is per record: a line longer than maxRecordBytes holding small records reads whole", () =>
+    Effect.gen(function* () {
+      const numbers = Array.from({ length: 300 }, (_, i) => i)
+      for (const input of [JSON.stringify(numbers), `[\n${numbers.join(", ")}\n]`, `${numbers.join(" ")}\n`]) {
+        for (const cuts of [[], [7, 100, 500], Array.from({ length: 40 }, (_, i) => i * 29)]) {
+          const result = yield* collect(Records.values(chunked(encoder.encode(input), cuts), { maxRecordBytes: 64 }))
+          assert.deepStrictEqual(result, numbers, `${input.slice(0, 10)} ${cuts.length}`)
+        }
+      }
+    })
+  )
+
   it.effect("deep nesting ends as a RecordDecodeError naming the bound, in every layout and through a schema", () =>
     Effect.gen(function* () {
       const deep = (n: number) => "[".repeat(n) + "]".repeat(n)

@@ -37,6 +37,7 @@ const LF = 0x0a,
 const BOM = [0xef, 0xbb, 0xbf] as const
 const BLANK = /^[ \t\r]*$/
 const encoder = new TextEncoder()
+const EMPTY = new Uint8Array(0)
 
 /** White space within a line (a line holds no LF). */
 const isBlank = (code: number) => code === SPACE || code === TAB || code === CR
@@ -99,10 +100,10 @@ export class RecordScanner<A> {
       if ((this.mode === LINES || this.mode === ARRAY) && this.carryBytes > 0) {
         const bytes = this.takeCarry()
         const text = this.decode(bytes)
-        if (text === undefined || !this.readLine(text)) this.general(bytes)
+        if (text === undefined || !this.readLine(text)) this.general([bytes])
       }
       // the closing `]` is still due: the splitter reports the truncation
-      if (this.mode === ARRAY) this.general(new Uint8Array(0))
+      if (this.mode === ARRAY) this.general([])
       if (this.mode === GENERAL) this.splitter!.end()
     })
   }
@@ -162,14 +163,14 @@ export class RecordScanner<A> {
     if (this.carryBytes > 0) {
       // the line begun in an earlier chunk
       if (this.carryBytes + first - pos > this.options.maxRecordBytes) {
-        return this.general(this.takeCarry(), chunk.subarray(pos))
+        return this.general([...this.takeCarryParts(), chunk.subarray(pos)])
       }
       this.carry.push(chunk.subarray(pos, first))
       this.carryBytes += first - pos
       const bytes = this.takeCarry()
       const text = this.decode(bytes)
       if (text === undefined || !this.readLine(text)) {
-        return this.general(concat([bytes, Uint8Array.of(LF)], bytes.length + 1), chunk.subarray(first + 1))
+        return this.general([bytes, Uint8Array.of(LF), chunk.subarray(first + 1)])
       }
       this.line++
       pos = first + 1
@@ -178,14 +179,14 @@ export class RecordScanner<A> {
     if (last >= pos) {
       // one decode for every line of the chunk: newlines never occur inside a multi-byte sequence
       const text = this.decode(chunk.subarray(pos, last))
-      if (text === undefined) return this.general(chunk.subarray(pos))
+      if (text === undefined) return this.general([chunk.subarray(pos)])
       let begin = 0
       for (;;) {
         const next = text.indexOf("\n", begin)
         const end = next < 0 ? text.length : next
         if (end > begin && !this.readLine(text.slice(begin, end))) {
           const rest = encoder.encode(text.slice(begin) + "\n")
-          return this.general(rest, chunk.subarray(last + 1))
+          return this.general([rest, chunk.subarray(last + 1)])
         }
         this.line++
         if (next < 0) break
@@ -251,7 +252,7 @@ export class RecordScanner<A> {
   private keep(chunk: Uint8Array, from: number): void {
     if (from >= chunk.length) return
     if (this.carryBytes + chunk.length - from > this.options.maxRecordBytes) {
-      return this.general(this.takeCarry(), chunk.subarray(from))
+      return this.general([...this.takeCarryParts(), chunk.subarray(from)])
     }
     this.carryBytes += chunk.length - from
     // copied: the source may reuse its buffer, and a view would keep the whole chunk alive
@@ -265,8 +266,15 @@ export class RecordScanner<A> {
     return bytes
   }
 
+  private takeCarryParts(): Array<Uint8Array> {
+    const parts = this.carry
+    this.carry = []
+    this.carryBytes = 0
+    return parts
+  }
+
   /** Hands the input, from the current line on, to the byte-level splitter, in the state the line path reached. */
-  private general(head: Uint8Array, rest?: Uint8Array): void {
+  private general(input: Array<Uint8Array>): void {
     const { accept, maxDepth, maxRecordBytes } = this.options
     const splitter = new JsonSplitter({
       line: this.line,
@@ -288,8 +296,13 @@ export class RecordScanner<A> {
     this.mode = GENERAL
     this.splitter = splitter
     this.splitterLine = this.line
-    splitter.push(head)
-    if (rest !== undefined) splitter.push(rest)
+    for (let i = 0; i < input.length; i++) {
+      // handed over piece by piece and let go of: the splitter keeps its own copy of an unfinished value, so a
+      // record past the bound is held once (bound + one chunk), not twice
+      const bytes = input[i]!
+      input[i] = EMPTY
+      splitter.push(bytes)
+    }
   }
 
   private fail(detail: string): never {
