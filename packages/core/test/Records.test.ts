@@ -299,6 +299,22 @@ describe("Records", () => {
     })
   )
 
+  it.effect("a compact array (one line) streams: its first records flow after at most 1 MiB of it", () =>
+    Effect.gen(function* () {
+      const element = JSON.stringify({ identifiers: { custom_id: "u" }, attributes: { note: "x".repeat(100) } })
+      const compact = encoder.encode(`[${Array.from({ length: 30_000 }, () => element).join(",")}]`) // ≈ 4 MiB
+      const piece = 64 * 1024
+      let pulled = 0
+      const bytes = Stream.range(0, Math.ceil(compact.length / piece) - 1).pipe(
+        Stream.map((i) => compact.subarray(i * piece, (i + 1) * piece)),
+        Stream.tap((chunk) => Effect.sync(() => void (pulled += chunk.length)))
+      )
+      const first = yield* collect(Records.decode(bytes).pipe(Stream.take(1)))
+      assert.strictEqual(first[0]?.identifiers?.custom_id, "u")
+      assert.isAtMost(pulled, 1024 * 1024 + 2 * piece)
+    })
+  )
+
   it.effect("deep nesting ends as a RecordDecodeError naming the bound, in every layout and through a schema", () =>
     Effect.gen(function* () {
       const deep = (n: number) => "[".repeat(n) + "]".repeat(n)

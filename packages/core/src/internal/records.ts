@@ -7,10 +7,10 @@
  * NDJSON lines are records; inside a JSON array (after its `[`), a line is one element with an optional
  * trailing comma, the layout a serializer writes one element per line. A line the fast path does not
  * understand as a whole (pretty-printed values, several values on a line, the closing `]`, invalid UTF-8, a
- * line longer than `maxRecordBytes`) is handed, with everything after it, to the byte-level `JsonSplitter`, in
- * the state the line path had reached; it gives the same values or the precise error. The line path accepts
- * only what `JSON.parse` accepts as one whole value, and a JSON string holds no raw newline, so no value can
- * span lines there.
+ * line longer than `maxRecordBytes`, or than 1 MiB in an array) is handed, with everything after it, to the
+ * byte-level `JsonSplitter`, in the state the line path had reached; it gives the same values or the precise
+ * error. The line path accepts only what `JSON.parse` accepts as one whole value, and a JSON string holds no raw
+ * newline, so no value can span lines there.
  */
 import { concat, JsonSplitter, SplitError, tooDeep } from "./jsonSplitter.js"
 
@@ -38,6 +38,7 @@ const BOM = [0xef, 0xbb, 0xbf] as const
 const BLANK = /^[ \t\r]*$/
 const encoder = new TextEncoder()
 const EMPTY = new Uint8Array(0)
+const ARRAY_LINE_BYTES = 1024 * 1024
 
 /** White space within a line (a line holds no LF). */
 const isBlank = (code: number) => code === SPACE || code === TAB || code === CR
@@ -162,7 +163,7 @@ export class RecordScanner<A> {
     if (first < 0) return this.keep(chunk, pos)
     if (this.carryBytes > 0) {
       // the line begun in an earlier chunk
-      if (this.carryBytes + first - pos > this.options.maxRecordBytes) {
+      if (this.carryBytes + first - pos > this.lineBound()) {
         return this.general([...this.takeCarryParts(), chunk.subarray(pos)])
       }
       this.carry.push(chunk.subarray(pos, first))
@@ -248,10 +249,19 @@ export class RecordScanner<A> {
     }
   }
 
-  /** Keeps the start of an unfinished line; past `maxRecordBytes` the splitter takes over and decides. */
+  /**
+   * How long an unfinished line may grow before the splitter takes over: `maxRecordBytes` for NDJSON; in an
+   * array at most 1 MiB, as a line that long is likelier a compact array (`[{…},{…},…]` on one line) than one
+   * element, and the splitter streams its elements instead of holding up to `maxRecordBytes` of them first.
+   */
+  private lineBound(): number {
+    return this.mode === ARRAY ? Math.min(this.options.maxRecordBytes, ARRAY_LINE_BYTES) : this.options.maxRecordBytes
+  }
+
+  /** Keeps the start of an unfinished line; past `lineBound` the splitter takes over and decides. */
   private keep(chunk: Uint8Array, from: number): void {
     if (from >= chunk.length) return
-    if (this.carryBytes + chunk.length - from > this.options.maxRecordBytes) {
+    if (this.carryBytes + chunk.length - from > this.lineBound()) {
       return this.general([...this.takeCarryParts(), chunk.subarray(from)])
     }
     this.carryBytes += chunk.length - from
