@@ -167,6 +167,10 @@ describe("Records", () => {
         )
       assert.strictEqual((yield* failure('{"a":1}\n{"b":')).line, 2)
       assert.strictEqual((yield* failure('[{"a":1},{"b":2}')).detail, "the input ends before the closing ]")
+      // a last element that is a number or a literal ends with the input, which still lacks the `]`
+      for (const input of ["[1", '[{"a":1},\n2', "[\ntrue\n", "[1, 2", '[{"a":1}, 2 ']) {
+        assert.strictEqual((yield* failure(input)).detail, "the input ends before the closing ]", input)
+      }
       assert.strictEqual((yield* failure('[{"a":1}] {"b":2}')).detail, "unexpected content after the closing ]")
       assert.strictEqual((yield* failure('[{"a":1} {"b":2}]')).detail, "expected , or ] between array elements")
       for (const input of ["}\n", "nope\n", '{"a":"unterminated}\n', "\uFEFF\uFEFF{}"]) {
@@ -280,6 +284,34 @@ describe("Records", () => {
         assert.strictEqual(error.detail, "a record exceeds maxRecordBytes (65536 bytes)")
         assert.isAtMost(pulled, 64 * 1024 + 2 * 1024, head)
       }
+    })
+  )
+
+  it.effect("the bound is per record: a line longer than maxRecordBytes holding small records reads whole", () =>
+    Effect.gen(function* () {
+      const numbers = Array.from({ length: 300 }, (_, i) => i)
+      for (const input of [JSON.stringify(numbers), `[\n${numbers.join(", ")}\n]`, `${numbers.join(" ")}\n`]) {
+        for (const cuts of [[], [7, 100, 500], Array.from({ length: 40 }, (_, i) => i * 29)]) {
+          const result = yield* collect(Records.values(chunked(encoder.encode(input), cuts), { maxRecordBytes: 64 }))
+          assert.deepStrictEqual(result, numbers, `${input.slice(0, 10)} ${cuts.length}`)
+        }
+      }
+    })
+  )
+
+  it.effect("a compact array (one line) streams: its first records flow after at most 1 MiB of it", () =>
+    Effect.gen(function* () {
+      const element = JSON.stringify({ identifiers: { custom_id: "u" }, attributes: { note: "x".repeat(100) } })
+      const compact = encoder.encode(`[${Array.from({ length: 30_000 }, () => element).join(",")}]`) // ≈ 4 MiB
+      const piece = 64 * 1024
+      let pulled = 0
+      const bytes = Stream.range(0, Math.ceil(compact.length / piece) - 1).pipe(
+        Stream.map((i) => compact.subarray(i * piece, (i + 1) * piece)),
+        Stream.tap((chunk) => Effect.sync(() => void (pulled += chunk.length)))
+      )
+      const first = yield* collect(Records.decode(bytes).pipe(Stream.take(1)))
+      assert.strictEqual(first[0]?.identifiers?.custom_id, "u")
+      assert.isAtMost(pulled, 1024 * 1024 + 2 * piece)
     })
   )
 

@@ -29,13 +29,15 @@ const SPACE = 0x20,
 
 const isSpace = (b: number) => b === SPACE || b === LF || b === CR || b === TAB
 
-/** `unknown` decides on the first value; `values` is given when the caller already knows it is no array. */
-export type Layout = "unknown" | "array" | "values"
+/** `array`: the input starts inside a JSON array, after its `[`; `values`: a sequence of values. */
+export type Layout = "array" | "values"
 
 export interface SplitterOptions {
   /** The line the input starts on. */
   readonly line: number
   readonly layout: Layout
+  /** In an array: whether an element is due (after `[` or `,`) rather than a `,` or the closing `]`. */
+  readonly expectValue: boolean
   readonly maxValueBytes: number
   readonly maxDepth: number
   /** Receives each value's text and the line it starts on, in order; may throw to stop. */
@@ -46,7 +48,7 @@ export const tooLarge = (maxValueBytes: number) => `a record exceeds maxRecordBy
 export const tooDeep = (maxDepth: number) => `a record nests deeper than ${maxDepth} levels`
 
 export class JsonSplitter {
-  private layout: Layout
+  private readonly layout: Layout
   private depth = 0
   private inString = false
   private escaped = false
@@ -57,12 +59,14 @@ export class JsonSplitter {
   private parts: Array<Uint8Array> = []
   private partsBytes = 0
   /** In array layout: a value or `]` is due (after `[` or `,`), or a `,` or `]` (after a value). */
-  private expectValue = true
+  private expectValue: boolean
   private arrayClosed = false
   private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
   constructor(private readonly options: SplitterOptions) {
     this.layout = options.layout
+    this.depth = options.layout === "array" ? 1 : 0
+    this.expectValue = options.expectValue
     this.line = this.valueLine = options.line
   }
 
@@ -117,14 +121,6 @@ export class JsonSplitter {
       }
       // between values
       if (isSpace(b)) continue
-      if (this.layout === "unknown") {
-        if (b === OPEN_ARRAY) {
-          this.layout = "array"
-          this.depth = 1
-          continue
-        }
-        this.layout = "values"
-      }
       if (this.layout === "array") {
         if (this.arrayClosed) throw new SplitError(this.line, "unexpected content after the closing ]")
         if (b === CLOSE_ARRAY) {
@@ -165,9 +161,7 @@ export class JsonSplitter {
     if (this.inValue && this.primitive && !this.inString) {
       this.inValue = false
       this.options.emit(this.decode(), this.valueLine)
-      return
-    }
-    if (this.inValue) throw new SplitError(this.valueLine, "the input ends inside a value")
+    } else if (this.inValue) throw new SplitError(this.valueLine, "the input ends inside a value")
     if (this.layout === "array" && !this.arrayClosed)
       throw new SplitError(this.line, "the input ends before the closing ]")
   }
