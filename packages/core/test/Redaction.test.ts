@@ -10,7 +10,12 @@ const forbidden = (code: number) =>
   (code >= 0x202a && code <= 0x202e) ||
   (code >= 0x2066 && code <= 0x2069)
 
+/** Unicode's own line and paragraph separators: line breaks, which `sanitize` turns into one space. */
+const separator = (code: number) => code === 0x2028 || code === 0x2029
+
 const controls = [
+  0x2028,
+  0x2029,
   ...Array.from({ length: 0x20 }, (_, i) => i),
   ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i),
   0x061c,
@@ -42,12 +47,14 @@ describe("Redaction.sanitize", () => {
     )
   })
 
-  it("keeps text without controls exactly, and is idempotent", () => {
+  it("keeps text without controls or line breaks exactly, and is idempotent", () => {
     FastCheck.assert(
       FastCheck.property(hostile, (text) => {
         const once = Redaction.sanitize(text)
         assert.strictEqual(Redaction.sanitize(once), once)
-        const clean = [...text].filter((char) => !forbidden(char.codePointAt(0)!)).join("")
+        const clean = [...text]
+          .filter((char) => !forbidden(char.codePointAt(0)!) && !separator(char.codePointAt(0)!))
+          .join("")
         assert.strictEqual(Redaction.sanitize(clean), clean)
       })
     )
