@@ -67,7 +67,14 @@ const parseSpec = (json: string): Spec => {
         warmUp: raw["warmUp"] === undefined ? undefined : text(raw, "warmUp")
       }
     case "records":
-      return { kind, impl: impl(), api, fileId, format: oneOf<Format>(raw, "format", ["ndjson", "gzip", "array"]) }
+      return {
+        kind,
+        impl: impl(),
+        api,
+        fileId,
+        format: oneOf<Format>(raw, "format", ["ndjson", "gzip", "array"]),
+        warmUp: raw["warmUp"] === undefined ? undefined : text(raw, "warmUp")
+      }
     case "link":
       return {
         kind,
@@ -127,13 +134,26 @@ const run = async (spec: Spec): Promise<Result> => {
             (lib) => lib.downloadToFile(spec.fileId, spec.path)
           )
     }
-    case "records":
+    case "records": {
+      const { warmUp } = spec
       return spec.impl === "reference"
-        ? measure(reference, (ref) => ref.countRecords(spec.api, spec.fileId, spec.format))
+        ? measure(
+            async () => {
+              const ref = await reference()
+              if (warmUp !== undefined) await ref.countRecords(spec.api, warmUp, "ndjson")
+              return ref
+            },
+            (ref) => ref.countRecords(spec.api, spec.fileId, spec.format)
+          )
         : measure(
-            () => library(spec.api),
+            async () => {
+              const lib = await library(spec.api)
+              if (warmUp !== undefined) await lib.countRecords(warmUp)
+              return lib
+            },
             (lib) => lib.countRecords(spec.fileId)
           )
+    }
     case "downloadAll":
       return spec.impl === "reference"
         ? measure(reference, (ref) => ref.downloadAll(spec.api, spec.exportId, spec.directory, spec.concurrency))

@@ -59,6 +59,8 @@ export type Spec =
       readonly api: Api
       readonly fileId: string
       readonly format: Format
+      /** an NDJSON file counted once before the clock starts (steady state) */
+      readonly warmUp?: string | undefined
     }
   | {
       readonly kind: "downloadAll"
