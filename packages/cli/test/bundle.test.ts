@@ -70,8 +70,8 @@ describe("the bundled executable", () => {
       const run = yield* loading(bin, ["--help"])
       assert.strictEqual(run.code, 0)
       assert.deepStrictEqual(outsideBundle(run.loaded), [])
-      // few files: the point of bundling
-      assert.isBelow(run.loaded.filter((url) => url.startsWith("file:")).length, 40)
+      // a few files (the hook sees a chunk once per module importing it): the point of bundling
+      assert.isBelow(new Set(run.loaded.filter((url) => url.startsWith("file:"))).size, 20)
       for (const [name, pattern] of [
         ["undici", undici],
         ["the client", client],
