@@ -20,7 +20,15 @@ import type { Impl, LinkImpl, Result, Spec } from "./spec.js"
 
 const REPO = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const CHILD = Path.join(REPO, "bench/dist/src/child.js")
-const CLI = Path.join(REPO, "packages/cli/dist/src/bin.js")
+/** The executable the CLI package publishes as `batch-export`: its package.json `bin` (the bundle). */
+const publishedBin = (): string => {
+  const manifest: unknown = JSON.parse(Fs.readFileSync(Path.join(REPO, "packages/cli/package.json"), "utf8"))
+  const bin = typeof manifest === "object" && manifest !== null && "bin" in manifest ? manifest.bin : undefined
+  const path = typeof bin === "object" && bin !== null && "batch-export" in bin ? bin["batch-export"] : undefined
+  if (typeof path !== "string") throw new Error("packages/cli/package.json has no `batch-export` bin")
+  return Path.join(REPO, "packages/cli", path)
+}
+const CLI = publishedBin()
 const BARE = Path.join(REPO, "bench/dist/src/bare.js")
 
 // ---- arguments
@@ -517,7 +525,8 @@ const machine = () => {
 }
 
 const main = async () => {
-  if (!Fs.existsSync(CHILD) || !Fs.existsSync(CLI)) throw new Error("build first: tsc -b")
+  if (!Fs.existsSync(CHILD) || !Fs.existsSync(CLI))
+    throw new Error("build first: pnpm build (tsc -b and the CLI bundle)")
   checkSameUndici()
   const started = Date.now()
   const before = machine()

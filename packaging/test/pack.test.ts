@@ -86,8 +86,9 @@ describe("in the repository", () => {
     () =>
       Effect.gen(function* () {
         const fs = yield* FileSystem.FileSystem
-        const bin = `${root}/packages/cli/dist/src/bin.js`
         const manifest = parseManifest(yield* fs.readFileString(`${root}/packages/cli/package.json`))
+        // the executable the package publishes (the bundle)
+        const bin = `${root}/packages/cli/${manifest.bin?.["batch-export"]}`
         const pnpmExec = ["-y", "pnpm@12.4.2", "exec", "batch-export"]
         const version = yield* succeed(root, "npx", [...pnpmExec, "--version"])
         assert.strictEqual(version.stdout.trim(), manifest.version)
@@ -162,6 +163,10 @@ describe("the published packages", () => {
           const files = new Set(listing.map((entry) => entry.replace(/^package\//, "")))
           for (const required of ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "dist/src/index.js"]) {
             assert.isTrue(files.has(required), `${name}: the tarball has ${required}`)
+          }
+          if (name === "cli") {
+            // the bin is a bundle of third-party code: their licences ship with it
+            assert.isTrue(files.has("dist/bundle/THIRD_PARTY_LICENSES.txt"), "cli: the bundle's licences are packed")
           }
           for (const file of files) {
             assert.notMatch(

@@ -6,11 +6,8 @@ import * as Effect from "effect/Effect"
 import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
 import { envFor } from "./support/harness.js"
-
-// The compiled executable, as `batch-export` runs it (`tsc -b` first: `pnpm check` does).
-const bin = fileURLToPath(new URL("../dist/src/bin.js", import.meta.url))
+import { bin } from "./support/process.js"
 
 interface Spawned {
   readonly code: number

@@ -1,52 +1,15 @@
 import { Emulator } from "@batch-export/emulator"
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { execFile } from "node:child_process"
-import * as Path from "node:path"
-import { pathToFileURL } from "node:url"
+import { existsSync } from "node:fs"
 import { envFor } from "./support/harness.js"
-import { bin, built } from "./support/process.js"
+import { loading } from "./support/loading.js"
+import { unbundledBin } from "./support/process.js"
 
 // Start-up is module loading: a command must not load what only other commands use (the client and undici,
-// the emulator), or every `--help` pays for them.
-
-/** A module-resolution hook that appends every module the process resolves to the file named in its env. */
-const hooks = `import { appendFileSync } from "node:fs"
-export const resolve = async (specifier, context, next) => {
-  const resolved = await next(specifier, context)
-  appendFileSync(process.env.BATCH_EXPORT_TEST_LOADED, resolved.url + "\\n")
-  return resolved
-}
-`
-
-/** Runs `batch-export <args>` and returns its exit code and the URLs of the modules it loaded. */
-const loading = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const dir = yield* fs.makeTempDirectoryScoped()
-    const hooksFile = Path.join(dir, "hooks.mjs")
-    const registerFile = Path.join(dir, "register.mjs")
-    const list = Path.join(dir, "loaded.txt")
-    yield* fs.writeFileString(hooksFile, hooks)
-    yield* fs.writeFileString(
-      registerFile,
-      `import { register } from "node:module"\nregister(${JSON.stringify(pathToFileURL(hooksFile).href)})\n`
-    )
-    yield* fs.writeFileString(list, "")
-    const code = yield* Effect.async<number>((resume) => {
-      const child = execFile(
-        process.execPath,
-        ["--import", pathToFileURL(registerFile).href, bin, ...args],
-        { env: { PATH: process.env["PATH"] ?? "", BATCH_EXPORT_TEST_LOADED: list, ...env } },
-        (error) => resume(Effect.succeed(error === null ? 0 : typeof error.code === "number" ? error.code : -1))
-      )
-      return Effect.sync(() => child.kill())
-    })
-    const loaded = (yield* fs.readFileString(list)).split("\n").filter((line) => line !== "")
-    return { code, loaded }
-  })
+// the emulator), or every `--help` pays for them. Checked on the unbundled build, where every source file is
+// its own module (the lazy structure the bundle's chunks follow: bundle.test.ts checks the bundle itself).
 
 const client = /\/(packages\/node|@batch-export\/node)\//
 const undici = /\/undici\//
@@ -55,10 +18,10 @@ const handler = (name: string) => new RegExp(`/internal/handlers/${name}\\.js$`)
 
 const matching = (loaded: ReadonlyArray<string>, pattern: RegExp) => loaded.filter((url) => pattern.test(url))
 
-describe.skipIf(!built)("start-up", () => {
+describe.skipIf(!existsSync(unbundledBin))("start-up (unbundled build)", () => {
   it.scopedLive("--help loads neither the client, undici, the emulator nor any command's handler", () =>
     Effect.gen(function* () {
-      const run = yield* loading(["--help"])
+      const run = yield* loading(unbundledBin, ["--help"])
       assert.strictEqual(run.code, 0)
       // the hook saw the CLI itself load
       assert.isNotEmpty(matching(run.loaded, /\/cli\/dist\/src\/Cli\.js$/))
@@ -73,7 +36,7 @@ describe.skipIf(!built)("start-up", () => {
     Effect.gen(function* () {
       const served = yield* Emulator.make()
       const [exp] = yield* served.exports
-      const run = yield* loading(["view", exp!.id], envFor(served))
+      const run = yield* loading(unbundledBin, ["view", exp!.id], envFor(served))
       assert.strictEqual(run.code, 0)
       assert.isNotEmpty(matching(run.loaded, client))
       assert.isNotEmpty(matching(run.loaded, handler("view")))

@@ -1,11 +1,28 @@
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import { type ChildProcess, execFile, spawn } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
-/** The compiled executable, as `batch-export` runs it (`tsc -b` first: `pnpm check` does). */
-export const bin = fileURLToPath(new URL("../../dist/src/bin.js", import.meta.url))
+const Manifest = Schema.Struct({ bin: Schema.Struct({ "batch-export": Schema.String }) })
+const packageDir = new URL("../../", import.meta.url)
+
+/**
+ * The executable the package publishes as `batch-export` (its package.json `bin`: the bundle), as users run
+ * it (`tsc -b` and the bundle script first: `pnpm check` does).
+ */
+export const bin = fileURLToPath(
+  new URL(
+    Schema.decodeUnknownSync(Schema.parseJson(Manifest))(readFileSync(new URL("package.json", packageDir), "utf8")).bin[
+      "batch-export"
+    ],
+    packageDir
+  )
+)
+
+/** The executable `tsc -b` compiles, before bundling: one module per source file. */
+export const unbundledBin = fileURLToPath(new URL("dist/src/bin.js", packageDir))
 
 /** Whether the executable was built (the process tests are skipped otherwise). */
 export const built = existsSync(bin)
