@@ -2,13 +2,15 @@
  * Byte-level gzip: a stream transform with a bound on what it may produce, shared by record decoding and by
  * storage downloads served with `Content-Encoding: gzip`.
  *
- * Uses the web-standard `DecompressionStream`, so it runs wherever Effect does. Its output is pulled, so a
- * highly compressed body (a "gzip bomb") is inflated one small chunk at a time and stopped at the bound, never
- * held in memory.
+ * The inflating itself is an `Inflater` taken from context (`Inflate`): the web-standard `DecompressionStream`
+ * by default, so it runs wherever Effect does; `@batch-export/node` uses zlib's, which is faster. Its output is
+ * pulled, so a highly compressed body (a "gzip bomb") is inflated one small piece at a time and stopped at the
+ * bound, never held in memory.
  *
  * @since 0.1.0
  */
 import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -66,8 +68,32 @@ const isStream = (u: unknown): u is Stream.Stream<unknown, unknown, unknown> =>
   Predicate.hasProperty(u, Stream.StreamTypeId)
 
 /**
- * Decompresses a gzip byte stream (several concatenated members included). Upstream failures pass through
- * unchanged.
+ * What inflates gzip bytes: a transform from a gzip stream (several concatenated members included) to the bytes
+ * it holds. Corrupt or truncated data fails with `GzipError`; upstream failures pass through unchanged. Its
+ * output must be pulled, one piece at a time, never inflated ahead of demand: the bound on decompressed bytes is
+ * counted on that output, so an inflater that runs ahead would defeat it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Inflater {
+  readonly inflate: <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<Uint8Array, E | GzipError, R>
+}
+
+/**
+ * The inflater `gunzip` uses: the web-standard `DecompressionStream` by default, so that this package runs
+ * wherever Effect does. A platform with a faster one provides its own (`@batch-export/node` provides zlib's).
+ *
+ * @since 0.2.0
+ * @category services
+ */
+export class Inflate extends Context.Reference<Inflate>()("@batch-export/core/Gzip/Inflate", {
+  defaultValue: (): Inflater => web
+}) {}
+
+/**
+ * Decompresses a gzip byte stream (several concatenated members included) with the `Inflate` in context.
+ * Upstream failures pass through unchanged.
  *
  * @since 0.1.0
  * @category decoding
@@ -85,9 +111,33 @@ export const gunzip: {
   <E, R>(
     self: Stream.Stream<Uint8Array, E, R>,
     options?: Options
-  ): Stream.Stream<Uint8Array, E | GzipError | DecompressedTooLarge, R> => {
+  ): Stream.Stream<Uint8Array, E | GzipError | DecompressedTooLarge, R> =>
+    Stream.unwrap(Effect.map(Inflate, (inflater) => bounded(inflater.inflate(self), options)))
+)
+
+/**
+ * Fails at the first piece that would carry the output past `maxDecompressedBytes`, without emitting it: no
+ * more than the bound plus one piece is ever held, whatever the inflater.
+ */
+const bounded = <E, R>(
+  inflated: Stream.Stream<Uint8Array, E, R>,
+  options: Options | undefined
+): Stream.Stream<Uint8Array, E | DecompressedTooLarge, R> =>
+  Stream.suspend(() => {
     const limit = options?.maxDecompressedBytes ?? defaultMaxDecompressedBytes
-    return Stream.unwrapScoped(
+    let total = 0
+    return Stream.mapChunksEffect(inflated, (chunk) => {
+      for (const piece of chunk) total += piece.length
+      return total > limit
+        ? Effect.fail(new DecompressedTooLarge({ maxDecompressedBytes: limit }))
+        : Effect.succeed(chunk)
+    })
+  })
+
+/** The web-standard inflater: `DecompressionStream`, read in batches (see `Batches`). */
+const web: Inflater = {
+  inflate: <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | GzipError, R> =>
+    Stream.unwrapScoped(
       Effect.gen(function* () {
         let upstream: Option.Option<E> = Option.none()
         const input = yield* Stream.toReadableStreamEffect(
@@ -104,18 +154,15 @@ export const gunzip: {
           ),
           (reader) => Effect.promise(() => reader.cancel().catch(() => undefined))
         )
-        const batches = new Batches(reader, limit)
+        const batches = new Batches(reader)
         return Stream.repeatEffectChunkOption(
           Effect.tryPromise({
             try: () => batches.next(),
-            catch: (cause): E | GzipError | DecompressedTooLarge =>
-              cause instanceof DecompressedTooLarge
-                ? cause
-                : Option.getOrElse(
-                    upstream,
-                    (): E | GzipError =>
-                      new GzipError({ detail: cause instanceof Error ? cause.message : String(cause) })
-                  )
+            catch: (cause): E | GzipError =>
+              Option.getOrElse(
+                upstream,
+                (): E | GzipError => new GzipError({ detail: cause instanceof Error ? cause.message : String(cause) })
+              )
           }).pipe(
             Effect.mapError(Option.some),
             Effect.flatMap((batch) => (batch === undefined ? Effect.fail(Option.none()) : Effect.succeed(batch)))
@@ -123,8 +170,7 @@ export const gunzip: {
         )
       })
     )
-  }
-)
+}
 
 const BATCH_BYTES = 256 * 1024
 
@@ -136,11 +182,7 @@ const BATCH_BYTES = 256 * 1024
 class Batches {
   private failure: { readonly cause: unknown } | undefined
   private done = false
-  private total = 0
-  constructor(
-    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
-    private readonly limit: number
-  ) {}
+  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {}
 
   async next(): Promise<Chunk.Chunk<Uint8Array> | undefined> {
     if (this.failure !== undefined) throw this.failure.cause
@@ -162,9 +204,6 @@ class Batches {
       }
       out.push(read.value)
       bytes += read.value.length
-      // counted per piece, so no more than one piece past the bound is ever held
-      this.total += read.value.length
-      if (this.total > this.limit) throw new DecompressedTooLarge({ maxDecompressedBytes: this.limit })
     }
     return out.length === 0 ? undefined : Chunk.unsafeFromArray(out)
   }

@@ -12,6 +12,7 @@ import {
   Export,
   ExportError,
   ExportStatus,
+  Gzip,
   Ids,
   Records
 } from "@batch-export/core"
@@ -39,6 +40,7 @@ import * as Link from "./internal/link.js"
 import * as Storage from "./internal/storage.js"
 import * as Transport from "./internal/transport.js"
 import * as Check from "./internal/validate.js"
+import * as ZlibInflater from "./ZlibInflater.js"
 
 /**
  * What any call to Batch's API can fail with.
@@ -511,9 +513,12 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
         ...(options.maxDecompressedBytes === undefined ? {} : { maxDecompressedBytes: options.maxDecompressedBytes })
       }
       const bytes = download(fileId)
-      return options.schema === undefined
-        ? Records.decode(bytes, where)
-        : Records.decode(bytes, { ...where, schema: options.schema })
+      const decoded: Stream.Stream<A | Records.ProfileRecord, FileRecordsError> =
+        options.schema === undefined
+          ? Records.decode(bytes, where)
+          : Records.decode(bytes, { ...where, schema: options.schema })
+      // zlib instead of core's web-standard inflater: about 1.4× faster (benchmark 2, gzip)
+      return Stream.provideService(decoded, Gzip.Inflate, ZlibInflater.inflater)
     }
 
     function fileRecords(

@@ -22,3 +22,7 @@ export * as ExportWorkflow from "./ExportWorkflow.js"
  * @since 0.1.0
  */
 export * as RetrySchedule from "./RetrySchedule.js"
+/**
+ * @since 0.2.0
+ */
+export * as ZlibInflater from "./ZlibInflater.js"

@@ -16,6 +16,7 @@ import * as Stream from "effect/Stream"
 import { ENDPOINT } from "./storage.js"
 import * as NodeBody from "./nodeBody.js"
 import * as Transport from "./transport.js"
+import * as ZlibInflater from "../ZlibInflater.js"
 
 /** Failures of reading one body; all of them are worth resuming from the last byte received. */
 export type BodyError = ClientError.TransportError | ClientError.RequestTimeout
@@ -149,7 +150,8 @@ export const decoded = <E>(
     : Gzip.gunzipIfNeeded(bytes, { maxDecompressedBytes: maxOutput }).pipe(
         Stream.mapError((e) =>
           e instanceof Gzip.GzipError || e instanceof Gzip.DecompressedTooLarge ? transportError(e.message) : e
-        )
+        ),
+        Stream.provideService(Gzip.Inflate, ZlibInflater.inflater)
       )
 
 /** The total length of a chunk of buffers. */
