@@ -62,6 +62,11 @@ export const defaultMaxDecompressedBytes = 16 * 1024 ** 3
 export interface Options {
   /** Fail with `DecompressedTooLarge` past this many decompressed bytes (default {@link defaultMaxDecompressedBytes}). */
   readonly maxDecompressedBytes?: number | undefined
+  /**
+   * The inflater for this stream, instead of the `Inflate` in context. Cheaper than providing one to a whole
+   * stream, which wraps every step of it.
+   */
+  readonly inflater?: Inflater | undefined
 }
 
 const isStream = (u: unknown): u is Stream.Stream<unknown, unknown, unknown> =>
@@ -92,8 +97,8 @@ export class Inflate extends Context.Reference<Inflate>()("@batch-export/core/Gz
 }) {}
 
 /**
- * Decompresses a gzip byte stream (several concatenated members included) with the `Inflate` in context.
- * Upstream failures pass through unchanged.
+ * Decompresses a gzip byte stream (several concatenated members included) with `options.inflater`, or else the
+ * `Inflate` in context. Upstream failures pass through unchanged.
  *
  * @since 0.1.0
  * @category decoding
@@ -112,7 +117,9 @@ export const gunzip: {
     self: Stream.Stream<Uint8Array, E, R>,
     options?: Options
   ): Stream.Stream<Uint8Array, E | GzipError | DecompressedTooLarge, R> =>
-    Stream.unwrap(Effect.map(Inflate, (inflater) => bounded(inflater.inflate(self), options)))
+    options?.inflater === undefined
+      ? Stream.unwrap(Effect.map(Inflate, (inflater) => bounded(inflater.inflate(self), options)))
+      : bounded(options.inflater.inflate(self), options)
 )
 
 /**

@@ -132,7 +132,7 @@ export const gunzipIfNeeded = <E, R>(
 ): Stream.Stream<Uint8Array, E | RecordDecodeError, R> =>
   bytes.pipe(
     Stream.mapError((error) => new Upstream(error)),
-    Gzip.gunzipIfNeeded(options?.maxDecompressedBytes === undefined ? {} : options),
+    Gzip.gunzipIfNeeded(options),
     Stream.mapError((error) => (error._tag === "Upstream" ? error.error : recordError(options, 0, error.message)))
   )
 

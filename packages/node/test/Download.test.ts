@@ -98,6 +98,31 @@ describe("ExportsClient over real sockets", () => {
     }).pipe(Effect.provide(layer()))
   )
 
+  it.scoped("a pull takes every buffer that arrived in the same turn: chunks of several socket reads", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.make({ exports: [{ parts: 1, bytesPerPart: 8 * 1024 * 1024 }] }).pipe(
+        Effect.orDie
+      )
+      const context = yield* Layer.build(
+        BatchExport.layer({
+          restApiKey: emulator.restApiKey,
+          projectKey: emulator.projectKey,
+          baseUrl: emulator.apiUrl
+        })
+      ).pipe(Effect.orDie)
+      const [exp] = yield* emulator.exports
+      const file = exp!.files[0]!
+      const buffersPerChunk = yield* Context.get(context, ExportsClient.ExportsClient)
+        .download(file.id)
+        .pipe(
+          Stream.mapChunks((chunk) => Chunk.of(chunk.length)),
+          Stream.runCollect
+        )
+      // woken at the first read of each turn, every chunk would hold exactly one buffer
+      assert.isAbove(Math.max(...buffersPerChunk), 1)
+    })
+  )
+
   it.scoped("downloadToFile writes the exact bytes atomically and reports progress", () =>
     Effect.gen(function* () {
       const { bytes, file } = yield* firstFile

@@ -6,7 +6,8 @@ import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Stream from "effect/Stream"
 import * as Zlib from "node:zlib"
-import { ZlibInflater } from "../src/index.js"
+import { BatchExport, ExportsClient, ZlibInflater } from "@batch-export/node"
+import { json, KEY, PROJECT, route, serve } from "./support/hostile.js"
 
 const MiB = 1024 * 1024
 const PIECE = 64 * 1024
@@ -112,5 +113,38 @@ describe("ZlibInflater", () => {
       // an inflater that ran ahead of its reader would hold up to 256 MiB here
       assert.isBelow(peak - start, 32 * MiB)
     })
+  )
+
+  it.scoped(
+    "the client inflates gzip files and gzip-encoded bodies with zlib, whatever Inflate the context holds",
+    () =>
+      Effect.gen(function* () {
+        const plain = encoder.encode('{"identifiers":{"custom_id":"u"},"attributes":{}}\n'.repeat(5000))
+        const storage = yield* serve((request, response) => {
+          const encoded = request.url?.startsWith("/files/file_encoded") === true
+          response.writeHead(200, encoded ? { "content-encoding": "gzip" } : {})
+          response.end(gzip(plain))
+        })
+        const api = yield* serve((request, response) => {
+          if (route(request) !== "/exports/download") return json(response, { error: "no such route" }, 404)
+          const id = new URL(request.url ?? "/", "http://x").searchParams.get("id")
+          response.writeHead(307, { location: `${storage.url}/files/${id}` })
+          response.end()
+        })
+        const refusing: Gzip.Inflater = {
+          inflate: () => Stream.fail(new Gzip.GzipError({ detail: "the inflater in context was used" }))
+        }
+        const [records, body] = yield* Effect.flatMap(ExportsClient.ExportsClient, (client) =>
+          Effect.all([
+            Stream.runCount(client.fileRecords("file_gzipped1")),
+            Stream.runCollect(client.download("file_encoded1"))
+          ])
+        ).pipe(
+          Effect.provide(BatchExport.layer({ restApiKey: KEY, projectKey: PROJECT, baseUrl: api.url })),
+          Effect.provideService(Gzip.Inflate, refusing)
+        )
+        assert.strictEqual(records, 5000)
+        assert.deepStrictEqual(Buffer.concat(Chunk.toReadonlyArray(body)), Buffer.from(plain))
+      })
   )
 })

@@ -147,11 +147,10 @@ export const decoded = <E>(
 ): Stream.Stream<Uint8Array, E | ClientError.TransportError> =>
   coding === "identity"
     ? bytes
-    : Gzip.gunzipIfNeeded(bytes, { maxDecompressedBytes: maxOutput }).pipe(
+    : Gzip.gunzipIfNeeded(bytes, { maxDecompressedBytes: maxOutput, inflater: ZlibInflater.inflater }).pipe(
         Stream.mapError((e) =>
           e instanceof Gzip.GzipError || e instanceof Gzip.DecompressedTooLarge ? transportError(e.message) : e
-        ),
-        Stream.provideService(Gzip.Inflate, ZlibInflater.inflater)
+        )
       )
 
 /** The total length of a chunk of buffers. */
