@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Api, Format, Impl, LinkImpl, Result, Spec } from "./spec.js"
+import type { Api, Format, Impl, LinkImpl, RecordsImpl, Result, Spec } from "./spec.js"
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
@@ -69,7 +69,7 @@ const parseSpec = (json: string): Spec => {
     case "records":
       return {
         kind,
-        impl: impl(),
+        impl: oneOf<RecordsImpl>(raw, "impl", ["ours", "reference", "validated"]),
         api,
         fileId,
         format: oneOf<Format>(raw, "format", ["ndjson", "gzip", "array"]),
@@ -99,6 +99,21 @@ const measure = async <S>(setUp: () => Promise<S>, work: (state: S) => Promise<n
 const reference = () => import("./reference.js")
 
 const library = async (api: Api) => (await import("./adapter.js")).make(api)
+
+/**
+ * The library's own `ProfileRecord` check (core's `internal/profileRecord.js`, which imports nothing at run time),
+ * loaded from the built core by path: it is not a public export, and the bare loop must not load Effect.
+ */
+const profileCheck = async (): Promise<(value: unknown) => boolean> => {
+  const module: unknown = await import(
+    new URL("../../../packages/core/dist/src/internal/profileRecord.js", import.meta.url).href
+  )
+  if (!isRecord(module) || typeof module["isProfileRecord"] !== "function") {
+    throw new Error("core's internal/profileRecord.js has no isProfileRecord")
+  }
+  const check: unknown = module["isProfileRecord"]
+  return (value) => typeof check === "function" && check(value) === true
+}
 
 const WARM_UP_CALLS = 50
 
@@ -136,14 +151,15 @@ const run = async (spec: Spec): Promise<Result> => {
     }
     case "records": {
       const { warmUp } = spec
-      return spec.impl === "reference"
+      return spec.impl !== "ours"
         ? measure(
             async () => {
               const ref = await reference()
-              if (warmUp !== undefined) await ref.countRecords(spec.api, warmUp, "ndjson")
-              return ref
+              const check = spec.impl === "validated" ? await profileCheck() : undefined
+              if (warmUp !== undefined) await ref.countRecords(spec.api, warmUp, "ndjson", check)
+              return { ref, check }
             },
-            (ref) => ref.countRecords(spec.api, spec.fileId, spec.format)
+            ({ check, ref }) => ref.countRecords(spec.api, spec.fileId, spec.format, check)
           )
         : measure(
             async () => {

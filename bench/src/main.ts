@@ -16,7 +16,7 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { checkSameUndici } from "./reference.js"
 import * as Setup from "./setup.js"
-import type { Impl, LinkImpl, Result, Spec } from "./spec.js"
+import type { Impl, LinkImpl, RecordsImpl, Result, Spec } from "./spec.js"
 
 const REPO = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const CHILD = Path.join(REPO, "bench/dist/src/child.js")
@@ -325,10 +325,12 @@ const recordRates = async (env: Setup.Environment): Promise<Table> => {
     title: "2. Records",
     note:
       `The ${human(env.records.ndjson.size)} NDJSON file, the same gzipped, and the same as a JSON array, through the ` +
-      '307 to nginx. Reference: undici + `split("\\n")` + `JSON.parse` (no validation); ours: `ProfileRecord`-' +
-      "validated records + `Stream.runCount`. Work time only (the second three rows: after counting the smallest " +
-      "NDJSON file once in the same process); ratio = our records/s ÷ the reference's.",
-    header: ["format", "reference", "batch-export", "ratio", "target"],
+      '307 to nginx. Reference: undici + `split("\\n")` + `JSON.parse` (no validation); validated: the same loop ' +
+      "with the library's own `ProfileRecord` check on every value (core's `internal/profileRecord.js`), the limit " +
+      "for a reader that validates; ours: `ProfileRecord`-validated records + `Stream.runCount`. Work time only (the " +
+      "second three rows: after counting the smallest NDJSON file once in the same process); ratio = our " +
+      "records/s ÷ the reference's, and ÷ the validated loop's.",
+    header: ["format", "reference", "validated loop", "batch-export", "ratio", "÷ validated", "target"],
     rows: []
   }
   // first: the first read of a fresh process; steady: after counting the smallest (NDJSON) file once
@@ -338,20 +340,29 @@ const recordRates = async (env: Setup.Environment): Promise<Table> => {
   ] as const) {
     for (const format of ["ndjson", "gzip", "array"] as const) {
       const file = env.records[format]
-      const count = (impl: Impl) => () =>
+      const count = (impl: RecordsImpl) => () =>
         child({ kind: "records", impl, api: env.api, fileId: file.id, format, warmUp })
-      const [reference, ours] = await alternate(count("reference"), count("ours"))
-      const records = reference[0]!.count
+      const [reference = [], validated = [], ours = []] = await rotate([
+        count("reference"),
+        count("validated"),
+        count("ours")
+      ])
+      const records = reference[0]?.count ?? 0
       if (records <= 0) throw new Error(`records ${format}: no records`)
-      for (const result of [...reference, ...ours]) expectCount(`records ${format}`, result.count, records)
+      for (const result of [...reference, ...validated, ...ours]) {
+        expectCount(`records ${format}`, result.count, records)
+      }
       const ref = summarize(reference.map((r) => r.seconds))
+      const check = summarize(validated.map((r) => r.seconds))
       const our = summarize(ours.map((r) => r.seconds))
       const rate = (s: Summary) => `${fixed(records / s.median / 1000, 0)}k records/s`
       table.rows.push([
         `${format} (${human(file.size)}, ${records} records)${label}`,
         `${seconds(ref)}, ${rate(ref)}`,
+        `${seconds(check)}, ${rate(check)} (${fixed(ref.median / check.median, 2)}× the reference)`,
         `${seconds(our)}, ${rate(our)}`,
         ratio(ref.median / our.median),
+        ratio(check.median / our.median),
         "≥ 0.8×"
       ])
     }

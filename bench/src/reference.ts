@@ -70,26 +70,34 @@ export const downloadToFile = async (api: Api, fileId: string, path: string): Pr
 }
 
 /**
- * The bare record loop: `split("\n")` + `JSON.parse`, no validation. A JSON array is written one record per line
+ * The bare record loop: `split("\n")` + `JSON.parse`, no validation unless `check` is given (then every value must
+ * pass it). A JSON array is written one record per line
  * (`[`, `{…},`, …, `]`), so the same loop only strips the brackets and commas.
  *
  * @since 0.1.0
  * @category reference
  */
-export const countRecords = async (api: Api, fileId: string, format: Format): Promise<number> => {
+export const countRecords = async (
+  api: Api,
+  fileId: string,
+  format: Format,
+  check?: (value: unknown) => boolean
+): Promise<number> => {
   const body = await storage(api, fileId)
   const text = format === "gzip" ? body.pipe(createGunzip()) : body
   text.setEncoding("utf8")
   let count = 0
   let rest = ""
   const parse = (line: string) => {
+    let value: unknown
     if (format === "array") {
       if (line === "[" || line === "]" || line === "") return
-      JSON.parse(line.endsWith(",") ? line.slice(0, -1) : line)
+      value = JSON.parse(line.endsWith(",") ? line.slice(0, -1) : line)
     } else {
       if (line === "") return
-      JSON.parse(line)
+      value = JSON.parse(line)
     }
+    if (check !== undefined && !check(value)) throw new Error(`record ${count + 1} is not a ProfileRecord`)
     count++
   }
   for await (const chunk of text) {

@@ -29,6 +29,15 @@ export type Format = "ndjson" | "gzip" | "array"
 export type Impl = "ours" | "reference"
 
 /**
+ * Records also run the bare loop with the library's own `ProfileRecord` check on every value ("validated"): the
+ * limit for a reader that validates, as the target asks of ours.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type RecordsImpl = Impl | "validated"
+
+/**
  * Who asks for links in benchmark 5: also the platform floor, a bare `@effect/platform` client (alone, or with
  * `HttpClient.withScope` as ours must be to release every connection with its call).
  *
@@ -55,7 +64,7 @@ export type Spec =
     }
   | {
       readonly kind: "records"
-      readonly impl: Impl
+      readonly impl: RecordsImpl
       readonly api: Api
       readonly fileId: string
       readonly format: Format
