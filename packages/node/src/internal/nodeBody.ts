@@ -40,7 +40,7 @@ export const pull = (
        * The waiting reader is woken after the event loop's I/O phase (`setImmediate`), not inside the first
        * `data` event: the socket's other reads of the same turn join the queue first, so a pull takes every
        * buffer that arrived (up to `HIGH_WATER`) instead of one. Woken at once, each ~64 KiB read cost a whole
-       * trip through the stream; batched, draining 100 MB took about half the CPU (benchmark 2).
+       * trip through the stream; batched, draining 100 MB in-process took about half the CPU.
        */
       const notify = () => {
         const waiting = wake
