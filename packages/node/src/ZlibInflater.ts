@@ -12,6 +12,7 @@ import { Gzip } from "@batch-export/core"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Zlib from "node:zlib"
 
@@ -39,7 +40,7 @@ const flushed = (gunzip: Zlib.Gunzip) =>
 /**
  * zlib's gunzip (several concatenated members included) through the platform's `pipeThroughDuplex`: the input
  * written as it is pulled, waiting for zlib's `drain`, the output read piece by piece, the zlib stream destroyed
- * when the output ends, whichever way. Upstream failures pass through unchanged.
+ * when the output ends, whichever way. Upstream failures pass through unchanged, also mid-member.
  *
  * @since 0.2.0
  * @category constructors
@@ -48,7 +49,16 @@ export const inflater: Gzip.Inflater = {
   inflate: <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | Gzip.GzipError, R> =>
     Stream.suspend(() => {
       const gunzip = Zlib.createGunzip({ chunkSize: PIECE_BYTES })
-      return NodeStream.pipeThroughDuplex(Stream.concat(self, Stream.execute(flushed(gunzip))), () => gunzip, gzipError)
+      // an upstream failure ends zlib's input early, and zlib then reports a cut stream: the upstream cause wins
+      let upstream: Option.Option<E> = Option.none()
+      const input = Stream.concat(
+        Stream.tapError(self, (error) => Effect.sync(() => void (upstream = Option.some(error)))),
+        Stream.execute(flushed(gunzip))
+      )
+      return Stream.catchAll(
+        NodeStream.pipeThroughDuplex(input, () => gunzip, gzipError),
+        (error): Stream.Stream<never, E | Gzip.GzipError> => Stream.fail(Option.getOrElse(upstream, () => error))
+      )
     })
 }
 
