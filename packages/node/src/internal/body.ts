@@ -38,26 +38,11 @@ const transportError = (detail: string) => new ClientError.TransportError({ endp
  * The bytes of `response` as received, checked against its `Content-Length` (identity only), with the idle
  * timeout: when the consumer has waited `idle` for the next bytes, `abort` is run (it aborts the request)
  * and the failure that follows is reported as `RequestTimeout`.
+ *
+ * The idle timeout, the length rule and the typing of failures act on the one read each pull makes, not as
+ * stream stages of their own: every stage is one more trip through the stream's machinery per chunk.
  */
 export const raw = (
-  response: HttpClientResponse.HttpClientResponse,
-  idle: Duration.Duration,
-  abort: Effect.Effect<void>
-): Stream.Stream<Uint8Array, BodyError> => {
-  const bytes = idleTimeout(response, idle, abort)
-  const encoded = Option.exists(encoding(response), (e) => e !== "identity")
-  return Option.match(Transport.contentLength(response), {
-    onNone: () => bytes,
-    onSome: (announced) => lengthChecked(bytes, announced, encoded)
-  })
-}
-
-/**
- * The idle timeout, watched by one fiber per body rather than raced per read: `Stream.timeoutFail` forks a
- * fiber for every pull, which the download benchmark measured as the largest cost per chunk. Only time spent
- * waiting for a read counts, so a slow consumer (backpressure) never looks like a stalled server.
- */
-const idleTimeout = (
   response: HttpClientResponse.HttpClientResponse,
   idle: Duration.Duration,
   abort: Effect.Effect<void>
@@ -72,14 +57,40 @@ const idleTimeout = (
       const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> = node === undefined
         ? yield* Stream.toPull(response.stream)
         : yield* NodeBody.pull(node)
+      const length = Option.map(Transport.contentLength(response), (announced) =>
+        lengthRule(
+          announced,
+          Option.exists(encoding(response), (e) => e !== "identity")
+        )
+      )
       const read = Effect.suspend(() => {
         waitingSince = clock.unsafeCurrentTimeMillis()
         return pull
       }).pipe(
-        Effect.tap(() => {
-          waitingSince = undefined
+        Effect.matchEffect({
+          onSuccess: (chunk): Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<BodyError>> => {
+            waitingSince = undefined
+            const tooLong = Option.isSome(length) ? length.value.received(chunk) : undefined
+            return tooLong === undefined ? Effect.succeed(chunk) : Effect.fail(Option.some(tooLong))
+          },
+          onFailure: (error) => {
+            if (Option.isSome(error)) {
+              return Effect.fail(
+                Option.some<BodyError>(
+                  timedOut
+                    ? new ClientError.RequestTimeout({ endpoint: ENDPOINT, timeout: idle })
+                    : Transport.transportFailure(ENDPOINT, error.value)
+                )
+              )
+            }
+            const short = Option.isSome(length) ? length.value.ended() : undefined
+            return Effect.fail(short === undefined ? Option.none() : Option.some(short))
+          }
         })
       )
+      // The idle timeout is watched by one fiber per body rather than raced per read: `Stream.timeoutFail` forks
+      // a fiber for every pull, which the download benchmark measured as the largest cost per chunk. Only time
+      // spent waiting for a read counts, so a slow consumer (backpressure) never looks like a stalled server.
       const watch: Effect.Effect<void> = Effect.suspend(() => {
         const now = clock.unsafeCurrentTimeMillis()
         if (waitingSince !== undefined && now - waitingSince >= idleMillis) {
@@ -90,48 +101,36 @@ const idleTimeout = (
         return Effect.zipRight(clock.sleep(Duration.millis(wait)), watch)
       })
       yield* Effect.forkScoped(watch)
-      return Stream.repeatEffectChunkOption(read).pipe(
-        Stream.mapError((e): BodyError =>
-          timedOut
-            ? new ClientError.RequestTimeout({ endpoint: ENDPOINT, timeout: idle })
-            : Transport.transportFailure(ENDPOINT, e)
-        )
-      )
+      return Stream.repeatEffectChunkOption(read)
     })
   )
 
 /**
- * Fails at the first byte past `announced`, or at the end when fewer arrived. Through a Content-Encoding the
- * announced length is the encoded one: it is checked while the bytes are still encoded (gzip's magic first),
- * not when a transport (fetch) decoded them before us — except that an answer announcing bytes must not end
- * with none.
+ * The `Content-Length` rule on the bytes received: the chunk that carries the body past `announced` fails
+ * whole, and so does an end before it. Through a Content-Encoding the announced length is the encoded one: it
+ * is checked while the bytes are still encoded (gzip's magic first), not when a transport (fetch) decoded them
+ * before us — except that an answer announcing bytes must not end with none.
  */
-const lengthChecked = <E>(
-  bytes: Stream.Stream<Uint8Array, E>,
-  announced: number,
-  encoded: boolean
-): Stream.Stream<Uint8Array, E | ClientError.TransportError> =>
-  Stream.suspend(() => {
-    let received = 0
-    // known from the first bytes when encoded: are these the bytes the length counts?
-    let counts: boolean | undefined = encoded ? undefined : true
-    return Stream.concat(
-      Stream.mapChunksEffect(bytes, (chunk) => {
-        for (const part of chunk) {
-          if (counts === undefined && part.length > 0) counts = part[0] === GZIP_MAGIC_FIRST
-          received += part.length
-        }
-        return counts === true && received > announced
-          ? Effect.fail(transportError(`the body is longer than its Content-Length of ${announced} bytes`))
-          : Effect.succeed(chunk)
-      }),
-      Stream.suspend(() =>
-        received === announced || (counts === false && received > 0)
-          ? Stream.empty
-          : Stream.fail(transportError(`the body ended after ${received} of ${announced} bytes`))
-      )
-    )
-  })
+const lengthRule = (announced: number, encoded: boolean) => {
+  let received = 0
+  // known from the first bytes when encoded: are these the bytes the length counts?
+  let counts: boolean | undefined = encoded ? undefined : true
+  return {
+    received: (chunk: Chunk.Chunk<Uint8Array>): ClientError.TransportError | undefined => {
+      for (const part of chunk) {
+        if (counts === undefined && part.length > 0) counts = part[0] === GZIP_MAGIC_FIRST
+        received += part.length
+      }
+      return counts === true && received > announced
+        ? transportError(`the body is longer than its Content-Length of ${announced} bytes`)
+        : undefined
+    },
+    ended: (): ClientError.TransportError | undefined =>
+      received === announced || (counts === false && received > 0)
+        ? undefined
+        : transportError(`the body ended after ${received} of ${announced} bytes`)
+  }
+}
 
 const GZIP_MAGIC_FIRST = 0x1f
 
