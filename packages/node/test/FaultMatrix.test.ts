@@ -211,6 +211,21 @@ describe("fault matrix", () => {
       }).pipe(Effect.provide(layer))
     )
 
+    it.scoped("no Range support, cut again within what it had → resumed after it, byte-exact", () =>
+      Effect.gen(function* () {
+        byteExact(
+          yield* run((emulator) =>
+            emulator.script(
+              "storage",
+              Emulator.Reply.dropAfter(4096),
+              Emulator.Reply.storage({ noRange: true, dropAfter: 1024 }),
+              Emulator.Reply.noRange()
+            )
+          )
+        )
+      }).pipe(Effect.provide(layer))
+    )
+
     it.scoped("a storage-side redirect is followed, with no credential on any hop, byte-exact", () =>
       Effect.gen(function* () {
         const emulator = yield* Emulator.Emulator
