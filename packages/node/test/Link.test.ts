@@ -96,6 +96,71 @@ describe("the 307 of /exports/download", () => {
   )
 })
 
+/** Timers the process holds: a call's deadline is one of them while the call is in flight. */
+const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length
+
+describe("the request timeout on the live clock", () => {
+  // The clock a program runs on, where the deadline is a plain timer; the test clock drives the tests above.
+  it.scopedLive("an API that never answers is a RequestTimeout after timeouts.request, its connection closed", () =>
+    Effect.gen(function* () {
+      const api = yield* serve(() => undefined)
+      const error = yield* Effect.flip(downloadLink(api, { timeouts: { request: "200 millis" } })).pipe(
+        Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => "the request timeout never fired" })
+      )
+      assert.instanceOf(error, ClientError.RequestTimeout)
+      assert.strictEqual(api.requests.length, 1, "a timeout is not retried")
+      yield* eventually(
+        Effect.sync(() => api.requests[0]!.socket.destroyed),
+        "the connection to be closed"
+      )
+    })
+  )
+
+  it.scopedLive("longer than a timer can hold (2³¹ ms) never fires early", () =>
+    Effect.gen(function* () {
+      const api = yield* redirecting((response) => {
+        setTimeout(() => response.writeHead(307, { location: LOCATION, "content-length": "0" }).end(), 50)
+      })
+      const link = yield* downloadLink(api, { timeouts: { request: "30 days" } })
+      assert.strictEqual(Redacted.value(link.url).href, LOCATION)
+    })
+  )
+
+  it.scopedLive("calls that end leave no timer behind", () =>
+    Effect.gen(function* () {
+      const api = yield* redirecting((response) => {
+        response.writeHead(307, { location: LOCATION, "content-length": "0" }).end()
+      })
+      const client = yield* clientOn(api, { timeouts: { request: "1 hour" } })
+      yield* client.downloadLink(FILE)
+      const before = timers()
+      for (let i = 0; i < 20; i++) yield* client.downloadLink(FILE)
+      assert.isBelow(timers() - before, 5, "20 calls left their 1-hour deadlines running")
+    })
+  )
+
+  it.scopedLive("calls their caller interrupts leave no timer behind and close their connections", () =>
+    Effect.gen(function* () {
+      const api = yield* serve(() => undefined)
+      const client = yield* clientOn(api, { timeouts: { request: "1 hour" } })
+      const before = timers()
+      for (let i = 0; i < 10; i++) {
+        const fiber = yield* Effect.fork(client.downloadLink(FILE))
+        yield* eventually(
+          Effect.sync(() => api.requests.length === i + 1),
+          "the request to arrive"
+        )
+        yield* Fiber.interrupt(fiber)
+        yield* eventually(
+          Effect.sync(() => api.requests[i]!.socket.destroyed),
+          "the connection to be closed"
+        )
+      }
+      assert.isBelow(timers() - before, 5, "10 interrupted calls left their 1-hour deadlines running")
+    })
+  )
+})
+
 describe("from.etag", () => {
   const layer = clientLayer().pipe(Layer.provideMerge(Emulator.layer()))
 

@@ -15,6 +15,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as BatchConfig from "../BatchConfig.js"
 import * as RetrySchedule from "../RetrySchedule.js"
+import * as Timeout from "./timeout.js"
 import * as Transport from "./transport.js"
 
 const ERROR_BODY_LIMIT = 64 * 1024
@@ -94,21 +95,21 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
       const attempt = Effect.suspend(() => {
         attempts++
         unanswered = false
-        return Effect.scoped(
-          Effect.matchEffect(client.execute(request), {
-            onFailure: (e) => {
-              unanswered = e._tag === "RequestError"
-              return Effect.fail(Transport.transportError(endpoint, e))
-            },
-            // an unread body that has fully arrived (a 307's) is let to end, so that closing the scope need not
-            // destroy it; within the timeout, like the rest of the attempt
-            onSuccess: (response) => Effect.zipLeft(handle(response), Transport.settle(response, SETTLE_LIMIT))
-          })
+        return Timeout.timeoutFail(
+          Effect.scoped(
+            Effect.matchEffect(client.execute(request), {
+              onFailure: (e) => {
+                unanswered = e._tag === "RequestError"
+                return Effect.fail(Transport.transportError(endpoint, e))
+              },
+              // an unread body that has fully arrived (a 307's) is let to end, so that closing the scope need not
+              // destroy it; within the timeout, like the rest of the attempt
+              onSuccess: (response) => Effect.zipLeft(handle(response), Transport.settle(response, SETTLE_LIMIT))
+            })
+          ),
+          timeout,
+          () => new ClientError.RequestTimeout({ endpoint, timeout })
         ).pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () => new ClientError.RequestTimeout({ endpoint, timeout })
-          }),
           Effect.tapError((error) =>
             retryable(error) ? Effect.logDebug("retrying if the policy allows", String(error)) : Effect.void
           )

@@ -11,6 +11,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import * as Timeout from "./timeout.js"
 import * as Transport from "./transport.js"
 
 export const ENDPOINT = "GET storage"
@@ -80,10 +81,9 @@ export const get = (
         )
       }
     )
-  return loop(options.url, 0).pipe(
-    Effect.timeoutFail({
-      duration: options.timeout,
-      onTimeout: () => new ClientError.RequestTimeout({ endpoint: ENDPOINT, timeout: options.timeout })
-    })
+  return Timeout.timeoutFail(
+    loop(options.url, 0),
+    options.timeout,
+    () => new ClientError.RequestTimeout({ endpoint: ENDPOINT, timeout: options.timeout })
   )
 }
