@@ -4,7 +4,9 @@ import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { ClientError } from "@batch-export/core"
 import { Emulator } from "@batch-export/emulator"
-import { ExportFiles } from "@batch-export/node"
+import { ExportFiles, ExportsClient } from "@batch-export/node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as PlatformNodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -138,3 +140,56 @@ describe("downloadToFile destinations", () => {
     }).pipe(Effect.provide(layer))
   )
 })
+
+/** The file service writing through any `FileSystem` (here Node's), as a caller of `layerWithoutDependencies` has it. */
+const throughFileSystem = Layer.unwrapEffect(
+  Effect.map(Emulator.Emulator, (emulator) =>
+    ExportFiles.layerWithoutDependencies.pipe(
+      Layer.provideMerge(
+        ExportsClient.layer({
+          restApiKey: emulator.restApiKey,
+          projectKey: emulator.projectKey,
+          baseUrl: emulator.apiUrl
+        })
+      ),
+      Layer.provide(Layer.merge(NodeFileSystem.layer, PlatformNodePath.layer))
+    )
+  )
+).pipe(Layer.provideMerge(Emulator.layer()))
+
+// `layer` writes through Node's `fs` directly, `layerWithoutDependencies` through `FileSystem.File`: both are held to
+// the same rules
+for (const [name, wiring] of [
+  ["ExportFiles.layer", layer],
+  ["ExportFiles.layerWithoutDependencies", throughFileSystem]
+] as const) {
+  describe(`downloadToFile writes, through ${name}`, () => {
+    it.scoped("a regular file, byte-exact, with nothing else left", () =>
+      Effect.gen(function* () {
+        const { bytes, file, files } = yield* setup
+        const dir = yield* tempDir
+        const destination = NodePath.join(dir, "out.json")
+        const progress: Array<number> = []
+        const done = yield* files.downloadToFile(file.id, destination, {
+          // each report comes once its bytes are in the file
+          onProgress: (p) => Effect.sync(() => progress.push(p.bytes))
+        })
+        assert.strictEqual(done.bytes, bytes.length)
+        assert.deepStrictEqual(Fs.readFileSync(destination), bytes)
+        assert.deepStrictEqual(Fs.readdirSync(dir), ["out.json"])
+        assert.strictEqual(progress.at(-1), bytes.length)
+      }).pipe(Effect.provide(wiring))
+    )
+
+    it.scoped("a device that is full fails typed, in words (ENOSPC)", () =>
+      Effect.gen(function* () {
+        const { file, files } = yield* setup
+        const error = yield* Effect.flip(files.downloadToFile(file.id, "/dev/full"))
+        assert.instanceOf(error, ClientError.FileWriteError)
+        assert.strictEqual(error.path, "/dev/full")
+        assert.include(error.message, "no space left on the device (ENOSPC)")
+        assert.isTrue(Fs.statSync("/dev/full").isCharacterDevice())
+      }).pipe(Effect.provide(wiring))
+    )
+  })
+}

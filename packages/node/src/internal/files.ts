@@ -31,21 +31,25 @@ const ERRNO: Readonly<Record<string, string>> = {
   EIO: "an I/O error"
 }
 
-/** A file-system failure in words: the errno's meaning rather than "Unknown". */
-export const describe = (error: PlatformError.PlatformError): string => {
-  if (error._tag === "SystemError") {
-    const cause: unknown = error.cause
-    const code =
-      typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
-        ? cause.code
-        : undefined
-    if (code !== undefined && ERRNO[code] !== undefined) return `${ERRNO[code]} (${code})`
-  }
-  return error.message
+/** An errno's meaning and code (`no space left on the device (ENOSPC)`), when it is one of those above. */
+const errno = (cause: unknown): string | undefined => {
+  const code =
+    typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+      ? cause.code
+      : undefined
+  return code !== undefined && ERRNO[code] !== undefined ? `${ERRNO[code]} (${code})` : undefined
 }
+
+/** A file-system failure in words: the errno's meaning rather than "Unknown". */
+export const describe = (error: PlatformError.PlatformError): string =>
+  (error._tag === "SystemError" ? errno(error.cause) : undefined) ?? error.message
 
 export const writeError = (path: string) => (error: PlatformError.PlatformError) =>
   new ClientError.FileWriteError({ path, detail: describe(error) })
+
+/** The same, for a failure of Node's `fs` itself (the writes of `ExportFiles.layer`). */
+export const nodeWriteError = (path: string) => (error: NodeJS.ErrnoException) =>
+  new ClientError.FileWriteError({ path, detail: errno(error) ?? error.message })
 
 /**
  * Resolves the destination before the first byte is asked for: an existing directory receives
