@@ -1,8 +1,6 @@
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import * as V8 from "node:v8"
-import * as Vm from "node:vm"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -11,6 +9,7 @@ import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import { type Io, make, nodeIo } from "../src/internal/nodeWriter.js"
+import { collectGarbage } from "./support/gc.js"
 
 type Callback = (error: NodeJS.ErrnoException | null, written: number) => void
 
@@ -61,14 +60,6 @@ const batches = FastCheck.array(
   FastCheck.array(FastCheck.uint8Array({ minLength: 0, maxLength: 300 }), { minLength: 1, maxLength: 8 }),
   { minLength: 1, maxLength: 5 }
 )
-
-/** V8's collector, reachable once `--expose-gc` is set (a fresh context sees the flag). */
-const collectGarbage = (): (() => void) => {
-  V8.setFlagsFromString("--expose-gc")
-  const gc: unknown = Vm.runInNewContext("gc")
-  if (typeof gc !== "function") throw new Error("no gc")
-  return () => gc()
-}
 
 describe("NodeWriter", () => {
   it.scoped("writes every byte of every batch, in order, one call per batch", () =>

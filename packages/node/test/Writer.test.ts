@@ -3,6 +3,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import { BLOCK_SIZE, make } from "../src/internal/writer.js"
+import { collectGarbage } from "./support/gc.js"
 
 /** A writer recording what each write received, as a file would (a copy: the block is reused after). */
 const recording = () => {
@@ -64,6 +65,32 @@ describe("Writer", () => {
       assert.deepStrictEqual(
         writes.map((w) => w.bytes.length),
         [BLOCK_SIZE, BLOCK_SIZE, 10]
+      )
+    })
+  )
+
+  it.effect("lets go of a batch's buffers once they are copied or written, even while its effect is kept", () =>
+    Effect.gen(function* () {
+      const gc = collectGarbage()
+      // a write that holds its bytes while it is kept, as `FileSystem.File.writeAll`'s effect does
+      const write = make((bytes: Uint8Array) => Effect.sync(() => void bytes.length))
+      // each buffer is reachable from nothing but the batch handed to the writer
+      const handOver = (count: number) => {
+        const buffers = Array.from({ length: count }, () => new Uint8Array(64 * 1024).fill(1))
+        return { refs: buffers.map((b) => new WeakRef(b)), effect: write(Chunk.fromIterable(buffers)) }
+      }
+      const one = handOver(1)
+      const several = handOver(3)
+      yield* one.effect
+      yield* several.effect
+      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      gc()
+      // kept, as a stream may keep them until its next batch
+      assert.isDefined(one.effect)
+      assert.isDefined(several.effect)
+      assert.deepStrictEqual(
+        [...one.refs, ...several.refs].map((ref) => ref.deref() === undefined),
+        [true, true, true, true]
       )
     })
   )
