@@ -117,6 +117,20 @@ describe("NodeWriter", () => {
       }
       assert.strictEqual(yield* Effect.flip(make(-1, failed, nothing)(batch)), "failed: EIO")
       assert.strictEqual(calls, 1)
+      // a call that throws, the first or one after a part was written: typed, not a defect nor a crash
+      let thrown = 0
+      const refusing: Io = {
+        write: () => {
+          throw Object.assign(new Error("bad"), { code: "ERR_INVALID_ARG_TYPE" })
+        },
+        writev: (_fd, _buffers, callback) =>
+          thrown++ === 0 ? callback(null, 3) : refusing.write(-1, batch.pipe(Chunk.unsafeHead), callback)
+      }
+      assert.strictEqual(
+        yield* Effect.flip(make(-1, failed, refusing)(Chunk.make(new Uint8Array(10)))),
+        "failed: ERR_INVALID_ARG_TYPE"
+      )
+      assert.strictEqual(yield* Effect.flip(make(-1, failed, refusing)(batch)), "failed: ERR_INVALID_ARG_TYPE")
     })
   )
 

@@ -90,7 +90,16 @@ export const writeAll = <E>(
       if (left.length === 0 || interrupted) return settle(Effect.void)
       next()
     }
-    const next = () => (left.length === 1 ? io.write(fd, left[0]!, callback) : io.writev(fd, left, callback))
+    const next = () => {
+      try {
+        if (left.length === 1) io.write(fd, left[0]!, callback)
+        else io.writev(fd, left, callback)
+      } catch (error) {
+        // a call refused before it starts (a bad argument) is a failure like any other, never a crash: the
+        // call may come from a callback, outside any fiber
+        settle(Effect.fail(onError(error instanceof Error ? error : new Error(String(error)))))
+      }
+    }
     if (left.length === 0) return resume(Effect.void)
     next()
     return Effect.async<void>((done) => {
