@@ -102,36 +102,38 @@ describe("NodeWriter", () => {
     )
   )
 
-  it.effect("a failed call fails the batch with its error; a call that takes nothing fails instead of looping", () =>
-    Effect.gen(function* () {
-      const full: Io = {
-        write: (_fd, _buffer, callback) => callback(Object.assign(new Error("full"), { code: "ENOSPC" }), 0),
-        writev: (_fd, _buffers, callback) => callback(Object.assign(new Error("full"), { code: "ENOSPC" }), 0)
-      }
-      const batch = Chunk.make(new Uint8Array(10), new Uint8Array(5))
-      assert.strictEqual(yield* Effect.flip(make(-1, failed, full)(batch)), "failed: ENOSPC")
-      let calls = 0
-      const nothing: Io = {
-        write: (_fd, _buffer, callback) => (calls++, callback(null, 0)),
-        writev: (_fd, _buffers, callback) => (calls++, callback(null, 0))
-      }
-      assert.strictEqual(yield* Effect.flip(make(-1, failed, nothing)(batch)), "failed: EIO")
-      assert.strictEqual(calls, 1)
-      // a call that throws, the first or one after a part was written: typed, not a defect nor a crash
-      let thrown = 0
-      const refusing: Io = {
-        write: () => {
-          throw Object.assign(new Error("bad"), { code: "ERR_INVALID_ARG_TYPE" })
-        },
-        writev: (_fd, _buffers, callback) =>
-          thrown++ === 0 ? callback(null, 3) : refusing.write(-1, batch.pipe(Chunk.unsafeHead), callback)
-      }
-      assert.strictEqual(
-        yield* Effect.flip(make(-1, failed, refusing)(Chunk.make(new Uint8Array(10)))),
-        "failed: ERR_INVALID_ARG_TYPE"
-      )
-      assert.strictEqual(yield* Effect.flip(make(-1, failed, refusing)(batch)), "failed: ERR_INVALID_ARG_TYPE")
-    })
+  it.effect(
+    "a failed call fails the batch with its error; one that takes nothing fails instead of looping; one that throws fails typed",
+    () =>
+      Effect.gen(function* () {
+        const full: Io = {
+          write: (_fd, _buffer, callback) => callback(Object.assign(new Error("full"), { code: "ENOSPC" }), 0),
+          writev: (_fd, _buffers, callback) => callback(Object.assign(new Error("full"), { code: "ENOSPC" }), 0)
+        }
+        const batch = Chunk.make(new Uint8Array(10), new Uint8Array(5))
+        assert.strictEqual(yield* Effect.flip(make(-1, failed, full)(batch)), "failed: ENOSPC")
+        let calls = 0
+        const nothing: Io = {
+          write: (_fd, _buffer, callback) => (calls++, callback(null, 0)),
+          writev: (_fd, _buffers, callback) => (calls++, callback(null, 0))
+        }
+        assert.strictEqual(yield* Effect.flip(make(-1, failed, nothing)(batch)), "failed: EIO")
+        assert.strictEqual(calls, 1)
+        // a call that throws, the first or one after a part was written: typed, not a defect nor a crash
+        let thrown = 0
+        const refusing: Io = {
+          write: () => {
+            throw Object.assign(new Error("bad"), { code: "ERR_INVALID_ARG_TYPE" })
+          },
+          writev: (_fd, _buffers, callback) =>
+            thrown++ === 0 ? callback(null, 3) : refusing.write(-1, batch.pipe(Chunk.unsafeHead), callback)
+        }
+        assert.strictEqual(
+          yield* Effect.flip(make(-1, failed, refusing)(Chunk.make(new Uint8Array(10)))),
+          "failed: ERR_INVALID_ARG_TYPE"
+        )
+        assert.strictEqual(yield* Effect.flip(make(-1, failed, refusing)(batch)), "failed: ERR_INVALID_ARG_TYPE")
+      })
   )
 
   it.effect("interrupted, it waits for the call in flight, then makes no other", () =>
