@@ -164,20 +164,27 @@ for (const [name, wiring] of [
   ["ExportFiles.layerWithoutDependencies", throughFileSystem]
 ] as const) {
   describe(`downloadToFile writes, through ${name}`, () => {
-    it.scoped("a regular file, byte-exact, with nothing else left", () =>
+    it.scoped("a regular file, byte-exact, nothing else left, each progress report once its bytes are in it", () =>
       Effect.gen(function* () {
         const { bytes, file, files } = yield* setup
         const dir = yield* tempDir
         const destination = NodePath.join(dir, "out.json")
-        const progress: Array<number> = []
+        // each report, with what the file being written (the only one in `dir`) then holds
+        const progress: Array<readonly [number, number]> = []
         const done = yield* files.downloadToFile(file.id, destination, {
-          // each report comes once its bytes are in the file
-          onProgress: (p) => Effect.sync(() => progress.push(p.bytes))
+          onProgress: (p) =>
+            Effect.sync(() => {
+              const [writing] = Fs.readdirSync(dir)
+              progress.push([p.bytes, writing === undefined ? -1 : Fs.statSync(NodePath.join(dir, writing)).size])
+            })
         })
         assert.strictEqual(done.bytes, bytes.length)
         assert.deepStrictEqual(Fs.readFileSync(destination), bytes)
         assert.deepStrictEqual(Fs.readdirSync(dir), ["out.json"])
-        assert.strictEqual(progress.at(-1), bytes.length)
+        // a report comes once its bytes are in the file
+        assert.isAbove(progress.length, 0)
+        for (const [reported, inFile] of progress) assert.strictEqual(inFile, reported)
+        assert.strictEqual(progress.at(-1)?.[0], bytes.length)
       }).pipe(Effect.provide(wiring))
     )
 

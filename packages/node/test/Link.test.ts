@@ -34,6 +34,13 @@ const redirecting = (body: (response: Parameters<Handler>[1]) => void) =>
 
 const LOCATION = "http://127.0.0.1:1/files/x?signature=s3cr3t"
 
+/** Waits until the connection of `api`'s request `index` is closed (the client must not keep it). */
+const connectionClosed = (api: Hostile, what: string, index = 0) =>
+  eventually(
+    Effect.sync(() => api.requests[index]!.socket.destroyed),
+    what
+  )
+
 describe("the 307 of /exports/download", () => {
   // The scope gives the test clock: a request timeout never elapses by itself here, so a client that waited for
   // these bodies would hang until vitest gives up.
@@ -46,10 +53,7 @@ describe("the 307 of /exports/download", () => {
       const link = yield* downloadLink(api)
       assert.strictEqual(Redacted.value(link.url).href, LOCATION)
       // the body never ended: the connection cannot be reused, and the client must not keep it
-      yield* eventually(
-        Effect.sync(() => api.requests[0]!.socket.destroyed),
-        "the hanging body's connection to be closed"
-      )
+      yield* connectionClosed(api, "the hanging body's connection to be closed")
     })
   )
 
@@ -61,10 +65,7 @@ describe("the 307 of /exports/download", () => {
       })
       const link = yield* downloadLink(api)
       assert.strictEqual(Redacted.value(link.url).href, LOCATION)
-      yield* eventually(
-        Effect.sync(() => api.requests[0]!.socket.destroyed),
-        "the endless body's connection to close"
-      )
+      yield* connectionClosed(api, "the endless body's connection to close")
       assert.isBelow(api.written(), 8 * MiB, "the client stopped the endless body")
     })
   )
@@ -109,10 +110,7 @@ describe("the request timeout on the live clock", () => {
       )
       assert.instanceOf(error, ClientError.RequestTimeout)
       assert.strictEqual(api.requests.length, 1, "a timeout is not retried")
-      yield* eventually(
-        Effect.sync(() => api.requests[0]!.socket.destroyed),
-        "the connection to be closed"
-      )
+      yield* connectionClosed(api, "the connection to be closed")
     })
   )
 
@@ -151,10 +149,7 @@ describe("the request timeout on the live clock", () => {
           "the request to arrive"
         )
         yield* Fiber.interrupt(fiber)
-        yield* eventually(
-          Effect.sync(() => api.requests[i]!.socket.destroyed),
-          "the connection to be closed"
-        )
+        yield* connectionClosed(api, "the connection to be closed", i)
       }
       assert.isBelow(timers() - before, 5, "10 interrupted calls left their 1-hour deadlines running")
     })
