@@ -50,7 +50,8 @@ export interface StallAfter {
  * transport fields (`gzip`, `contentLength`, `dropAfter`, `stallAfter`) do. Applied in this order: which content
  * (`changedContent`), which range (`noRange`, `gzip`), the encoding (`gzip`), then what is announced and sent
  * (`contentLength`, `dropAfter` / `stallAfter`). Built by {@link storage}, {@link wrongLength},
- * {@link changedContent}, {@link gzip} and {@link noRange}.
+ * {@link changedContent}, {@link changedIgnoringIfRange}, {@link wrongRangeStart}, {@link gzip} and
+ * {@link noRange}.
  *
  * @since 0.1.0
  * @category models
@@ -65,6 +66,16 @@ export interface Storage {
   readonly changedContent?: boolean | undefined
   /** Ignore `Range` and `If-Range`: 200 with the whole body, `Accept-Ranges: none`. */
   readonly noRange?: boolean | undefined
+  /**
+   * Ignore `If-Range` (evaluate `Range` whatever the `ETag`), as a storage or proxy that does not implement it
+   * does: with `changedContent`, a resume gets a 206 slice of the new bytes under the new `ETag`.
+   */
+  readonly ignoreIfRange?: boolean | undefined
+  /**
+   * Answer a satisfiable `Range` with the bytes from this offset to the end instead of those asked for, saying
+   * so in `Content-Range` (`bytes <rangeStart>-<last>/<size>`): a 206 that starts at the wrong offset.
+   */
+  readonly rangeStart?: number | undefined
   /**
    * `Content-Encoding: gzip` whatever the request's `Accept-Encoding`, the way nginx's on-the-fly gzip answers:
    * `Range` ignored (200, whole body), `Content-Length` of the compressed bytes, `Vary: Accept-Encoding`, no
@@ -151,6 +162,25 @@ export const wrongLength = (contentLength: number): Storage => storage({ content
  * @category constructors
  */
 export const changedContent = (): Storage => storage({ changedContent: true })
+
+/**
+ * For this request, the file has changed and the storage ignores `If-Range`: a resume (`Range` + `If-Range` on
+ * the old `ETag`) gets a 206 slice of the new bytes under the new strong `ETag`, where a conforming storage sends
+ * the whole new object (200). The next request gets the original file again.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const changedIgnoringIfRange = (): Storage => storage({ changedContent: true, ignoreIfRange: true })
+
+/**
+ * A `Range` request answered with a 206 from `start` to the end of the file instead of the bytes asked for,
+ * `Content-Range` saying where it starts (`start` past the end: 416).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const wrongRangeStart = (start: number): Storage => storage({ rangeStart: start })
 
 /**
  * The normal answer gzip-compressed (`Content-Encoding: gzip`), ignoring `Range`.

@@ -161,6 +161,51 @@ describe("scripted storage replies", () => {
     }).pipe(Effect.provide(ClientLive))
   )
 
+  it.scoped("changedIgnoringIfRange: If-Range on the old ETag still gets a 206 slice of the new bytes, new ETag", () =>
+    Effect.gen(function* () {
+      const { all, emulator, etag, file, location } = yield* setup()
+      const changed = yield* emulator.fileBytes(file.id, { changed: true })
+      yield* emulator.script("storage", Emulator.Reply.changedIgnoringIfRange())
+      const slice = yield* get(location, { range: "bytes=1000-", "if-range": etag })
+      assert.strictEqual(slice.status, 206)
+      assert.notStrictEqual(slice.headers["etag"], etag)
+      assert.match(slice.headers["etag"]!, /^"[0-9a-f]{32}"$/)
+      assert.strictEqual(slice.headers["content-range"], `bytes 1000-${changed.length - 1}/${changed.length}`)
+      assert.deepStrictEqual(yield* bytes(slice), changed.subarray(1000))
+      // for that request only
+      const original = yield* get(location, { range: "bytes=1000-", "if-range": etag })
+      assert.strictEqual(original.headers["etag"], etag)
+      assert.deepStrictEqual(yield* bytes(original), all.subarray(1000))
+    }).pipe(Effect.provide(ClientLive))
+  )
+
+  it.scoped(
+    "wrongRangeStart(n): a Range request gets the bytes from n, Content-Range saying so; past the end, 416",
+    () =>
+      Effect.gen(function* () {
+        const { all, emulator, etag, location } = yield* setup()
+        yield* emulator.script(
+          "storage",
+          Emulator.Reply.wrongRangeStart(900),
+          Emulator.Reply.wrongRangeStart(all.length),
+          Emulator.Reply.wrongRangeStart(900)
+        )
+        const early = yield* get(location, { range: "bytes=1000-", "if-range": etag })
+        assert.strictEqual(early.status, 206)
+        assert.strictEqual(early.headers["etag"], etag)
+        assert.strictEqual(early.headers["content-range"], `bytes 900-${all.length - 1}/${all.length}`)
+        assert.deepStrictEqual(yield* bytes(early), all.subarray(900))
+        const past = yield* get(location, { range: "bytes=1000-" })
+        assert.strictEqual(past.status, 416)
+        assert.strictEqual(past.headers["content-range"], `bytes */${all.length}`)
+        yield* past.arrayBuffer
+        // a request without Range is answered whole
+        const whole = yield* get(location)
+        assert.strictEqual(whole.status, 200)
+        assert.deepStrictEqual(yield* bytes(whole), all)
+      }).pipe(Effect.provide(ClientLive))
+  )
+
   it.scoped("storage({ gzip, dropAfter }): gzip headers, then the connection dies after n compressed bytes", () =>
     Effect.gen(function* () {
       const { all, emulator, location } = yield* setup()

@@ -32,3 +32,7 @@ export const parse = (header: string | undefined, size: number): ByteRange => {
   const end = last === "" ? size - 1 : Math.min(Number(last), size - 1)
   return { _tag: "Partial", start, end }
 }
+
+/** `range` moved to start at `start` (to the end of the file), when it is a satisfiable range. @internal */
+export const startingAt = (range: ByteRange, start: number, size: number): ByteRange =>
+  range._tag !== "Partial" ? range : start >= size ? unsatisfiable : { _tag: "Partial", start, end: size - 1 }

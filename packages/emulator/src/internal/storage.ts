@@ -79,10 +79,11 @@ const serve = (
     etag
   }
   const ifRange = request.headers["if-range"]
-  const range =
-    honoursRange && (ifRange === undefined || ifRange === etag)
+  const asked =
+    honoursRange && (ifRange === undefined || ifRange === etag || storage?.ignoreIfRange === true)
       ? Range.parse(request.headers["range"], part.size)
       : ({ _tag: "Full" } as const)
+  const range = storage?.rangeStart === undefined ? asked : Range.startingAt(asked, storage.rangeStart, part.size)
   switch (range._tag) {
     case "Full":
       return { status: 200, headers, body: content(part, 0, part.size) }
