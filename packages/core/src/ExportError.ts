@@ -86,7 +86,8 @@ export class ContentChanged extends Schema.TaggedError<ContentChanged>()("Conten
 }
 
 /**
- * A download went past the caller's `maxBytes` (like curl's `--max-filesize`); it stopped at the limit and
+ * A download went past the caller's `maxBytes` (like curl's `--max-filesize`), or, without any bound from the
+ * caller, past the client's `limits.maxDownloadBytes` (`setting` says which); it stopped at the limit and
  * nothing past it was written.
  *
  * @since 0.1.0
@@ -94,10 +95,12 @@ export class ContentChanged extends Schema.TaggedError<ContentChanged>()("Conten
  */
 export class DownloadTooLarge extends Schema.TaggedError<DownloadTooLarge>()("DownloadTooLarge", {
   fileId: Schema.String,
-  maxBytes: Schema.Number
+  maxBytes: Schema.Number,
+  /** The setting the limit comes from, when not the caller's `maxBytes` (the client's default ceiling). */
+  setting: Schema.optional(Schema.String)
 }) {
   override get message(): string {
-    return `file ${this.fileId} is larger than the ${this.maxBytes}-byte limit (maxBytes)`
+    return `file ${this.fileId} is larger than the ${this.maxBytes}-byte limit (${this.setting ?? "maxBytes"})`
   }
 }
 

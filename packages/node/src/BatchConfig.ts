@@ -19,14 +19,16 @@ import type * as Redacted from "effect/Redacted"
 import * as Check from "./internal/validate.js"
 
 /**
- * How 429 and 503 answers (and refused or reset connections of idempotent calls) are retried: exponential
- * backoff with jitter from `baseDelay`, each wait capped at `maxDelay`; a `Retry-After` from Batch replaces
- * the computed wait, up to `retryAfterCap`.
+ * How 429 answers (and, for idempotent calls only, 503 answers and refused or reset connections: `create`'s
+ * POST is retried on 429 alone) are retried: exponential backoff with jitter from `baseDelay`, each wait
+ * capped at `maxDelay`; a `Retry-After` from Batch replaces the computed wait, up to `retryAfterCap`. At most
+ * `maxRetries` retries (0 to 100).
  *
  * @since 0.1.0
  * @category models
  */
 export interface RetryPolicy {
+  /** 0 to 100. */
   readonly maxRetries: number
   readonly baseDelay: Duration.Duration
   readonly maxDelay: Duration.Duration
@@ -54,6 +56,12 @@ export interface Timeouts {
 export interface Limits {
   /** The largest JSON body of an API answer (`view`, `list`, `create`) the client reads, in bytes. */
   readonly jsonBody: number
+  /**
+   * The most bytes a download reads (decoded, when the storage sends gzip) when the call gives no bound of its
+   * own (`maxBytes`, or `expectedSize` from Batch's `files[].size`): past it, `DownloadTooLarge` at the first
+   * byte. 4 GiB by default (Batch documents files of at most 100 MB).
+   */
+  readonly maxDownloadBytes: number
 }
 
 /**
@@ -93,7 +101,7 @@ export const defaults = {
   } satisfies RetryPolicy,
   timeouts: { request: Duration.seconds(30), idle: Duration.seconds(30) } satisfies Timeouts,
   // a page of 100 exports is a few hundred KB: 32 MiB is generous and still bounded
-  limits: { jsonBody: 32 * 1024 * 1024 } satisfies Limits
+  limits: { jsonBody: 32 * 1024 * 1024, maxDownloadBytes: 4 * 1024 ** 3 } satisfies Limits
 } as const
 
 /**
@@ -126,7 +134,8 @@ export interface Options {
     | undefined
   readonly timeouts?:
     { readonly request?: DurationSetting | undefined; readonly idle?: DurationSetting | undefined } | undefined
-  readonly limits?: { readonly jsonBody?: number | undefined } | undefined
+  readonly limits?:
+    { readonly jsonBody?: number | undefined; readonly maxDownloadBytes?: number | undefined } | undefined
 }
 
 /**
@@ -148,6 +157,7 @@ export type Setting =
   | "timeouts.request"
   | "timeouts.idle"
   | "limits.jsonBody"
+  | "limits.maxDownloadBytes"
 
 /**
  * Validates options into the service, all in one place. Fails with `InvalidArgument` naming the setting
@@ -191,7 +201,7 @@ export const validate = (
           "retry.maxRetries",
           options.retry?.maxRetries,
           defaults.retry.maxRetries,
-          Check.wholeNumber(0)
+          Check.maxRetries
         ),
         baseDelay: yield* optional("retry.baseDelay", options.retry?.baseDelay, defaults.retry.baseDelay, delay),
         maxDelay: yield* optional("retry.maxDelay", options.retry?.maxDelay, defaults.retry.maxDelay, delay),
@@ -212,6 +222,12 @@ export const validate = (
           options.limits?.jsonBody,
           defaults.limits.jsonBody,
           Check.wholeNumber(1024)
+        ),
+        maxDownloadBytes: yield* optional(
+          "limits.maxDownloadBytes",
+          options.limits?.maxDownloadBytes,
+          defaults.limits.maxDownloadBytes,
+          Check.wholeNumber(1)
         )
       }
     }
@@ -362,3 +378,24 @@ export const formatConfigError = (error: ConfigError.ConfigError | ClientError.I
   walk(error)
   return [...new Set(lines)].join("; ")
 }
+
+/**
+ * The checks behind the settings, for other sources of the same values (the CLI's flags use them, so that a
+ * flag and its environment variable accept the same text). Text numbers are decimal digits only — no sign,
+ * exponent (`1e3`) or hex (`0x10`) — with an optional fraction for seconds; a duration may also be written
+ * `"30 seconds"`. Each answers with the value or with what is wrong, phrased to follow the setting's name.
+ *
+ * - `wholeNumber(min, max?)`: a whole number from `min` to `max`.
+ * - `duration({ positive?, min? })`: a finite duration, not negative (`positive`: not zero either).
+ * - `maxRetries`: `retry.maxRetries`, 0 to 100.
+ * - `pollInterval`: `awaitCompletion`'s `pollInterval`, at least 1 second.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checks = {
+  wholeNumber: Check.wholeNumber,
+  duration: Check.duration,
+  maxRetries: Check.maxRetries,
+  pollInterval: Check.pollInterval
+} as const

@@ -117,7 +117,10 @@ export type RecordsError = ViewError | ExportError.ExportNotReady | FileRecordsE
 export interface DownloadOptions {
   /** Batch's `files[].size`: a longer file fails at the first byte past it, a shorter one at its end. */
   readonly expectedSize?: number | undefined
-  /** Fail with `DownloadTooLarge` at the first byte past this many (like curl's `--max-filesize`). */
+  /**
+   * Fail with `DownloadTooLarge` at the first byte past this many (like curl's `--max-filesize`). When neither
+   * this nor `expectedSize` is given, `limits.maxDownloadBytes` (4 GiB by default) applies.
+   */
   readonly maxBytes?: number | undefined
   /**
    * Continue after the first `offset` bytes, which an earlier attempt received from the object with this
@@ -151,7 +154,10 @@ export interface OpenedFile {
 export interface AwaitOptions {
   /** When to poll `/exports/view` again. Default: every 5 s, growing by 1.5× up to 1 minute. */
   readonly schedule?: Schedule.Schedule<unknown, Export.Export> | undefined
-  /** Shorthand for a fixed schedule: poll every `pollInterval`. */
+  /**
+   * Shorthand for a fixed schedule: poll every `pollInterval`, at least 1 second (Batch rate-limits its API;
+   * less fails with `InvalidArgument`).
+   */
   readonly pollInterval?: Duration.DurationInput | undefined
   /** Give up after this long. Default: 2 hours. */
   readonly timeout?: Duration.DurationInput | undefined
@@ -184,7 +190,11 @@ export interface RecordsWithSchema<A, I> extends RecordsOptions {
  * @category models
  */
 export interface Service {
-  /** `POST /profiles/export`: validates the request, then creates the export and returns its id. */
+  /**
+   * `POST /profiles/export`: validates the request, then creates the export and returns its id. Retried on
+   * 429 only: any other failure (a 503 included, which a gateway may send after Batch created the export) is
+   * returned at once, so that one call never creates two exports.
+   */
   readonly create: (request: CreateExport.CreateExportRequestInput) => Effect.Effect<Ids.ExportId, ApiCallError>
   /** `GET /exports/view`. An answer about another export fails with `InconsistentExport`. */
   readonly view: (exportId: string) => Effect.Effect<Export.Export, ViewError>
@@ -277,8 +287,8 @@ const spanned = <A, E, E2>(
 const PER_CALL_SPAN = { captureStackTrace: false } as const
 
 /** A caller's duration, validated by the same rule as the configuration's. */
-const durationArgument = (name: string, value: unknown) =>
-  Effect.mapError(Check.duration()(value), (detail) => new ClientError.InvalidArgument({ argument: name, detail }))
+const durationArgument = (name: string, value: unknown, check = Check.duration()) =>
+  Effect.mapError(check(value), (detail) => new ClientError.InvalidArgument({ argument: name, detail }))
 
 /** A caller's byte bound: a whole number of bytes. */
 const bytesArgument = (name: string, value: number | undefined) =>
@@ -408,7 +418,7 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
           options?.schedule ??
           (options?.pollInterval === undefined
             ? defaultPollSchedule
-            : Schedule.spaced(yield* durationArgument("pollInterval", options.pollInterval)))
+            : Schedule.spaced(yield* durationArgument("pollInterval", options.pollInterval, Check.pollInterval)))
         const last = yield* Ref.make<Option.Option<string>>(Option.none())
         const poll = view(id).pipe(
           Effect.tap((exp) => Ref.set(last, Option.some(exp.status))),
@@ -463,6 +473,7 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
     const downloads: Download.Dependencies<DownloadLinkError> = {
       client: storage,
       timeouts: config.timeouts,
+      maxDownloadBytes: config.limits.maxDownloadBytes,
       resumeSchedule,
       lease: (fileId) => Link.lease(requestLink(fileId))
     }

@@ -185,3 +185,75 @@ describe("BatchConfig hardening", () => {
     })
   )
 })
+
+describe("BatchConfig bounds and number syntax", () => {
+  const base = { BATCH_REST_API_KEY: KEY, BATCH_PROJECT_KEY: PROJECT }
+  const message = (result: Either.Either<unknown, ConfigError.ConfigError>) =>
+    Either.match(result, { onLeft: (e) => BatchConfig.formatConfigError(e), onRight: () => "" })
+
+  it.effect("BATCH_MAX_RETRIES goes from 0 to 100; past it the error says the bound, not the value", () =>
+    Effect.gen(function* () {
+      for (const value of ["0", "100"]) {
+        const config = Either.getOrThrow(yield* fromEnv({ ...base, BATCH_MAX_RETRIES: value }))
+        assert.strictEqual(config.retry.maxRetries, Number(value))
+      }
+      for (const value of ["101", "999999999999"]) {
+        const result = yield* fromEnv({ ...base, BATCH_MAX_RETRIES: value })
+        assert.strictEqual(message(result), "BATCH_MAX_RETRIES must be a whole number from 0 to 100, in decimal digits")
+      }
+      const option = yield* Effect.flip(
+        BatchConfig.make({ restApiKey: KEY, projectKey: PROJECT, retry: { maxRetries: 101 } })
+      )
+      assert.strictEqual(option.argument, "retry.maxRetries")
+      assert.include(option.detail, "from 0 to 100")
+    })
+  )
+
+  it.effect("numbers are decimal digits only, as the CLI's flags read them: no hex, exponent or sign", () =>
+    Effect.gen(function* () {
+      for (const value of ["0x10", "1e1", "+3", "-1", "3.0", "1_0"]) {
+        const result = yield* fromEnv({ ...base, BATCH_MAX_RETRIES: value })
+        assert.match(message(result), /^BATCH_MAX_RETRIES must be a whole number/, value)
+        assert.notInclude(message(result), value)
+      }
+      for (const value of ["1e3", "0x10", "+5", "5s", ".5"]) {
+        const result = yield* fromEnv({ ...base, BATCH_IDLE_TIMEOUT: value })
+        assert.match(message(result), /^BATCH_IDLE_TIMEOUT must be a number of seconds in decimal digits/, value)
+      }
+      const padded = Either.getOrThrow(
+        yield* fromEnv({ ...base, BATCH_MAX_RETRIES: " 7 ", BATCH_IDLE_TIMEOUT: "0.25" })
+      )
+      assert.strictEqual(padded.retry.maxRetries, 7)
+      assert.strictEqual(Duration.toMillis(padded.timeouts.idle), 250)
+    })
+  )
+
+  it.effect("the shared checks the CLI's flags use are the environment's: same values, same messages", () =>
+    Effect.gen(function* () {
+      assert.deepStrictEqual(BatchConfig.checks.maxRetries("16"), Either.right(16))
+      assert.isTrue(Either.isLeft(BatchConfig.checks.maxRetries("0x10")))
+      assert.isTrue(Either.isLeft(BatchConfig.checks.duration({ positive: true })("1e3")))
+      assert.deepStrictEqual(
+        BatchConfig.checks.pollInterval("0.5"),
+        Either.left("must be at least 1s: Batch rate-limits its API")
+      )
+      assert.isTrue(Either.isRight(BatchConfig.checks.pollInterval("1")))
+    })
+  )
+
+  it.effect("limits.maxDownloadBytes: 4 GiB by default, a whole number of bytes of at least 1", () =>
+    Effect.gen(function* () {
+      const config = yield* BatchConfig.make({ restApiKey: KEY, projectKey: PROJECT })
+      assert.strictEqual(config.limits.maxDownloadBytes, 4 * 1024 ** 3)
+      assert.strictEqual(BatchConfig.defaults.limits.maxDownloadBytes, 4 * 1024 ** 3)
+      const set = yield* BatchConfig.make({ restApiKey: KEY, projectKey: PROJECT, limits: { maxDownloadBytes: 10 } })
+      assert.strictEqual(set.limits.maxDownloadBytes, 10)
+      for (const bad of [0, 1.5, -1]) {
+        const error = yield* Effect.flip(
+          BatchConfig.make({ restApiKey: KEY, projectKey: PROJECT, limits: { maxDownloadBytes: bad } })
+        )
+        assert.strictEqual(error.argument, "limits.maxDownloadBytes")
+      }
+    })
+  )
+})

@@ -197,6 +197,26 @@ describe("fault matrix", () => {
       }).pipe(Effect.provide(layer))
     )
 
+    it.scoped("a resume answered 206 under another ETag (If-Range ignored) → restarted from zero, byte-exact", () =>
+      Effect.gen(function* () {
+        byteExact(
+          yield* run((emulator) =>
+            emulator.script("storage", Emulator.Reply.dropAfter(4096), Emulator.Reply.changedIgnoringIfRange())
+          )
+        )
+      }).pipe(Effect.provide(layer))
+    )
+
+    it.scoped("a resume answered 206 from another offset → restarted from zero, byte-exact", () =>
+      Effect.gen(function* () {
+        byteExact(
+          yield* run((emulator) =>
+            emulator.script("storage", Emulator.Reply.dropAfter(4096), Emulator.Reply.wrongRangeStart(4097))
+          )
+        )
+      }).pipe(Effect.provide(layer))
+    )
+
     it.scoped("Content-Encoding: gzip → the saved file is the decoded JSON", () =>
       Effect.gen(function* () {
         byteExact(yield* run((emulator) => emulator.script("storage", Emulator.Reply.gzip())))

@@ -9,6 +9,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { awaitSleep, clientLayer, eventually } from "./support/harness.js"
 
@@ -156,5 +157,90 @@ describe("RetrySchedule", () => {
       assert.deepStrictEqual(yield* delays(2026), waits)
       assert.notDeepEqual(yield* delays(7), waits)
     })
+  )
+})
+
+describe("create (a POST) is retried on 429 only", () => {
+  const request = { export_type: "ATTRIBUTES", attributes: ["$language"] } as const
+  const posts = (emulator: Emulator.Service) =>
+    Effect.map(emulator.requests, (all) => all.filter((r) => r.method === "POST").length)
+
+  for (const status of [503, 500] as const) {
+    it.scoped(`a ${status} with Retry-After: 0 is returned at once: one POST, no wait`, () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.Emulator
+        const client = yield* ExportsClient.ExportsClient
+        const reply = Emulator.Reply.status(status, { headers: { "retry-after": "0" } })
+        yield* emulator.script("create", reply, reply, reply, reply, reply, reply)
+        const error = yield* Effect.flip(client.create(request))
+        assert.strictEqual((error as ApiError.ApiError).status, status)
+        if (status === 503) assert.instanceOf(error, ApiError.ServiceUnavailable)
+        assert.strictEqual(yield* posts(emulator), 1)
+        assert.deepStrictEqual(yield* pendingRetryDelays, [])
+      }).pipe(Effect.provide(layer()))
+    )
+  }
+
+  it.scoped("a 429 is retried after its Retry-After: two POSTs, one export", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.Emulator
+      const client = yield* ExportsClient.ExportsClient
+      yield* emulator.script("create", Emulator.Reply.status(429, { headers: { "retry-after": "3" } }))
+      const before = (yield* emulator.exports).length
+      const fiber = yield* Effect.fork(client.create(request))
+      yield* awaitSleep("3 seconds")
+      assert.strictEqual(yield* posts(emulator), 1)
+      yield* TestClock.adjust("3 seconds")
+      const id = yield* Fiber.join(fiber)
+      assert.match(id, /^export_/)
+      assert.strictEqual(yield* posts(emulator), 2)
+      assert.strictEqual((yield* emulator.exports).length, before + 1)
+    }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped("view (a GET) still retries a 503", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.Emulator
+      const client = yield* ExportsClient.ExportsClient
+      const [exp] = yield* emulator.exports
+      yield* emulator.script("view", Emulator.Reply.status(503, { headers: { "retry-after": "2" } }))
+      const fiber = yield* Effect.fork(client.view(exp!.id))
+      yield* awaitSleep("2 seconds")
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual((yield* Fiber.join(fiber)).id, exp!.id)
+    }).pipe(Effect.provide(layer()))
+  )
+})
+
+describe("the resume backoff", () => {
+  it.scoped("is jittered like the API's: each wait within ±20 % of base·2^i, not exactly it", () =>
+    Effect.gen(function* () {
+      const { client, emulator, fileId } = yield* setup
+      const bytes = yield* emulator.fileBytes(fileId)
+      const drop = Emulator.Reply.dropAfter(500)
+      yield* emulator.script("storage", drop, drop, drop)
+      const fiber = yield* Effect.fork(
+        Stream.runCollect(client.download(fileId)).pipe(Effect.withRandom(Random.make(2026)))
+      )
+      const delays: Array<number> = []
+      for (let resume = 1; resume <= 3; resume++) {
+        yield* eventually(
+          Effect.map(pendingRetryDelays, (d) => d.length === 1),
+          `resume sleep ${resume}`
+        )
+        const [delay] = yield* pendingRetryDelays
+        delays.push(delay!)
+        yield* TestClock.adjust(Duration.millis(delay!))
+      }
+      const received = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))
+      const factors = delays.map((delay, i) => delay / (1000 * 2 ** i))
+      for (const factor of factors) {
+        assert.isAtLeast(factor, 0.8)
+        assert.isAtMost(factor, 1.2)
+        assert.notStrictEqual(factor, 1)
+      }
+      assert.isAbove(new Set(factors).size, 1, "a factor drawn for each wait")
+    }).pipe(Effect.provide(layer({ timeouts: { request: "1 hour", idle: "1 hour" } })))
   )
 })

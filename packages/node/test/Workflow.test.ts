@@ -330,10 +330,32 @@ describe("ExportWorkflow", () => {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const request = { export_type: "ATTRIBUTES", identifiers: ["custom_id"] } as const
-      const manifest = yield* ExportWorkflow.createAndDownload(request, dir, { pollInterval: "0 millis" })
+      const manifest = yield* drive(ExportWorkflow.createAndDownload(request, dir, { pollInterval: "1 second" }))
       assert.strictEqual(manifest.files.length, 2)
-      const count = yield* Stream.runCount(ExportWorkflow.createAndStreamRecords(request, { pollInterval: "0 millis" }))
+      const count = yield* drive(
+        Stream.runCount(ExportWorkflow.createAndStreamRecords(request, { pollInterval: "1 second" }))
+      )
       assert.strictEqual(count, 2 * 7)
     }).pipe(Effect.provide(layer({ recordsPerPart: 7 })))
+  )
+})
+
+describe("awaitCompletion's poll interval", () => {
+  it.scoped("under 1 second is refused before any request, the error saying the floor and why", () =>
+    Effect.gen(function* () {
+      const emulator = yield* Emulator.Emulator
+      const client = yield* ExportsClient.ExportsClient
+      const [exp] = yield* emulator.exports
+      for (const pollInterval of ["999 millis", 0, "1e-9 seconds"] as const) {
+        const error = yield* Effect.flip(client.awaitCompletion(exp!.id, { pollInterval }))
+        assert.instanceOf(error, ClientError.InvalidArgument)
+        assert.strictEqual(error.argument, "pollInterval")
+      }
+      const error = yield* Effect.flip(client.awaitCompletion(exp!.id, { pollInterval: "999 millis" }))
+      assert.include(error.message, "at least 1s: Batch rate-limits its API")
+      assert.deepStrictEqual(yield* emulator.requests, [])
+      // the floor itself is allowed
+      assert.strictEqual((yield* client.awaitCompletion(exp!.id, { pollInterval: "1 second" })).id, exp!.id)
+    }).pipe(Effect.provide(layer()))
   )
 })

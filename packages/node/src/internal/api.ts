@@ -1,7 +1,7 @@
 /**
  * Batch's API on the wire: base URL, version and credentials on every request; redirects read, never
- * followed; bounded bodies; 429/503 (and, for idempotent calls, refused or reset connections) retried on
- * the policy's schedule.
+ * followed; bounded bodies; 429 retried on the policy's schedule, and for idempotent calls also 503 and
+ * refused or reset connections.
  */
 import { ApiError, ClientError } from "@batch-export/core"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -84,14 +84,18 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
   ): Effect.Effect<A, E | CallError> =>
     Effect.suspend(() => {
       let attempts = 0
-      // A request that never reached Batch (refused, reset before an answer) is safe to repeat when the
-      // method is idempotent; `POST /profiles/export` is not documented as such, so it is never repeated.
-      // Attempts run one after the other, so a flag says whether the last one failed before any answer (the
-      // error object itself cannot carry it: failures are not guaranteed to keep their identity).
+      // Only an idempotent call is repeated when Batch may have acted on it: a 503 (a gateway's answer can
+      // follow a request Batch processed) or a connection refused or reset before an answer. `POST
+      // /profiles/export` is not idempotent (each repeat could create, and bill, another export): only a 429,
+      // a refusal to act, is retried. Attempts run one after the other, so a flag says whether the last one
+      // failed before any answer (the error object itself cannot carry it: failures are not guaranteed to keep
+      // their identity).
       let unanswered = false
       const idempotent = request.method === "GET" || request.method === "HEAD"
       const retryable = (error: unknown) =>
-        ApiError.isRetryable(error) || (idempotent && unanswered && error instanceof ClientError.TransportError)
+        idempotent
+          ? ApiError.isRetryable(error) || (unanswered && error instanceof ClientError.TransportError)
+          : error instanceof ApiError.TooManyRequests
       const attempt = Effect.suspend(() => {
         attempts++
         unanswered = false

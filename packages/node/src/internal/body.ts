@@ -136,17 +136,19 @@ const GZIP_MAGIC_FIRST = 0x1f
 
 /**
  * Decodes `gzip` when the bytes are gzip (a transport such as fetch may have decoded them already). The
- * output is pulled one chunk at a time, so the caller's bounds stop a decompression bomb at its first chunk
- * past them; `maxOutput` is the ceiling when the caller has none.
+ * output is pulled one chunk at a time, so the download's bounds (always some: see `download.ts`'s
+ * `limits`) stop a decompression bomb at its first chunk past them; no second ceiling here.
  */
 export const decoded = <E>(
   bytes: Stream.Stream<Uint8Array, E>,
-  coding: Encoding,
-  maxOutput: number
+  coding: Encoding
 ): Stream.Stream<Uint8Array, E | ClientError.TransportError> =>
   coding === "identity"
     ? bytes
-    : Gzip.gunzipIfNeeded(bytes, { maxDecompressedBytes: maxOutput, inflater: ZlibInflater.inflater }).pipe(
+    : Gzip.gunzipIfNeeded(bytes, {
+        maxDecompressedBytes: Number.POSITIVE_INFINITY,
+        inflater: ZlibInflater.inflater
+      }).pipe(
         Stream.mapError((e) =>
           e instanceof Gzip.GzipError || e instanceof Gzip.DecompressedTooLarge ? transportError(e.message) : e
         )

@@ -2,7 +2,8 @@
  * One file's bytes across as many storage requests as it takes: the first answer, then — when a body is
  * cut short (reset, early close, idle timeout) — a resume from the last byte received with `Range` +
  * `If-Range` on the first answer's strong `ETag`, on the resume schedule. The caller's bounds (`maxBytes`,
- * Batch's announced size) are enforced on the running total, stopping at the first byte past them.
+ * Batch's announced size), or `limits.maxDownloadBytes` when it gives none, are enforced on the running
+ * total, stopping at the first byte past them.
  */
 import { ClientError, type DownloadLink, ExportError, type Ids, Redaction } from "@batch-export/core"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -35,7 +36,7 @@ export type DownloadFailure<E> =
 export interface Bounds {
   /** Batch's `files[].size`: more fails at the first byte past it, fewer at the end (`SizeMismatch`). */
   readonly expectedSize?: number | undefined
-  /** Fails with `DownloadTooLarge` at the first byte past it. */
+  /** Fails with `DownloadTooLarge` at the first byte past it. With neither: `limits.maxDownloadBytes`. */
   readonly maxBytes?: number | undefined
 }
 
@@ -55,12 +56,6 @@ export interface From {
   readonly offset: number
   readonly etag: string
 }
-
-/**
- * Decoded bytes allowed when the caller gives no bound (`maxBytes`, `expectedSize`, which stop a bomb at
- * their first byte past): Batch documents files of at most 100 MB.
- */
-const DEFAULT_MAX_DECODED = 4 * 1024 ** 3
 
 /** The storage answers this for an expired or invalid signature. */
 const isRefusedLink = (status: number) => status === 401 || status === 403 || status === 410
@@ -91,6 +86,8 @@ const contentRangeStart = (response: HttpClientResponse.HttpClientResponse): Opt
 export interface Dependencies<E> {
   readonly client: Storage.Client
   readonly timeouts: { readonly request: Duration.Duration; readonly idle: Duration.Duration }
+  /** `limits.maxDownloadBytes`: the bound on a body that neither `maxBytes` nor `expectedSize` bounds. */
+  readonly maxDownloadBytes: number
   readonly resumeSchedule: Schedule.Schedule<unknown, unknown>
   readonly lease: (fileId: Ids.FileId) => Effect.Effect<Lease<E>, E>
 }
@@ -134,12 +131,15 @@ export const open = <E>(
     const { abort: abortFirst, response: first } = yield* request(
       from === undefined || from.offset === 0 ? {} : { range: `bytes=${from.offset}-`, "if-range": from.etag }
     )
-    // a continuation is taken only when it starts where asked (206) on the same object (If-Range); a 200 is
-    // the whole object again; `bytes */N` at the offset means nothing is missing
+    // a continuation is taken only when it starts where asked (206) on the same object: its ETag is the saved
+    // one (a storage that ignores If-Range answers a changed object with a 206 too); a 200 is the whole
+    // object again; `bytes */N` at the offset means nothing is missing
     const offset =
       from === undefined
         ? 0
-        : first.status === 206 && Option.contains(contentRangeStart(first), from.offset)
+        : first.status === 206 &&
+            Option.contains(strongEtag(first), from.etag) &&
+            Option.contains(contentRangeStart(first), from.offset)
           ? from.offset
           : first.status === 416 && Option.contains(unsatisfiedLength(first), from.offset)
             ? from.offset
@@ -167,7 +167,7 @@ export const open = <E>(
     let received = offset
     let resumes = 0
     const body = (response: HttpClientResponse.HttpClientResponse, abort: Effect.Effect<void>) =>
-      Body.decoded(Body.raw(response, deps.timeouts.idle, abort), coding, DEFAULT_MAX_DECODED)
+      Body.decoded(Body.raw(response, deps.timeouts.idle, abort), coding)
     // counted here, before the bounds: an offset is what the stored object gave us, not what we passed on
     const counted = <R>(bytes: Stream.Stream<Uint8Array, R>) =>
       Stream.mapChunks(bytes, (chunk) => {
@@ -223,7 +223,7 @@ export const open = <E>(
             })
           )
     const firstBytes = first.status === 416 ? Stream.empty : counted(body(first, abortFirst))
-    const bytes = bounded(firstBytes.pipe(Stream.catchAll(resume)), fileId, bounds, offset)
+    const bytes = bounded(firstBytes.pipe(Stream.catchAll(resume)), fileId, limits(bounds, deps), offset)
     return { fileId, total, offset, etag, bytes }
   })
 
@@ -231,23 +231,44 @@ export const open = <E>(
 const isResumable = (error: unknown) =>
   error instanceof ClientError.TransportError || error instanceof ClientError.RequestTimeout
 
-/** The caller's bounds on the running total: the first byte past one fails; a short file fails at the end. */
+/** The bounds a body is held to, decoded or not: the caller's, or the ceiling when the caller gives none. */
+interface Limits {
+  readonly expectedSize: number | undefined
+  readonly maxBytes: number
+  /** What `maxBytes` is, as `DownloadTooLarge` names it. */
+  readonly setting: "maxBytes" | "limits.maxDownloadBytes"
+}
+
+/**
+ * The one rule for how much of a body is read: `maxBytes` when given; else `expectedSize` alone (Batch's
+ * size); else `limits.maxDownloadBytes`, so that no body (identity, or decoded gzip) is ever unbounded.
+ */
+const limits = <E>(bounds: Bounds, deps: Dependencies<E>): Limits =>
+  bounds.maxBytes !== undefined
+    ? { expectedSize: bounds.expectedSize, maxBytes: bounds.maxBytes, setting: "maxBytes" }
+    : bounds.expectedSize !== undefined
+      ? { expectedSize: bounds.expectedSize, maxBytes: Number.POSITIVE_INFINITY, setting: "maxBytes" }
+      : { expectedSize: undefined, maxBytes: deps.maxDownloadBytes, setting: "limits.maxDownloadBytes" }
+
+/** The bounds on the running total: the first byte past one fails; a short file fails at the end. */
 const bounded = <E>(
   bytes: Stream.Stream<Uint8Array, E>,
   fileId: Ids.FileId,
-  bounds: Bounds,
+  { expectedSize, maxBytes, setting }: Limits,
   offset: number
-): Stream.Stream<Uint8Array, E | ExportError.SizeMismatch | ExportError.DownloadTooLarge> => {
-  const { expectedSize, maxBytes } = bounds
-  if (expectedSize === undefined && maxBytes === undefined) return bytes
-  return Stream.suspend(() => {
+): Stream.Stream<Uint8Array, E | ExportError.SizeMismatch | ExportError.DownloadTooLarge> =>
+  Stream.suspend(() => {
     let total = offset
     const checked = Stream.mapChunksEffect(
       bytes,
       (chunk): Effect.Effect<Chunk.Chunk<Uint8Array>, ExportError.SizeMismatch | ExportError.DownloadTooLarge> => {
         total += Body.byteLength(chunk)
-        if (maxBytes !== undefined && total > maxBytes) {
-          return Effect.fail(new ExportError.DownloadTooLarge({ fileId, maxBytes }))
+        if (total > maxBytes) {
+          return Effect.fail(
+            new ExportError.DownloadTooLarge(
+              setting === "maxBytes" ? { fileId, maxBytes } : { fileId, maxBytes, setting }
+            )
+          )
         }
         if (expectedSize !== undefined && total > expectedSize) {
           return Effect.fail(new ExportError.SizeMismatch({ fileId, expected: expectedSize, actual: total }))
@@ -266,7 +287,6 @@ const bounded = <E>(
           )
         )
   })
-}
 
 /** Drops the first `count` bytes of a byte stream. */
 const dropBytes = <E>(self: Stream.Stream<Uint8Array, E>, count: number): Stream.Stream<Uint8Array, E> =>

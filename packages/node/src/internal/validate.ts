@@ -14,6 +14,9 @@ export type Check<A> = Either.Either<A, string>
 // Header values must not be able to split a header or a request.
 const TOKEN = /^[\x21-\x7e]+$/
 const VERSION = /^\d+(\.\d+)*$/
+// The one number syntax of every source spelled as text (environment, flags): decimal digits, and a fraction
+// for seconds. No sign, exponent (`1e3`), hex (`0x10`) or separator: what a reader sees is what is used.
+const PLAIN_WHOLE = /^\s*\d+\s*$/
 const PLAIN_SECONDS = /^\s*\d+(\.\d+)?\s*$/
 // RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text (no controls)
 const ENTITY_TAG = /^(W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/
@@ -52,26 +55,37 @@ export const baseUrl = (value: string | URL): Check<URL> => {
 export const apiVersion = (value: string): Check<string> =>
   VERSION.test(value) ? Either.right(value) : Either.left(`must look like "2.10"`)
 
+/** A whole number from `min` to `max`: a number, or text in decimal digits (`"16"`, never `"0x10"` or `"1e3"`). */
 export const wholeNumber =
   (min: number, max = Number.MAX_SAFE_INTEGER) =>
   (value: unknown): Check<number> => {
-    const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value
+    const n = typeof value === "string" && PLAIN_WHOLE.test(value) ? Number(value) : value
     return typeof n === "number" && Number.isSafeInteger(n) && n >= min && n <= max
       ? Either.right(n)
       : Either.left(
           max === Number.MAX_SAFE_INTEGER
-            ? `must be a whole number ≥ ${min}`
-            : `must be a whole number from ${min} to ${max}`
+            ? `must be a whole number of at least ${min}, in decimal digits`
+            : `must be a whole number from ${min} to ${max}, in decimal digits`
         )
   }
 
+/** The most retries of one call: past it a retry budget is a mistake (a loop that never ends), not a policy. */
+export const MAX_RETRIES = 100
+
+/** `retry.maxRetries` (`BATCH_MAX_RETRIES`): 0 to {@link MAX_RETRIES}. */
+export const maxRetries = wholeNumber(0, MAX_RETRIES)
+
 /**
- * A duration: Effect's `DurationInput` (a number is milliseconds), or text — plain seconds (`"30"`, as
- * flags and environment variables are written) or a duration (`"30 seconds"`). Finite and not negative;
- * `positive` also refuses zero (a zero timeout would fail every request).
+ * A duration: Effect's `DurationInput` (a number is milliseconds), or text — seconds in decimal digits with an
+ * optional fraction (`"30"`, `"0.5"`, as flags and environment variables are written) or a duration
+ * (`"30 seconds"`). Finite and not negative; `positive` also refuses zero (a zero timeout would fail every
+ * request); `min` refuses less, saying why.
  */
 export const duration =
-  (options?: { readonly positive?: boolean }) =>
+  (options?: {
+    readonly positive?: boolean
+    readonly min?: { readonly duration: Duration.Duration; readonly why: string }
+  }) =>
   (value: unknown): Check<Duration.Duration> => {
     const decoded =
       typeof value === "string" && PLAIN_SECONDS.test(value)
@@ -81,15 +95,26 @@ export const duration =
           ? Option.none()
           : Duration.decodeUnknown(typeof value === "string" ? value.trim() : value)
     return Option.match(decoded, {
-      onNone: () => Either.left(`must be a duration such as "30 seconds" or a number of seconds`),
+      onNone: () =>
+        Either.left(`must be a number of seconds in decimal digits (30, 0.5) or a duration such as "30 seconds"`),
       onSome: (d) =>
         !Duration.isFinite(d)
           ? Either.left("must be a finite duration")
           : options?.positive === true && Duration.toMillis(d) <= 0
-            ? Either.left("must be longer than zero")
-            : Either.right(d)
+            ? Either.left("must be a positive number of seconds")
+            : options?.min !== undefined && Duration.lessThan(d, options.min.duration)
+              ? Either.left(`must be at least ${Duration.format(options.min.duration)}: ${options.min.why}`)
+              : Either.right(d)
     })
   }
+
+/** The shortest wait between two looks at an export (`awaitCompletion`'s `pollInterval`, `--poll-interval`). */
+export const MIN_POLL_INTERVAL = Duration.seconds(1)
+
+/** A poll interval: at least {@link MIN_POLL_INTERVAL}. */
+export const pollInterval = duration({
+  min: { duration: MIN_POLL_INTERVAL, why: "Batch rate-limits its API" }
+})
 
 /**
  * An entity-tag as `ETag` carries it, strong (`"abc"`) or weak (`W/"abc"`). It is sent back in `If-Range`: a

@@ -101,3 +101,26 @@ export const route = (request: Http.IncomingMessage): string =>
 
 export const KEY = "sk_hostile_SecretRestKey42"
 export const PROJECT = "project_0664hxvwffvbpn278gxdyhsadddqgna6"
+
+/**
+ * A hostile API (`view` answering with `files`, `/exports/download` redirecting to the storage) in front of a
+ * hostile storage answering with `storage`.
+ */
+export const behindApi = (
+  storage: Handler,
+  files: ReadonlyArray<{ readonly id: string; readonly part: number; readonly size: number }> = []
+): Effect.Effect<{ readonly api: Hostile; readonly storage: Hostile }, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const served = yield* serve(storage)
+    const api = yield* serve((request, response) => {
+      const path = route(request)
+      if (path === "/exports/view") return json(response, exportJson(files))
+      if (path === "/exports/download") {
+        const id = new URL(request.url ?? "/", "http://x").searchParams.get("id")
+        response.writeHead(302, { location: `${served.url}/files/${id}?signature=s3cr3tSignature` })
+        return response.end()
+      }
+      json(response, { error: "no such route" }, 404)
+    })
+    return { api, storage: served }
+  })
