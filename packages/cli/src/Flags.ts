@@ -1,11 +1,19 @@
 /**
  * The command-line flags shared by the commands, and the generic builders for the others. Every duration is
- * given in plain seconds on the command line and turned into a `Duration` here, once (`toDuration`).
+ * given in plain seconds on the command line and turned into a `Duration` here, once.
+ *
+ * Numbers are checked by the rules the environment's settings follow (`BatchConfig.checks`): decimal digits
+ * only, with a fraction for seconds — `0x10`, `1e3` or `-1` are refused by a flag as by a variable.
  *
  * @since 0.1.0
  */
+import type { BatchConfig } from "@batch-export/node"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 
 /**
@@ -16,19 +24,39 @@ import * as Option from "effect/Option"
  */
 export const toDuration = (seconds: number): Duration.Duration => Duration.millis(Math.round(seconds * 1000))
 
+type Checks = typeof BatchConfig.checks
+
 /**
- * A flag taking a number of seconds that must be positive (`--poll-interval`, `--timeout`, …), as a `Duration`.
+ * A flag's text checked by one of the client's rules, its failure named by the flag. The client is loaded only
+ * when such a flag is given: `--help` and parsing other flags never load it.
+ */
+const checked = <A>(name: string, check: (checks: Checks) => (value: unknown) => Either.Either<A, string>) =>
+  Options.mapEffect((text: string) =>
+    Effect.flatMap(
+      Effect.promise(() => import("@batch-export/node")),
+      ({ BatchConfig }): Effect.Effect<A, ValidationError.ValidationError> =>
+        Either.mapLeft(check(BatchConfig.checks)(text), (detail) =>
+          ValidationError.invalidValue(HelpDoc.p(`--${name} ${detail}`))
+        )
+    )
+  )
+
+/**
+ * A flag taking a number of seconds that must be positive (`--timeout`, `--idle-timeout`, …), as a `Duration`;
+ * `atLeast` picks a stricter rule (`--poll-interval`'s floor).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const seconds = (name: string, description: string): Options.Options<Duration.Duration> =>
-  Options.float(name).pipe(
+export const seconds = (
+  name: string,
+  description: string,
+  atLeast: (checks: Checks) => (value: unknown) => Either.Either<Duration.Duration, string> = (checks) =>
+    checks.duration({ positive: true })
+): Options.Options<Duration.Duration> =>
+  Options.text(name).pipe(
     Options.withPseudoName("SECONDS"),
-    Options.filterMap(
-      (value) => (value > 0 && Number.isFinite(value) ? Option.some(toDuration(value)) : Option.none()),
-      `--${name} must be a positive number of seconds`
-    ),
+    checked(name, atLeast),
     Options.withDescription(description)
   )
 
@@ -39,14 +67,9 @@ export const seconds = (name: string, description: string): Options.Options<Dura
  * @category constructors
  */
 export const wholeNumber = (name: string, min: number, max: number, description: string): Options.Options<number> =>
-  Options.integer(name).pipe(
+  Options.text(name).pipe(
     Options.withPseudoName("N"),
-    Options.filterMap(
-      (n) => (n >= min && n <= max ? Option.some(n) : Option.none()),
-      max === Number.MAX_SAFE_INTEGER
-        ? `--${name} must be a whole number of at least ${min}`
-        : `--${name} must be a whole number from ${min} to ${max}`
-    ),
+    checked(name, (checks) => checks.wholeNumber(min, max)),
     Options.withDescription(description)
   )
 

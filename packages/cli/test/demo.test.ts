@@ -14,7 +14,7 @@ import { assertErrorLine, runCli } from "./support/harness.js"
 const demo = (dir: string) =>
   Effect.gen(function* () {
     const fiber = yield* Effect.fork(runCli(["demo", "--out-dir", dir]))
-    for (let i = 0; i < 3; i++) yield* Testing.elapse("200 millis")
+    for (let i = 0; i < 3; i++) yield* Testing.elapse("1 second")
     return yield* Fiber.join(fiber)
   })
 
@@ -33,9 +33,9 @@ describe("batch-export demo", () => {
 
       // the status as it changes, then the progress of all parts together, on stderr
       assert.deepStrictEqual(run.stderr.slice(0, 4), [
-        `${id}: CREATED, next check in 0.2s`,
-        `${id}: PENDING, next check in 0.2s`,
-        `${id}: RUNNING, next check in 0.2s`,
+        `${id}: CREATED, next check in 1s`,
+        `${id}: PENDING, next check in 1s`,
+        `${id}: RUNNING, next check in 1s`,
         `${id}: SUCCESS`
       ])
       assert.match(run.stderr.at(-1)!, new RegExp(`^${id} \\(3 files\\) \\[#+\\] 100% ([\\d.]+ \\w+)/\\1`))
@@ -71,7 +71,7 @@ describe("batch-export demo", () => {
       const fs = yield* FileSystem.FileSystem
       const dir = Path.join(yield* fs.makeTempDirectoryScoped(), "out")
       const fiber = yield* Effect.fork(runCli(["demo", "--out-dir", dir, "--json"]))
-      for (let i = 0; i < 3; i++) yield* Testing.elapse("200 millis")
+      for (let i = 0; i < 3; i++) yield* Testing.elapse("1 second")
       const run = yield* Fiber.join(fiber)
       assert.strictEqual(run.code, 0, run.output)
       assert.strictEqual(run.stdout.length, 1, run.stdout.join("\n"))

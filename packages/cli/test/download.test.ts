@@ -271,3 +271,29 @@ describe("batch-export download", () => {
     )
   })
 })
+
+// Real processes (the built executable): import declarations are hoisted, kept here so the block stands alone.
+import { built as executableBuilt, run as runExecutable } from "./support/process.js"
+
+describe.skipIf(!executableBuilt)("download --out - --max-size, as a process", () => {
+  it.scopedLive(
+    "the limit reaches the download: DownloadTooLarge naming it, at most that many bytes on stdout",
+    () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
+        const [exp] = yield* emulator.exports
+        const file = exp!.files[0]!
+        assert.isAbove(file.size, 5000)
+        const args = ["download", file.id, "--out", "-", "-q", "--max-size"]
+        const limited = yield* runExecutable([...args, "1000"], envFor(emulator))
+        assert.strictEqual(limited.code, 1, limited.stderr)
+        assert.include(limited.stderr, "DownloadTooLarge")
+        assert.include(limited.stderr, "1000-byte limit")
+        assert.isAtMost(limited.stdout.length, 1000)
+        const whole = yield* runExecutable([...args, String(file.size)], envFor(emulator))
+        assert.strictEqual(whole.code, 0, whole.stderr)
+        assert.deepStrictEqual(whole.stdout, Buffer.from(yield* emulator.fileBytes(file.id)))
+      }),
+    30_000
+  )
+})

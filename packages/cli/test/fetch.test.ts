@@ -98,7 +98,7 @@ describe("batch-export fetch", () => {
         const [ready] = yield* emulator.exports
         const dir = yield* tempDir
         const run = yield* fetchDriven(
-          [ready!.id, "--out-dir", dir, "--poll-interval", "0.5", "--concurrency", "1"],
+          [ready!.id, "--out-dir", dir, "--poll-interval", "1.5", "--concurrency", "1"],
           []
         )
         assert.strictEqual(run.code, 0, run.output)
@@ -112,8 +112,8 @@ describe("batch-export fetch", () => {
         const id = yield* created()
         const dir = yield* tempDir
         const run = yield* fetchDriven(
-          [id, "--out-dir", dir, "--poll-interval", "0.25"],
-          ["250 millis", "250 millis", "250 millis"]
+          [id, "--out-dir", dir, "--poll-interval", "1.25"],
+          ["1250 millis", "1250 millis", "1250 millis"]
         )
         assert.strictEqual(run.code, 0, run.output)
         assert.strictEqual(stdoutLines(run).length, 3)
@@ -221,5 +221,60 @@ describe("batch-export fetch", () => {
       assert.notInclude(errors[0], "signature")
       assert.deepStrictEqual(yield* (yield* FileSystem.FileSystem).readDirectory(dir), [])
     }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})
+
+// Real processes (the built executable): import declarations are hoisted, kept here so the block stands alone.
+import { built as executableBuilt, run as runExecutable } from "./support/process.js"
+
+describe.skipIf(!executableBuilt)("fetch's numbers, as a process", () => {
+  it.scopedLive(
+    "--max-size reaches every part's download: DownloadTooLarge naming the limit, exit 1",
+    () =>
+      Effect.gen(function* () {
+        const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 2, recordsPerPart: 300 }] })
+        const [exp] = yield* emulator.exports
+        assert.isAbove(exp!.files[0]!.size, 5000)
+        const dir = yield* tempDir
+        const result = yield* runExecutable(
+          ["fetch", exp!.id, "--out-dir", dir, "--max-size", "1000", "-q", "--concurrency", "1"],
+          envFor(emulator)
+        )
+        assert.strictEqual(result.code, 1, result.stderr)
+        assert.include(result.stderr, "DownloadTooLarge")
+        assert.include(result.stderr, "1000-byte limit")
+        assert.deepStrictEqual(result.stdout.toString(), "")
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    30_000
+  )
+
+  it.scopedLive(
+    "a flag and its variable accept the same numbers: decimal digits only, within the stated bounds",
+    () =>
+      Effect.gen(function* () {
+        const env = { BATCH_REST_API_KEY: "rest_key_never_printed", BATCH_PROJECT_KEY: "project_x" }
+        const fetch = ["fetch", "export_abc", "--out-dir", "d"]
+        const seconds = "must be a number of seconds in decimal digits"
+        for (const [args, extra, code, message] of [
+          [[...fetch, "--poll-interval", "1e-9"], {}, 2, `--poll-interval ${seconds}`],
+          [
+            [...fetch, "--poll-interval", "0.5"],
+            {},
+            2,
+            "--poll-interval must be at least 1s: Batch rate-limits its API"
+          ],
+          [[...fetch, "--concurrency", "0x10"], {}, 2, "--concurrency must be a whole number from 1 to 64"],
+          [[...fetch, "--idle-timeout", "1e3"], {}, 2, `--idle-timeout ${seconds}`],
+          [fetch, { BATCH_IDLE_TIMEOUT: "1e3" }, 1, `BATCH_IDLE_TIMEOUT ${seconds}`],
+          [fetch, { BATCH_MAX_RETRIES: "0x10" }, 1, "BATCH_MAX_RETRIES must be a whole number from 0 to 100"],
+          [fetch, { BATCH_MAX_RETRIES: "999999999999" }, 1, "BATCH_MAX_RETRIES must be a whole number from 0 to 100"]
+        ] as const) {
+          const result = yield* runExecutable(args, { ...env, ...extra })
+          assert.strictEqual(result.code, code, `${args.join(" ")}: ${result.stderr}`)
+          assert.include(result.stderr, message)
+          assert.notInclude(result.stderr, "rest_key_never_printed")
+        }
+      }),
+    60_000
   )
 })

@@ -88,13 +88,26 @@ describe("numeric flags are checked by the parser (exit 2, the rule named)", () 
     [["list", "--limit", "0"], "--limit must be a whole number from 1 to 100"],
     [["list", "--limit", "101"], "--limit must be a whole number from 1 to 100"],
     [["list", "--limit", "-3"], "--limit must be a whole number from 1 to 100"],
-    [["list", "--limit", "ten"], "ten"],
-    [["list", "--limit", "2.5"], "2.5"],
+    [["list", "--limit", "ten"], "--limit must be a whole number from 1 to 100, in decimal digits"],
+    [["list", "--limit", "2.5"], "--limit must be a whole number from 1 to 100, in decimal digits"],
+    [["list", "--limit", "0x10"], "--limit must be a whole number from 1 to 100, in decimal digits"],
+    [["list", "--limit", "1e1"], "--limit must be a whole number from 1 to 100, in decimal digits"],
     [["records", "export_abc", "--limit", "0"], "--limit must be a whole number of at least 1"],
-    [["records", "export_abc", "--limit", "x"], "x"],
-    [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "0"], "--poll-interval must be a positive number"],
-    [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "-1"], "--poll-interval must be a positive number"],
-    [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "soon"], "soon"],
+    [["records", "export_abc", "--limit", "x"], "--limit must be a whole number of at least 1"],
+    [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "0"], "--poll-interval must be at least 1s"],
+    [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "0.5"], "--poll-interval must be at least 1s"],
+    [
+      ["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "-1"],
+      "--poll-interval must be a number of seconds in decimal digits"
+    ],
+    [
+      ["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "1e-9"],
+      "--poll-interval must be a number of seconds in decimal digits"
+    ],
+    [
+      ["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "soon"],
+      "--poll-interval must be a number of seconds in decimal digits"
+    ],
     [["fetch", "export_abc", "--out-dir", "d", "--timeout", "0"], "--timeout must be a positive number"],
     [
       ["fetch", "export_abc", "--out-dir", "d", "--concurrency", "0"],
@@ -105,7 +118,7 @@ describe("numeric flags are checked by the parser (exit 2, the rule named)", () 
       "--concurrency must be a whole number from 1 to 64"
     ],
     [["fetch", "export_abc", "--out-dir", "d", "--idle-timeout", "0"], "--idle-timeout must be a positive number"],
-    [["records", "export_abc", "--idle-timeout", "-1"], "--idle-timeout must be a positive number"]
+    [["records", "export_abc", "--idle-timeout", "-1"], "--idle-timeout must be a number of seconds in decimal digits"]
   ]
   for (const [args, message] of cases) {
     it.effect(`\`${args.join(" ")}\``, () =>

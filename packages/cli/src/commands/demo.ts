@@ -49,12 +49,13 @@ export const emulatorOptions: Emulator.Options = {
 }
 
 /**
- * How often the demo looks at its export: the emulator moves on at each look, so a short interval is enough.
+ * How often the demo looks at its export: the emulator moves on at each look; the client's floor (1 second, the
+ * same for every poll) applies to the demo too.
  *
  * @since 0.1.0
  * @category constants
  */
-export const pollInterval = "200 millis"
+export const pollInterval = "1 second"
 
 /**
  * The request the demo creates.

@@ -46,9 +46,11 @@ const outDir = Options.text("out-dir").pipe(
   Options.withDescription("Where to save the parts, as <export id>-part-NNN.json (created if missing)")
 )
 
-const pollInterval = Flags.seconds("poll-interval", "How long to wait between two looks at the export").pipe(
-  Options.withDefault(Flags.toDuration(5))
-)
+const pollInterval = Flags.seconds(
+  "poll-interval",
+  "How long to wait between two looks at the export, at least 1 (Batch rate-limits its API); default 5",
+  (checks) => checks.pollInterval
+).pipe(Options.withDefault(Flags.toDuration(5)))
 
 const timeout = Flags.seconds("timeout", "Give up when the export is not done after this long (default 2 hours)").pipe(
   Options.optional
