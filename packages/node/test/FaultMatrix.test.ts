@@ -18,7 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Path from "node:path"
-import { captureLogs, clientLayer, drive, recordSpans, spanText } from "./support/harness.js"
+import { captureLogs, clientLayer, drive, recordSpans, spanText, within } from "./support/harness.js"
 
 const REST_KEY = "rest_FaultMatrixSecret_5a4b3c2d1e"
 
@@ -145,7 +145,11 @@ describe("fault matrix", () => {
 
     it.scoped("stall after N bytes → idle timeout, resumed, byte-exact", () =>
       Effect.gen(function* () {
-        byteExact(yield* run((emulator) => emulator.script("storage", Emulator.Reply.stallAfter(4096))))
+        byteExact(
+          yield* run((emulator) => emulator.script("storage", Emulator.Reply.stallAfter(4096))).pipe(
+            within("the idle timeout's abort of the stalled request")
+          )
+        )
       }).pipe(Effect.provide(layerWith({ request: "1 hour", idle: "10 minutes" })))
     )
 

@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
-import { drive } from "./support/harness.js"
+import { drive, within } from "./support/harness.js"
 import {
   EXPORT_ID,
   exportJson,
@@ -102,7 +102,7 @@ describe("hostile API answers", () => {
         Effect.flatMap(ExportsClient.ExportsClient, (client) => client.list()).pipe(
           Effect.provide(onApi(api, { limits: { jsonBody: MiB }, timeouts: { request: "1 hour" } }))
         )
-      )
+      ).pipe(within("the Content-Length pre-check of a JSON answer"))
       assert.instanceOf(error, ClientError.ResponseDecodeError)
       assert.include(error.message, "limits.jsonBody")
     })
@@ -117,7 +117,7 @@ describe("hostile API answers", () => {
         Effect.flatMap(ExportsClient.ExportsClient, (client) => Stream.runDrain(client.listAll())).pipe(
           Effect.provide(onApi(api))
         )
-      )
+      ).pipe(within("listAll's repeated-cursor guard"))
       assert.instanceOf(error, ClientError.ResponseDecodeError)
       assert.include(error.message, "next_from")
       assert.strictEqual(api.requests.length, 2)
@@ -219,7 +219,7 @@ describe("hostile storage answers", () => {
         Effect.flatMap(ExportFiles.ExportFiles, (files) =>
           files.downloadToFile(FILE, NodePath.join(dir, "x.json"), { maxBytes: MiB })
         ).pipe(Effect.provide(onApi(api)))
-      )
+      ).pipe(within("maxBytes on an endless body"))
       assert.instanceOf(error, ExportError.DownloadTooLarge)
       assert.isBelow(storage.written(), 32 * MiB)
       assert.deepStrictEqual(Fs.readdirSync(dir), [])

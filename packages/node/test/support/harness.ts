@@ -99,7 +99,7 @@ export const onTransport = (
  * disconnected, so that a hang that ignores interruption still ends the test.
  */
 export const within =
-  (guard: string, seconds = 5) =>
+  (guard: string, seconds = 10) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.raceFirst(
       Effect.disconnect(effect),
