@@ -35,19 +35,25 @@ const withClient = <A, E>(
   options?: Partial<BatchConfig.Options>
 ) => Effect.flatMap(ExportsClient.ExportsClient, f).pipe(Effect.provide(onApi(api, options)))
 
-/** Chunked (no Content-Length), identity, never ending. */
-const endless: Handler = (_, response) => {
-  response.writeHead(200, { "content-type": "application/json", etag: '"endless"' })
-  pour(response, Buffer.alloc(64 * 1024, "a"))
-}
+/** Chunked (no Content-Length), identity: `size` bytes, or never ending. */
+const chunked =
+  (size = Infinity): Handler =>
+  (_, response) => {
+    response.writeHead(200, { "content-type": "application/json", etag: '"chunked"' })
+    pour(response, Buffer.alloc(64 * 1024, "a"), size)
+  }
+
+/** With the ceiling at 1 MiB: the bytes a download of `FILE` received, or how it failed. */
+const received = (api: Hostile, options?: ExportsClient.DownloadOptions) =>
+  withClient(api, (client) => Stream.runFold(client.download(FILE, options), 0, (n, chunk) => n + chunk.length), {
+    limits: { maxDownloadBytes: MiB }
+  })
 
 describe("limits.maxDownloadBytes: the ceiling when no bound is given", () => {
   it.scoped("an endless identity body stops with DownloadTooLarge naming the setting, after about the ceiling", () =>
     Effect.gen(function* () {
-      const { api, storage } = yield* behindApi(endless)
-      const error = yield* Effect.flip(
-        withClient(api, (client) => Stream.runDrain(client.download(FILE)), { limits: { maxDownloadBytes: MiB } })
-      ).pipe(within("the default ceiling on an identity body"))
+      const { api, storage } = yield* behindApi(chunked())
+      const error = yield* Effect.flip(received(api)).pipe(within("the default ceiling on an identity body"))
       assert.instanceOf(error, ExportError.DownloadTooLarge)
       assert.strictEqual(error.maxBytes, MiB)
       assert.strictEqual(error.setting, "limits.maxDownloadBytes")
@@ -56,18 +62,10 @@ describe("limits.maxDownloadBytes: the ceiling when no bound is given", () => {
     })
   )
 
-  it.scoped("exactly the ceiling passes; one byte more fails at that byte", () =>
+  it.scoped("exactly the ceiling passes; one byte more fails", () =>
     Effect.gen(function* () {
-      const { api } = yield* behindApi((request, response) => {
-        const size = request.url?.includes("file_over") ? MiB + 1 : MiB
-        response.writeHead(200, { "content-type": "application/json" })
-        pour(response, Buffer.alloc(64 * 1024, "b"), size)
-      })
-      const options = { limits: { maxDownloadBytes: MiB } }
-      const count = (fileId: string) =>
-        withClient(api, (client) => Stream.runFold(client.download(fileId), 0, (n, chunk) => n + chunk.length), options)
-      assert.strictEqual(yield* count("file_exact"), MiB)
-      const error = yield* Effect.flip(count("file_over"))
+      assert.strictEqual(yield* received((yield* behindApi(chunked(MiB))).api), MiB)
+      const error = yield* Effect.flip(received((yield* behindApi(chunked(MiB + 1))).api))
       assert.instanceOf(error, ExportError.DownloadTooLarge)
     })
   )
@@ -79,9 +77,7 @@ describe("limits.maxDownloadBytes: the ceiling when no bound is given", () => {
         response.writeHead(200, { "content-encoding": "gzip", "content-length": String(bomb.length) })
         response.end(bomb)
       })
-      const error = yield* Effect.flip(
-        withClient(api, (client) => Stream.runDrain(client.download(FILE)), { limits: { maxDownloadBytes: MiB } })
-      ).pipe(within("the default ceiling on a gzip body"))
+      const error = yield* Effect.flip(received(api)).pipe(within("the default ceiling on a gzip body"))
       assert.instanceOf(error, ExportError.DownloadTooLarge)
       assert.strictEqual(error.setting, "limits.maxDownloadBytes")
     })
@@ -89,20 +85,9 @@ describe("limits.maxDownloadBytes: the ceiling when no bound is given", () => {
 
   it.scoped("the caller's maxBytes replaces the ceiling, above it as below it", () =>
     Effect.gen(function* () {
-      const { api } = yield* behindApi((_, response) => {
-        response.writeHead(200, { "content-type": "application/json" })
-        pour(response, Buffer.alloc(64 * 1024, "c"), 2 * MiB)
-      })
-      const options = { limits: { maxDownloadBytes: MiB } }
-      const above = yield* withClient(
-        api,
-        (client) => Stream.runFold(client.download(FILE, { maxBytes: 3 * MiB }), 0, (n, c) => n + c.length),
-        options
-      )
-      assert.strictEqual(above, 2 * MiB)
-      const below = yield* Effect.flip(
-        withClient(api, (client) => Stream.runDrain(client.download(FILE, { maxBytes: MiB / 2 })), options)
-      )
+      const { api } = yield* behindApi(chunked(2 * MiB))
+      assert.strictEqual(yield* received(api, { maxBytes: 3 * MiB }), 2 * MiB)
+      const below = yield* Effect.flip(received(api, { maxBytes: MiB / 2 }))
       assert.instanceOf(below, ExportError.DownloadTooLarge)
       assert.strictEqual(below.maxBytes, MiB / 2)
       assert.isUndefined(below.setting)
@@ -112,17 +97,8 @@ describe("limits.maxDownloadBytes: the ceiling when no bound is given", () => {
 
   it.scoped("Batch's files[].size bounds the body instead of the ceiling", () =>
     Effect.gen(function* () {
-      const { api } = yield* behindApi((_, response) => {
-        response.writeHead(200, { "content-type": "application/json" })
-        pour(response, Buffer.alloc(64 * 1024, "d"), 2 * MiB)
-      })
-      const options = { limits: { maxDownloadBytes: MiB } }
-      const whole = yield* withClient(
-        api,
-        (client) => Stream.runFold(client.download(FILE, { expectedSize: 2 * MiB }), 0, (n, c) => n + c.length),
-        options
-      )
-      assert.strictEqual(whole, 2 * MiB)
+      const { api } = yield* behindApi(chunked(2 * MiB))
+      assert.strictEqual(yield* received(api, { expectedSize: 2 * MiB }), 2 * MiB)
     })
   )
 })
@@ -147,40 +123,34 @@ const fileWorld = (body: Buffer) =>
   )
 
 describe("records and fileRecords pass their options to the decoder", () => {
-  const big = ndjson(3, 500)
-  const zipped = Zlib.gzipSync(ndjson(200, 100))
-
-  it.scoped("maxRecordBytes: a record past it fails; without it, the same file decodes", () =>
-    Effect.gen(function* () {
-      const { api } = yield* fileWorld(big)
-      for (const read of [
-        (client: ExportsClient.Service) => client.fileRecords(FILE, { maxRecordBytes: 100 }),
-        (client: ExportsClient.Service) => client.records(EXPORT_ID, { maxRecordBytes: 100 })
-      ]) {
-        const error = yield* Effect.flip(withClient(api, (client) => Stream.runDrain(read(client))))
-        assert.instanceOf(error, Records.RecordDecodeError)
-        assert.include(error.message, "maxRecordBytes")
-      }
-      assert.strictEqual(yield* withClient(api, (client) => Stream.runCount(client.fileRecords(FILE))), 3)
-      assert.strictEqual(yield* withClient(api, (client) => Stream.runCount(client.records(EXPORT_ID))), 3)
-    })
-  )
-
-  it.scoped("maxDecompressedBytes: a gzip file inflating past it fails; without it, the same file decodes", () =>
-    Effect.gen(function* () {
-      const { api } = yield* fileWorld(zipped)
-      for (const read of [
-        (client: ExportsClient.Service) => client.fileRecords(FILE, { maxDecompressedBytes: 1000 }),
-        (client: ExportsClient.Service) => client.records(EXPORT_ID, { maxDecompressedBytes: 1000 })
-      ]) {
-        const error = yield* Effect.flip(withClient(api, (client) => Stream.runDrain(read(client))))
-        assert.instanceOf(error, Records.RecordDecodeError)
-        assert.include(error.message, "maxDecompressedBytes")
-      }
-      assert.strictEqual(yield* withClient(api, (client) => Stream.runCount(client.fileRecords(FILE))), 200)
-      assert.strictEqual(yield* withClient(api, (client) => Stream.runCount(client.records(EXPORT_ID))), 200)
-    })
-  )
+  const cases = [
+    { option: "maxRecordBytes", limit: 100, body: ndjson(3, 500), records: 3, what: "a record past it" },
+    {
+      option: "maxDecompressedBytes",
+      limit: 1000,
+      body: Zlib.gzipSync(ndjson(200, 100)),
+      records: 200,
+      what: "a gzip file inflating past it"
+    }
+  ] as const
+  for (const { body, limit, option, records, what } of cases) {
+    it.scoped(`${option}: ${what} fails; without it, the same file decodes`, () =>
+      Effect.gen(function* () {
+        const { api } = yield* fileWorld(body)
+        const options = { [option]: limit }
+        for (const read of [
+          (client: ExportsClient.Service) => client.fileRecords(FILE, options),
+          (client: ExportsClient.Service) => client.records(EXPORT_ID, options)
+        ]) {
+          const error = yield* Effect.flip(withClient(api, (client) => Stream.runDrain(read(client))))
+          assert.instanceOf(error, Records.RecordDecodeError)
+          assert.include(error.message, option)
+        }
+        assert.strictEqual(yield* withClient(api, (client) => Stream.runCount(client.fileRecords(FILE))), records)
+        assert.strictEqual(yield* withClient(api, (client) => Stream.runCount(client.records(EXPORT_ID))), records)
+      })
+    )
+  }
 })
 
 describe("listAll({ from })", () => {

@@ -197,19 +197,6 @@ describe("create (a POST) is retried on 429 only", () => {
       assert.strictEqual((yield* emulator.exports).length, before + 1)
     }).pipe(Effect.provide(layer()))
   )
-
-  it.scoped("view (a GET) still retries a 503", () =>
-    Effect.gen(function* () {
-      const emulator = yield* Emulator.Emulator
-      const client = yield* ExportsClient.ExportsClient
-      const [exp] = yield* emulator.exports
-      yield* emulator.script("view", Emulator.Reply.status(503, { headers: { "retry-after": "2" } }))
-      const fiber = yield* Effect.fork(client.view(exp!.id))
-      yield* awaitSleep("2 seconds")
-      yield* TestClock.adjust("2 seconds")
-      assert.strictEqual((yield* Fiber.join(fiber)).id, exp!.id)
-    }).pipe(Effect.provide(layer()))
-  )
 })
 
 describe("the resume backoff", () => {
