@@ -48,7 +48,7 @@ const outDir = Options.text("out-dir").pipe(
 
 const pollInterval = Flags.seconds(
   "poll-interval",
-  "How long to wait between two looks at the export, at least 1 (Batch rate-limits its API); default 5",
+  "Seconds between two looks at the export: at least 1 (Batch rate-limits its API), default 5",
   (checks) => checks.pollInterval
 ).pipe(Options.withDefault(Flags.toDuration(5)))
 
