@@ -125,7 +125,8 @@ export interface DownloadOptions {
   /**
    * Continue after the first `offset` bytes, which an earlier attempt received from the object with this
    * strong `ETag` (`Range` + `If-Range`). If the object changed, the storage sends it whole and the opened
-   * file's `offset` is 0.
+   * file's `offset` is 0; a continuation under another `ETag` (or none), or from another byte, fails with
+   * `ContentChanged` (a storage that ignores `If-Range`): start over without `from`.
    */
   readonly from?: { readonly offset: number; readonly etag: string } | undefined
 }
