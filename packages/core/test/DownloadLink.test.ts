@@ -61,4 +61,38 @@ describe("Redaction", () => {
     for (const secret of ["secretpath", "topsecret", "abc.def"]) assert.notInclude(scrubbed, secret)
     assert.include(scrubbed, "https://s.example")
   })
+
+  it("masks a secret wherever it stands: inside a word, percent-encoded, in another case", () => {
+    const key = "sk_live/Key+42=Secret"
+    const echoed = [
+      `key=${key};`,
+      `prefix${key}suffix`,
+      `Bearer ${key}`,
+      encodeURIComponent(key),
+      encodeURIComponent(key).toLowerCase(),
+      key.toUpperCase()
+    ].join(" ")
+    const masked = Redaction.mask(echoed, [key])
+    assert.strictEqual(
+      masked,
+      "key=<redacted>; prefix<redacted>suffix Bearer <redacted> <redacted> <redacted> <redacted>"
+    )
+    // too short to search for: it would mask ordinary words
+    assert.strictEqual(Redaction.mask("a bcd", ["bcd"]), "a bcd")
+  })
+
+  it("scrub with secrets: no echo of the key survives, with or without URLs around it", () => {
+    // (a key that is part of "<redacted>" itself would be found in the mask)
+    const secret = FastCheck.stringMatching(/^[\x21-\x7e]{4,40}$/).filter(
+      (k) => !"<redacted>".includes(k.toLowerCase())
+    )
+    FastCheck.assert(
+      FastCheck.property(secret, FastCheck.array(FastCheck.string(), { maxLength: 4 }), (key, around) => {
+        const forms = [key, encodeURIComponent(key), `https://s.example/x?k=${encodeURIComponent(key)}&sig=1`]
+        const text = around.flatMap((piece, i) => [piece, forms[i % forms.length]!]).join(" ") + ` ${key}`
+        const out = Redaction.scrub(text, [key]).toLowerCase()
+        return !out.includes(key.toLowerCase()) && !out.includes(encodeURIComponent(key).toLowerCase())
+      })
+    )
+  })
 })
