@@ -25,7 +25,7 @@ describe("DownloadLink", () => {
     assert.strictEqual(Redacted.value(link.url).href, "https://api.batch.com/signed/file?sig=1")
   })
 
-  it("refuses a missing, malformed, non-http or downgraded Location", () => {
+  it("refuses a missing, malformed, non-http or downgraded Location, or one with credentials", () => {
     const reason = (location: string | undefined, requestUrl?: URL) =>
       Either.match(from(location, requestUrl), { onLeft: (e) => e.reason, onRight: () => "ok" })
     assert.strictEqual(reason(undefined), "missing")
@@ -35,6 +35,9 @@ describe("DownloadLink", () => {
     assert.strictEqual(reason("javascript:alert(1)"), "unsupported-scheme")
     assert.strictEqual(reason("file:///etc/passwd"), "unsupported-scheme")
     assert.strictEqual(reason("http://storage.example/f"), "insecure-downgrade")
+    assert.strictEqual(reason("https://user:pass@storage.example/f"), "credentials")
+    assert.strictEqual(reason("https://user@storage.example/f"), "credentials")
+    assert.strictEqual(reason("https://:pass@storage.example/f"), "credentials")
     assert.strictEqual(reason("http://127.0.0.1:9/f", new URL("http://127.0.0.1:8/2.10/exports/download")), "ok")
   })
 

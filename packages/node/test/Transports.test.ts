@@ -93,6 +93,33 @@ describe("FetchHttpClient as the transport", () => {
   )
 })
 
+describe("a storage redirect whose Location carries credentials (user:password@)", () => {
+  const transports = [
+    ["undici", (apiUrl: string) => ExportsClient.layer({ restApiKey: KEY, projectKey: PROJECT, baseUrl: apiUrl })],
+    ["fetch", onFetch]
+  ] as const
+  for (const [name, layer] of transports) {
+    it.scoped(`${name}: refused with InvalidLocation "credentials", the target never asked`, () =>
+      Effect.gen(function* () {
+        const other = yield* serve((_, response) => {
+          response.writeHead(200, { "content-length": "2" })
+          response.end("{}")
+        })
+        const { api } = yield* world((_, response) => {
+          response.writeHead(302, { location: other.url.replace("://", "://user:s3cretPass@") + "/elsewhere" })
+          response.end()
+        })
+        const error = yield* Effect.flip(download.pipe(Effect.provide(layer(api.url))))
+        assert.instanceOf(error, ClientError.InvalidLocation)
+        assert.strictEqual(error.reason, "credentials")
+        assert.strictEqual(error.endpoint, "GET storage")
+        assert.strictEqual(other.requests.length, 0)
+        assert.notInclude(JSON.stringify(error) + error.message, "s3cretPass")
+      })
+    )
+  }
+})
+
 describe("a storage answer longer than its Content-Length", () => {
   it.effect("fails at the first byte past it", () =>
     Effect.gen(function* () {
