@@ -4,11 +4,12 @@
  *
  * @since 0.1.0
  */
-import { type ClientError, ExportError, type Ids } from "@batch-export/core"
+import { ClientError, ExportError, Ids } from "@batch-export/core"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
+import * as Cause from "effect/Cause"
 import type * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -17,11 +18,13 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as ExportsClient from "./ExportsClient.js"
 import * as Api from "./internal/api.js"
 import * as Body from "./internal/body.js"
 import * as Files from "./internal/files.js"
+import * as Lock from "./internal/lock.js"
 import * as NodeWriter from "./internal/nodeWriter.js"
 import * as Writer from "./internal/writer.js"
 
@@ -177,19 +180,23 @@ const makeWith = (
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
 
-    /** Streams the file's bytes into `destination`, a batch at a time. */
+    /** Opens `p` for writing; a FIFO with no reader does not hold up an interruption. */
+    const openFile = (p: string, flag: "wx" | "a") =>
+      Files.openInterruptibly(fs, p, flag).pipe(Effect.mapError(Files.writeError(p)))
+
+    /** Streams the file's bytes into the file `open` gives once the storage answered, a batch at a time. */
     const save = (
       fileId: string,
       destination: string,
-      flag: "wx" | "w" | "a",
-      options: DownloadToFileOptions | undefined,
-      keep?: (opened: ExportsClient.OpenedFile) => Effect.Effect<"w" | "a", ClientError.FileWriteError>
+      open: (
+        opened: ExportsClient.OpenedFile
+      ) => Effect.Effect<FileSystem.File, ClientError.FileWriteError, Scope.Scope>,
+      options: DownloadToFileOptions | undefined
     ): Effect.Effect<DownloadedFile, DownloadToFileError> =>
       Effect.scoped(
         Effect.gen(function* () {
           const opened = yield* client.open(fileId, options)
-          const mode = keep === undefined ? flag : yield* keep(opened)
-          const file = yield* fs.open(destination, { flag: mode }).pipe(Effect.mapError(Files.writeError(destination)))
+          const file = yield* open(opened)
           const report = options?.onProgress
           let bytes = opened.offset
           const write = writer(file, destination)
@@ -206,6 +213,27 @@ const makeWith = (
         })
       )
 
+    /**
+     * What is renamed into place holds exactly what was received (and what Batch announced): anything else
+     * means another writer, and is never saved.
+     */
+    const verified = (done: DownloadedFile, expectedSize: number | undefined) =>
+      Effect.flatMap(Files.entry(fs, done.path), (found) => {
+        const size = found._tag === "Regular" ? found.info.size : undefined
+        return size === BigInt(done.bytes) && (expectedSize === undefined || done.bytes === expectedSize)
+          ? Effect.succeed(done)
+          : Effect.fail(
+              new ClientError.FileWriteError({
+                path: done.path,
+                detail:
+                  size === undefined
+                    ? "it is gone or no longer a regular file"
+                    : `it holds ${size} bytes where ${done.bytes} were received` +
+                      (expectedSize === undefined ? "" : ` and ${expectedSize} announced`)
+              })
+            )
+      })
+
     /** Removes the `.partial` and `.partial.state` a resumable download to `destination` keeps. */
     const forgetPartial = (destination: string) => {
       const names = Files.resumableNames(path, destination)
@@ -219,64 +247,115 @@ const makeWith = (
       Effect.acquireUseRelease(
         Effect.map(Random.nextInt, (n) => Files.temporaryName(path, destination, n)),
         (temporary) =>
-          Effect.tap(save(fileId, temporary, "wx", options), () =>
-            fs.rename(temporary, destination).pipe(
-              Effect.mapError(Files.writeError(destination)),
-              // what an earlier resumable run kept for this destination is superseded now
-              Effect.zipRight(forgetPartial(destination))
-            )
-          ).pipe(Effect.map((done) => ({ ...done, path: destination }))),
+          save(fileId, temporary, () => openFile(temporary, "wx"), options).pipe(
+            Effect.flatMap((done) => verified(done, options?.expectedSize)),
+            Effect.tap(() =>
+              fs.rename(temporary, destination).pipe(
+                Effect.mapError(Files.writeError(destination)),
+                // what an earlier resumable run kept for this destination is superseded now
+                Effect.zipRight(forgetPartial(destination))
+              )
+            ),
+            Effect.map((done) => ({ ...done, path: destination }))
+          ),
         (temporary, exit) =>
           Exit.isSuccess(exit) ? Effect.void : fs.remove(temporary, { force: true }).pipe(Effect.ignore)
       )
 
-    /** What an earlier run left for `fileId`: its byte count and `ETag`, when both are there and agree. */
-    const kept = (names: { readonly partial: string; readonly state: string }, fileId: string) =>
+    /**
+     * What an earlier run left for `fileId`, when a later run may continue it: a regular `.partial` (never a
+     * link, never a FIFO) within the bounds, and a valid state naming this file and a strong `ETag`. Anything
+     * else is treated as absent (said in one line when it is a link or a special file): the run starts over.
+     */
+    const kept = (names: Files.ResumableNames, fileId: string, options: DownloadToFileOptions | undefined) =>
       Effect.gen(function* () {
-        const state = yield* Schema.decodeUnknown(Files.State)(yield* fs.readFileString(names.state))
-        const info = yield* fs.stat(names.partial)
-        return state.fileId === fileId && info.type === "File" && info.size > 0n
-          ? Option.some({ offset: Number(info.size), etag: state.etag })
+        const ignoring = (p: string, found: Files.Entry) =>
+          found._tag === "Other"
+            ? Effect.logWarning(`ignoring ${p}: it is ${found.kind}, not a regular file; starting over`)
+            : Effect.void
+        const stateEntry = yield* Files.entry(fs, names.state)
+        const partial = yield* Files.entry(fs, names.partial)
+        yield* ignoring(names.state, stateEntry)
+        yield* ignoring(names.partial, partial)
+        if (stateEntry._tag !== "Regular" || partial._tag !== "Regular") return Option.none()
+        const state = Option.flatMap(yield* Files.readSmall(fs, names.state, Files.STATE_LIMIT), ({ bytes }) =>
+          Files.decodeState(new TextDecoder().decode(bytes))
+        )
+        if (Option.isNone(state) || state.value.fileId !== fileId) {
+          yield* Effect.logWarning(`ignoring ${names.state}: it is not a saved state for ${fileId}; starting over`)
+          return Option.none()
+        }
+        const size = Number(partial.info.size)
+        const bounds = [options?.maxBytes, options?.expectedSize].filter((n) => n !== undefined)
+        // a part already past a bound is not continued: started over, the bound is enforced on the new bytes
+        return size > 0 && bounds.every((bound) => size <= bound)
+          ? Option.some({ offset: size, etag: state.value.etag, info: partial.info })
           : Option.none()
-      }).pipe(Effect.orElseSucceed(() => Option.none<{ readonly offset: number; readonly etag: string }>()))
+      }).pipe(Effect.orElseSucceed(() => Option.none()))
 
     /**
      * Like `atomically`, through a partial file that outlives a failure: continued on the next call when the
-     * object is unchanged, started over when it changed, removed once renamed.
+     * object is unchanged, started over when it changed, removed once renamed. A failure no later run could
+     * get past (a bound: `DownloadTooLarge`, `SizeMismatch`; a changed object) keeps nothing.
      */
     const resumably = (fileId: string, destination: string, options: DownloadToFileOptions | undefined) => {
       const names = Files.resumableNames(path, destination)
       const forget = forgetPartial(destination)
-      return Effect.gen(function* () {
-        const from = yield* kept(names, fileId)
-        const remember = (opened: ExportsClient.OpenedFile): Effect.Effect<"w" | "a", ClientError.FileWriteError> =>
-          Option.match(opened.etag, {
-            // without a strong ETag, a later run could not tell the same object from another
-            onNone: () => Effect.as(fs.remove(names.state, { force: true }).pipe(Effect.ignore), "w" as const),
-            onSome: (etag) =>
-              fs
-                .writeFileString(names.state, Schema.encodeSync(Files.State)({ fileId: opened.fileId, etag }))
-                .pipe(
-                  Effect.mapError(Files.writeError(names.state)),
-                  Effect.as(opened.offset > 0 ? ("a" as const) : ("w" as const))
-                )
-          })
-        const done = yield* save(
+      /** A new `.partial`, and its state when the object has a strong `ETag`: links there are replaced, not followed. */
+      const startOver = (opened: ExportsClient.OpenedFile) =>
+        Effect.gen(function* () {
+          yield* fs.remove(names.state, { force: true }).pipe(Effect.mapError(Files.writeError(names.state)))
+          yield* fs.remove(names.partial, { force: true }).pipe(Effect.mapError(Files.writeError(names.partial)))
+          // without a strong ETag, a later run could not tell the same object from another: no state
+          if (Option.isSome(opened.etag)) {
+            yield* fs
+              .writeFileString(names.state, Files.encodeState({ fileId: opened.fileId, etag: opened.etag.value }), {
+                flag: "wx"
+              })
+              .pipe(Effect.mapError(Files.writeError(names.state)))
+          }
+          return yield* openFile(names.partial, "wx")
+        })
+      /** The kept `.partial`, appended to: the very regular file `kept` measured, or a failure. */
+      const carryOn = (info: FileSystem.File.Info) =>
+        Effect.gen(function* () {
+          const file = yield* openFile(names.partial, "a")
+          const now = yield* file.stat.pipe(Effect.mapError(Files.writeError(names.partial)))
+          if (now.type !== "File" || !Files.sameFile(now, info) || now.size !== info.size) {
+            return yield* new ClientError.FileWriteError({ path: names.partial, detail: "it changed while opened" })
+          }
+          return file
+        })
+      const attempt = (from: Option.Option<{ offset: number; etag: string; info: FileSystem.File.Info }>) =>
+        save(
           fileId,
           names.partial,
-          "w",
-          { ...options, from: Option.getOrUndefined(from) },
-          remember
+          (opened) => (Option.isSome(from) && opened.offset > 0 ? carryOn(from.value.info) : startOver(opened)),
+          { ...options, from: Option.getOrUndefined(Option.map(from, ({ etag, offset }) => ({ etag, offset }))) }
         ).pipe(
-          Effect.tapErrorTag("ContentChanged", () => forget),
-          Effect.onExit((exit) =>
-            // what failed is kept only when a later run can continue it (its state file says so)
-            Exit.isSuccess(exit)
-              ? Effect.void
-              : Effect.flatMap(fs.exists(names.state).pipe(Effect.orElseSucceed(() => false)), (continuable) =>
-                  continuable ? Effect.void : forget
-                )
-          )
+          // a partial of the wrong size was written by someone else too: nothing of it can be trusted
+          Effect.flatMap((done) => Effect.tapError(verified(done, options?.expectedSize), () => forget))
+        )
+      /** After a failure: what a later run can continue is kept (its state file says so), nothing else. */
+      const keepOrForget = (cause: Cause.Cause<DownloadToFileError>) =>
+        Option.exists(Cause.failureOption(cause), Files.notContinuable)
+          ? forget
+          : Effect.flatMap(Files.entry(fs, names.state).pipe(Effect.orElseSucceed(() => undefined)), (state) =>
+              state?._tag === "Regular" ? Effect.void : forget
+            )
+      return Effect.gen(function* () {
+        const from = yield* kept(names, fileId, options)
+        const done = yield* attempt(from).pipe(
+          // a saved state the storage will not take (a header it refuses) is no state: start over, once
+          Effect.catchIf(
+            (error) => Option.isSome(from) && Files.refusesResume(error),
+            () =>
+              Effect.logWarning(`the storage refused to continue ${names.partial}; starting over`).pipe(
+                Effect.zipRight(forget),
+                Effect.zipRight(attempt(Option.none()))
+              )
+          ),
+          Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : keepOrForget(exit.cause)))
         )
         yield* fs.rename(names.partial, destination).pipe(Effect.mapError(Files.writeError(destination)))
         yield* fs.remove(names.state, { force: true }).pipe(Effect.ignore)
@@ -290,29 +369,42 @@ const makeWith = (
       options?: DownloadToFileOptions
     ): Effect.Effect<DownloadedFile, DownloadToFileError> =>
       Effect.gen(function* () {
+        // before the destination is looked at: a directory is created for nothing else
+        yield* Api.argument("fileId", Ids.FileId, fileId)
         const target = yield* Files.target(fs, path, {
           destination,
           fileId,
           createDirectories: options?.createDirectories === true
         })
         yield* Effect.annotateCurrentSpan("batch.in_place", target._tag === "InPlace")
-        // in place with append: a positional write (what "w" does) fails on a pipe with ESPIPE
-        const write =
+        const done =
           target._tag === "InPlace"
-            ? save(fileId, target.path, "a", options)
-            : options?.resume === true
-              ? resumably(fileId, target.path, options)
-              : atomically(fileId, target.path, options)
-        const done = yield* write.pipe(
-          // the file changed under a resumed download: start over from byte 0, a bounded number of times
-          Effect.retry({ times: 2, while: (error) => error._tag === "ContentChanged" })
-        )
+            ? // in place with append: a positional write (what "w" does) fails on a pipe with ESPIPE
+              yield* save(fileId, target.path, () => openFile(target.path, "a"), options)
+            : yield* locked(target.path, options?.resume === true ? resumably : atomically, fileId, options)
         yield* Effect.annotateCurrentSpan("batch.bytes", done.bytes)
         yield* Effect.logDebug(`saved ${done.bytes} bytes`)
         return done
       }).pipe(
         Effect.annotateLogs("batch.file_id", fileId),
         Effect.withSpan("ExportFiles.downloadToFile", { attributes: { "batch.file_id": fileId } })
+      )
+
+    /** `write` to `destination` while holding its lock (`internal/lock.ts`). */
+    const locked = (
+      destination: string,
+      write: typeof atomically,
+      fileId: string,
+      options: DownloadToFileOptions | undefined
+    ) =>
+      Effect.scoped(
+        Effect.zipRight(
+          Lock.acquire(fs, destination, Files.lockName(path, destination)),
+          write(fileId, destination, options).pipe(
+            // the file changed under a resumed download: start over from byte 0, a bounded number of times
+            Effect.retry({ times: 2, while: (error) => error._tag === "ContentChanged" })
+          )
+        )
       )
 
     const completeFile = (destination: string, size: number) =>
@@ -343,6 +435,13 @@ const makeWith = (
               const destination = path.join(directory, `${exp.id}-part-${String(file.part).padStart(width, "0")}.json`)
               // a re-run trusts a part that has exactly the announced size (Batch publishes no checksum)
               if (resume && (yield* completeFile(destination, file.size))) {
+                // what a run stopped between its rename and its clean-up left beside the part
+                yield* Effect.scoped(
+                  Effect.zipRight(
+                    Lock.acquire(fs, destination, Files.lockName(path, destination)),
+                    forgetPartial(destination)
+                  )
+                )
                 return { part: file.part, fileId: file.id, path: destination, bytes: file.size, skipped: true }
               }
               const report = options?.onProgress
