@@ -9,6 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as TestServices from "effect/TestServices"
+import { spawnSync } from "node:child_process"
+import * as NodeFs from "node:fs"
 import * as Path from "node:path"
 import { clientLayer, drive, eventually } from "./support/harness.js"
 import * as HeldStorage from "./support/heldStorage.js"
@@ -289,4 +292,140 @@ describe("resumable downloads across runs", () => {
       })
     )
   })
+})
+
+const LOCK = ".out.ndjson.lock"
+
+/** A pid no process has any more: a child that has ended. */
+const deadPid = Effect.sync(() => {
+  const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" })
+  return Number(child.stdout)
+})
+
+/** `effect`, failing with `message` (naming the guard) if it takes longer than a few seconds. */
+const within = <A, E, R>(effect: Effect.Effect<A, E, R>, message: string) =>
+  effect.pipe(
+    Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`timed out: ${message}`) }),
+    TestServices.provideLive
+  )
+
+describe("one download per destination", () => {
+  for (const [first, second] of [
+    [true, true],
+    [false, true],
+    [true, false]
+  ] as const) {
+    it.scoped(
+      `a second download (resume: ${second}) into a destination a download (resume: ${first}) writes is refused, ` +
+        "naming its pid; the first's bytes untouched",
+      () =>
+        Effect.gen(function* () {
+          const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [CUT] })
+          const { fileId, files } = yield* behind(storage)
+          const fs = yield* FileSystem.FileSystem
+          const dir = yield* fs.makeTempDirectoryScoped()
+          const destination = Path.join(dir, "out.ndjson")
+          let written = 0
+          const running = yield* Effect.fork(
+            files.downloadToFile(fileId, destination, {
+              resume: first,
+              onProgress: (p) =>
+                Effect.sync(() => {
+                  written = p.bytes
+                })
+            })
+          )
+          yield* eventually(
+            Effect.map(storage.held, (held) => held === 1 && written === CUT),
+            `${CUT} bytes written`
+          )
+          assert.include(yield* fs.readDirectory(dir), LOCK)
+
+          const refused = yield* Effect.flip(files.downloadToFile(fileId, destination, { resume: second }))
+          assert.instanceOf(refused, ClientError.FileWriteError)
+          assert.include(refused.message, `another download (pid ${process.pid}) is writing it`)
+          // the second asked the storage for nothing
+          assert.strictEqual((yield* storage.requests).length, 1)
+
+          yield* storage.cut
+          yield* Effect.flip(Fiber.join(running))
+          const left = yield* fs.readDirectory(dir)
+          assert.notInclude(left, LOCK, "the lock is released with the download")
+          if (first) {
+            assert.deepStrictEqual(
+              Buffer.from(yield* fs.readFile(Path.join(dir, PARTIAL))),
+              Buffer.from(BODY.subarray(0, CUT))
+            )
+          }
+          // and the destination is free again
+          const done = yield* files.downloadToFile(fileId, destination, { resume: true })
+          assert.deepStrictEqual(Buffer.from(yield* fs.readFile(done.path)), Buffer.from(BODY))
+          assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"])
+        }).pipe(Effect.provide(NodeFileSystem.layer))
+    )
+  }
+
+  it.scoped("a lock whose process ended, or naming none for a while, is taken over; a fresh one is not", () =>
+    Effect.gen(function* () {
+      const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [] })
+      const { fileId, files } = yield* behind(storage)
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const destination = Path.join(dir, "out.ndjson")
+      const lock = Path.join(dir, LOCK)
+
+      for (const [content, age] of [
+        [`${yield* deadPid} k1\n`, 0],
+        ["", 60],
+        ["not a lock", 60]
+      ] as const) {
+        yield* fs.writeFileString(lock, content)
+        const past = new Date(Date.now() - age * 1000)
+        yield* fs.utimes(lock, past, past)
+        const done = yield* files.downloadToFile(fileId, destination, { resume: true })
+        assert.deepStrictEqual(Buffer.from(yield* fs.readFile(done.path)), Buffer.from(BODY), JSON.stringify(content))
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"], JSON.stringify(content))
+      }
+
+      // an empty lock made a moment ago: a download starting; a lock naming a live process (this one)
+      for (const content of ["", `${process.pid} k2\n`]) {
+        yield* fs.writeFileString(lock, content)
+        const refused = yield* Effect.flip(files.downloadToFile(fileId, destination))
+        assert.instanceOf(refused, ClientError.FileWriteError)
+        assert.include(refused.message, "another download")
+        assert.strictEqual(yield* fs.readFileString(lock), content, "someone else's lock is left alone")
+      }
+      assert.strictEqual((yield* storage.requests).length, 3)
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
+  for (const resume of [true, false]) {
+    it.scoped(`a part another writer grew while it downloaded is never renamed into place (resume: ${resume})`, () =>
+      Effect.gen(function* () {
+        const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [] })
+        const { fileId, files } = yield* behind(storage)
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const destination = Path.join(dir, "out.ndjson")
+        let intruded = false
+        const error = yield* Effect.flip(
+          files.downloadToFile(fileId, destination, {
+            resume,
+            // a writer that takes no lock appends to the file being written
+            onProgress: () =>
+              Effect.sync(() => {
+                if (intruded) return
+                intruded = true
+                const [writing] = NodeFs.readdirSync(dir).filter((name) => name.endsWith(".partial"))
+                NodeFs.appendFileSync(Path.join(dir, writing!), "intruder")
+              })
+          })
+        )
+        assert.isTrue(intruded)
+        assert.instanceOf(error, ClientError.FileWriteError)
+        assert.include(error.message, `bytes where ${BODY.length} were received`)
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), [], "nothing saved, nothing kept")
+      }).pipe(Effect.provide(NodeFileSystem.layer))
+    )
+  }
 })

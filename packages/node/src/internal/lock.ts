@@ -11,7 +11,6 @@
  */
 import { ClientError } from "@batch-export/core"
 import type * as FileSystem from "@effect/platform/FileSystem"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
@@ -55,7 +54,8 @@ const holder = (fs: FileSystem.FileSystem, lock: string): Effect.Effect<Holder, 
       const pid = Number(match[1])
       return alive(pid) ? { _tag: "Held", pid } : { _tag: "Stale", info: seen.info }
     }
-    const now = yield* Clock.currentTimeMillis
+    // the file system's clock, not the program's (a test clock must not make every lock look new or old)
+    const now = yield* Effect.sync(() => Date.now())
     const age = Option.match(seen.info.mtime, { onNone: () => Infinity, onSome: (mtime) => now - mtime.getTime() })
     return age < UNNAMED_GRACE_MILLIS ? { _tag: "Held", pid: undefined } : { _tag: "Stale", info: seen.info }
   })
