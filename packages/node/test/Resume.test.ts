@@ -6,10 +6,11 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as TestServices from "effect/TestServices"
 import { spawnSync } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as Path from "node:path"
@@ -50,6 +51,8 @@ const setup = Effect.gen(function* () {
     client: yield* ExportsClient.ExportsClient
   }
 })
+
+type Setup = Effect.Effect.Success<typeof setup>
 
 const storageRequests = (emulator: Emulator.Service) =>
   Effect.map(emulator.requests, (all) => all.filter((r) => r.origin === "storage"))
@@ -302,11 +305,18 @@ const deadPid = Effect.sync(() => {
   return Number(child.stdout)
 })
 
-/** `effect`, failing with `message` (naming the guard) if it takes longer than a few seconds. */
+/**
+ * `effect`, failing with `message` (naming the guard) when it takes more than a few real seconds: a broken
+ * guard fails fast rather than by the test's timeout (a real timer, whatever clock the test runs on).
+ */
 const within = <A, E, R>(effect: Effect.Effect<A, E, R>, message: string) =>
-  effect.pipe(
-    Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`timed out: ${message}`) }),
-    TestServices.provideLive
+  Effect.raceFirst(
+    // disconnected: a guard that broke may leave `effect` uninterruptible, and the race must not wait for it
+    Effect.disconnect(effect),
+    Effect.async<never, Error>((resume) => {
+      const timer = setTimeout(() => resume(Effect.fail(new Error(`timed out: ${message}`))), 5000)
+      return Effect.sync(() => clearTimeout(timer))
+    })
   )
 
 describe("one download per destination", () => {
@@ -428,4 +438,234 @@ describe("one download per destination", () => {
       }).pipe(Effect.provide(NodeFileSystem.layer))
     )
   }
+})
+
+describe("what a resumable download finds beside its destination", () => {
+  it.layer(layer)((it) => {
+    /** A regular file in a directory of its own, outside the download's: what a link must never reach. */
+    const outside = (content: Uint8Array) =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const target = Path.join(yield* fs.makeTempDirectoryScoped(), "precious")
+        yield* fs.writeFile(target, content)
+        return target
+      })
+
+    const rangesAsked = (emulator: Emulator.Service) =>
+      Effect.map(storageRequests(emulator), (all) => all.map((r) => r.headers["range"]))
+
+    /** The download saved byte-exact as a regular file (not a link), and nothing else left. */
+    const savedAlone = (s: Setup) =>
+      Effect.gen(function* () {
+        const { bytes, destination, dir, fs } = s
+        assert.isTrue(NodeFs.lstatSync(destination).isFile(), "the destination is a regular file")
+        assert.deepStrictEqual(Buffer.from(yield* fs.readFile(destination)), Buffer.from(bytes))
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"])
+      })
+
+    it.scoped("a symlink at .partial.state: its target is never written, the run starts over", () =>
+      Effect.gen(function* () {
+        const s = yield* setup
+        const precious = new TextEncoder().encode("precious\n")
+        const target = yield* outside(precious)
+        yield* s.fs.symlink(target, Path.join(s.dir, STATE))
+        yield* drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true }))
+        assert.deepStrictEqual(Buffer.from(yield* s.fs.readFile(target)), Buffer.from(precious))
+        yield* savedAlone(s)
+      })
+    )
+
+    it.scoped("a symlink at .partial: its target is neither appended to nor replaced; the part is no link", () =>
+      Effect.gen(function* () {
+        const s = yield* setup
+        const etag = Option.getOrThrow(yield* etagOf(s.client, s.file.id))
+        // what a naive resume would take for the first CUT bytes and append to
+        const target = yield* outside(s.bytes.subarray(0, CUT))
+        yield* s.fs.symlink(target, Path.join(s.dir, PARTIAL))
+        yield* s.fs.writeFileString(Path.join(s.dir, STATE), JSON.stringify({ fileId: s.file.id, etag }))
+        yield* s.emulator.clearRequests
+        yield* drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true }))
+        assert.deepStrictEqual(Buffer.from(yield* s.fs.readFile(target)), Buffer.from(s.bytes.subarray(0, CUT)))
+        assert.deepStrictEqual(yield* rangesAsked(s.emulator), [undefined], "not continued")
+        yield* savedAlone(s)
+      })
+    )
+
+    it.scoped("a FIFO at .partial is never opened: the run starts over", () =>
+      Effect.gen(function* () {
+        const s = yield* setup
+        const etag = Option.getOrThrow(yield* etagOf(s.client, s.file.id))
+        spawnSync("mkfifo", [Path.join(s.dir, PARTIAL)])
+        assert.isTrue(NodeFs.lstatSync(Path.join(s.dir, PARTIAL)).isFIFO())
+        yield* s.fs.writeFileString(Path.join(s.dir, STATE), JSON.stringify({ fileId: s.file.id, etag }))
+        yield* within(
+          drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true })),
+          "a FIFO at .partial was opened (it waits for a reader)"
+        )
+        yield* savedAlone(s)
+      })
+    )
+
+    /** Runs a resumable download beside a partial and `state`: it must start over and succeed. */
+    const startsOver = (s: Setup, state: string | Uint8Array, label: string) =>
+      Effect.gen(function* () {
+        yield* s.fs.writeFile(Path.join(s.dir, PARTIAL), s.bytes.subarray(0, CUT))
+        yield* typeof state === "string"
+          ? s.fs.writeFileString(Path.join(s.dir, STATE), state)
+          : s.fs.writeFile(Path.join(s.dir, STATE), state)
+        yield* s.emulator.clearRequests
+        const exit = yield* Effect.exit(drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true })))
+        assert.isTrue(Exit.isSuccess(exit), `${label}: ${String(exit)}`)
+        assert.deepStrictEqual(yield* rangesAsked(s.emulator), [undefined], label)
+        yield* savedAlone(s)
+      })
+
+    it.scoped("a saved state that is invalid is no state: the run starts over, never failing on it", () =>
+      Effect.gen(function* () {
+        const s = yield* setup
+        const state = (etag: string, fileId: string = s.file.id) => JSON.stringify({ fileId, etag })
+        for (const [label, text] of [
+          ["CR/LF in the ETag", state('"a\r\nb"')],
+          ["a quote inside", state('"a"b"')],
+          ["empty", state("")],
+          ["unquoted", state("abc")],
+          ["weak", state('W/"abc"')],
+          ["100 KB", state(`"${"x".repeat(100_000)}"`)],
+          ["not JSON", "{"],
+          ["another file's", state('"abc"', "file_other")],
+          ["past 4 KiB", state('"abc"') + " ".repeat(5000)]
+        ] as const) {
+          yield* startsOver(s, text, label)
+        }
+      })
+    )
+
+    it.scoped("any ETag a state may hold: the run succeeds", () =>
+      Effect.gen(function* () {
+        const s = yield* setup
+        const samples = FastCheck.sample(
+          FastCheck.oneof(
+            FastCheck.string({ unit: "binary", maxLength: 40 }),
+            FastCheck.string({ maxLength: 40 }).map((x) => `"${x}"`)
+          ),
+          { numRuns: 25, seed: 20 }
+        )
+        for (const etag of samples) {
+          yield* s.fs.remove(s.destination, { force: true })
+          yield* s.fs.writeFile(Path.join(s.dir, PARTIAL), s.bytes.subarray(0, CUT))
+          yield* s.fs.writeFileString(Path.join(s.dir, STATE), JSON.stringify({ fileId: s.file.id, etag }))
+          const exit = yield* Effect.exit(drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true })))
+          assert.isTrue(Exit.isSuccess(exit), `${JSON.stringify(etag)}: ${String(exit)}`)
+          yield* savedAlone(s)
+        }
+      })
+    )
+
+    it.scoped("a state the storage refuses (431) is no state: the run starts over once", () =>
+      Effect.gen(function* () {
+        const s = yield* setup
+        const etag = Option.getOrThrow(yield* etagOf(s.client, s.file.id))
+        yield* s.fs.writeFile(Path.join(s.dir, PARTIAL), s.bytes.subarray(0, CUT))
+        yield* s.fs.writeFileString(Path.join(s.dir, STATE), JSON.stringify({ fileId: s.file.id, etag }))
+        yield* s.emulator.clearRequests
+        yield* s.emulator.script("storage", Emulator.Reply.status(431))
+        yield* drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true }))
+        assert.deepStrictEqual(yield* rangesAsked(s.emulator), [`bytes=${CUT}-`, undefined])
+        yield* savedAlone(s)
+      })
+    )
+
+    it.scoped("a 1 GB (sparse) state file is not read: memory stays flat", () =>
+      Effect.gen(function* () {
+        const s = yield* setup
+        yield* s.fs.writeFile(Path.join(s.dir, PARTIAL), s.bytes.subarray(0, CUT))
+        yield* s.fs.writeFileString(Path.join(s.dir, STATE), "")
+        yield* s.fs.truncate(Path.join(s.dir, STATE), 1024 ** 3)
+        const peakBefore = process.resourceUsage().maxRSS
+        yield* drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true }))
+        const grown = (process.resourceUsage().maxRSS - peakBefore) * 1024
+        assert.isBelow(grown, 64 * 1024 ** 2, `the peak RSS grew by ${grown} bytes`)
+        yield* savedAlone(s)
+      })
+    )
+
+    it.scoped(
+      "a kept part already past maxBytes is not continued: the run starts over and fails, keeping nothing",
+      () =>
+        Effect.gen(function* () {
+          const s = yield* setup
+          const etag = Option.getOrThrow(yield* etagOf(s.client, s.file.id))
+          yield* s.fs.writeFile(Path.join(s.dir, PARTIAL), s.bytes.subarray(0, 1420))
+          yield* s.fs.writeFileString(Path.join(s.dir, STATE), JSON.stringify({ fileId: s.file.id, etag }))
+          yield* s.emulator.clearRequests
+          const error = yield* Effect.flip(
+            drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true, maxBytes: 1000 }))
+          )
+          assert.strictEqual(error._tag, "DownloadTooLarge")
+          assert.deepStrictEqual(yield* rangesAsked(s.emulator), [undefined])
+          assert.deepStrictEqual(yield* s.fs.readDirectory(s.dir), [])
+        })
+    )
+
+    it.scoped("a kept part longer than the announced size is not continued: the run starts over", () =>
+      Effect.gen(function* () {
+        const s = yield* setup
+        const etag = Option.getOrThrow(yield* etagOf(s.client, s.file.id))
+        yield* s.fs.writeFile(Path.join(s.dir, PARTIAL), new Uint8Array(s.bytes.length + 10))
+        yield* s.fs.writeFileString(Path.join(s.dir, STATE), JSON.stringify({ fileId: s.file.id, etag }))
+        yield* s.emulator.clearRequests
+        yield* drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true, expectedSize: s.bytes.length }))
+        assert.deepStrictEqual(yield* rangesAsked(s.emulator), [undefined])
+        yield* savedAlone(s)
+      })
+    )
+
+    it.scoped("a run past a bound (DownloadTooLarge, SizeMismatch) keeps nothing: the next would fail the same", () =>
+      Effect.gen(function* () {
+        const s = yield* setup
+        for (const [options, tag] of [
+          [{ maxBytes: CUT }, "DownloadTooLarge"],
+          [{ expectedSize: s.bytes.length + 1 }, "SizeMismatch"],
+          [{ expectedSize: CUT }, "SizeMismatch"]
+        ] as const) {
+          const error = yield* Effect.flip(
+            drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true, ...options }))
+          )
+          assert.strictEqual(error._tag, tag)
+          assert.deepStrictEqual(yield* s.fs.readDirectory(s.dir), [], JSON.stringify(options))
+        }
+      })
+    )
+
+    it.scoped("a .partial.state left beside a complete part (no .partial) is removed by a re-run", () =>
+      Effect.gen(function* () {
+        const { dir, exp, files, fs } = yield* setup
+        const out = Path.join(dir, "out")
+        const first = yield* drive(files.downloadAll(exp.id, out, { resume: true }))
+        const part = Path.basename(first.files[0]!.path)
+        const orphan = Path.join(out, `.${part}.partial.state`)
+        yield* fs.writeFileString(orphan, JSON.stringify({ fileId: exp.files[0]!.id, etag: '"x"' }))
+        const second = yield* drive(files.downloadAll(exp.id, out, { resume: true }))
+        assert.isTrue(second.files.every((f) => f.skipped))
+        assert.deepStrictEqual(
+          sorted(yield* fs.readDirectory(out)),
+          sorted(first.files.map((f) => Path.basename(f.path)))
+        )
+      })
+    )
+
+    it.scoped("a 250-byte name: .partial and .partial.state both fit in 255 bytes", () =>
+      Effect.gen(function* () {
+        const { dir, emulator, file, files, fs } = yield* setup
+        const name = `${"n".repeat(245)}.json`
+        yield* emulator.script("storage", Emulator.Reply.dropAfter(CUT))
+        const error = yield* Effect.flip(drive(files.downloadToFile(file.id, Path.join(dir, name), { resume: true })))
+        assert.strictEqual(error._tag, "TransportError", String(error))
+        const kept = sorted(yield* fs.readDirectory(dir))
+        assert.strictEqual(kept.length, 2)
+        assert.isTrue(kept[0]!.endsWith(".partial") && kept[1]!.endsWith(".partial.state"), String(kept))
+        for (const k of kept) assert.isAtMost(Buffer.byteLength(k), 255)
+      })
+    )
+  })
 })
