@@ -86,9 +86,15 @@ describe.skipIf(!built)("the built executable, as a process", () => {
           const fs = yield* FileSystem.FileSystem
           const dir = yield* tempDir
           const running = yield* start(["download", file.id, "--out", Path.join(dir, "part.json")], envFor(emulator))
-          // the first 1000 bytes were received (and written to a temporary file beside the destination)
+          // the first 1000 bytes were received (and written to a temporary file beside the destination, which
+          // the download's lock keeps company)
           assert.isTrue(yield* until(() => running.stderrSoFar().includes("1000 B")), running.stderrSoFar())
-          assert.strictEqual((yield* fs.readDirectory(dir)).length, 1)
+          assert.deepStrictEqual(
+            (yield* fs.readDirectory(dir))
+              .map((name) => name.replace(/^\.part\.json\.[0-9a-z-]+\.partial$/, "temporary"))
+              .sort(),
+            [".part.json.lock", "temporary"]
+          )
           running.child.kill(signal)
           const result = yield* running.finished
           assert.strictEqual(result.code, code, result.stderr)

@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import { spawnSync } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as Path from "node:path"
+import { within } from "./support/deadline.js"
 import { clientLayer, drive, eventually } from "./support/harness.js"
 import * as HeldStorage from "./support/heldStorage.js"
 
@@ -304,20 +305,6 @@ const deadPid = Effect.sync(() => {
   const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" })
   return Number(child.stdout)
 })
-
-/**
- * `effect`, failing with `message` (naming the guard) when it takes more than a few real seconds: a broken
- * guard fails fast rather than by the test's timeout (a real timer, whatever clock the test runs on).
- */
-const within = <A, E, R>(effect: Effect.Effect<A, E, R>, message: string) =>
-  Effect.raceFirst(
-    // disconnected: a guard that broke may leave `effect` uninterruptible, and the race must not wait for it
-    Effect.disconnect(effect),
-    Effect.async<never, Error>((resume) => {
-      const timer = setTimeout(() => resume(Effect.fail(new Error(`timed out: ${message}`))), 5000)
-      return Effect.sync(() => clearTimeout(timer))
-    })
-  )
 
 describe("one download per destination", () => {
   for (const [first, second] of [
