@@ -25,6 +25,7 @@ import * as Api from "./internal/api.js"
 import * as Body from "./internal/body.js"
 import * as Files from "./internal/files.js"
 import * as Lock from "./internal/lock.js"
+import * as NodeFifo from "./internal/nodeFifo.js"
 import * as NodeWriter from "./internal/nodeWriter.js"
 import * as Writer from "./internal/writer.js"
 
@@ -165,15 +166,29 @@ type BatchWriter = (
   destination: string
 ) => (batch: Chunk.Chunk<Uint8Array>) => Effect.Effect<void, ClientError.FileWriteError>
 
-/** Through any `FileSystem`: its `writeAll`, in large blocks (see `internal/writer.ts`). */
-const fileSystemWriter: BatchWriter = (file, destination) =>
-  Writer.make((buffer) => Effect.mapError(file.writeAll(buffer), Files.writeError(destination)))
+/** What differs between the two layers: how batches are written, and how a FIFO's reader is waited for. */
+interface Io {
+  readonly writer: BatchWriter
+  /** Returns once a special file can be opened without waiting for a reader (interruptibly). */
+  readonly awaitReader: (path: string) => Effect.Effect<void, ClientError.FileWriteError, Scope.Scope>
+}
 
-/** Straight to the descriptor of Node's file system (see `internal/nodeWriter.ts`). */
-const nodeWriter: BatchWriter = (file, destination) => NodeWriter.make(file.fd, Files.nodeWriteError(destination))
+/** Through any `FileSystem`: its `writeAll`, in large blocks (see `internal/writer.ts`). */
+const fileSystemIo: Io = {
+  writer: (file, destination) =>
+    Writer.make((buffer) => Effect.mapError(file.writeAll(buffer), Files.writeError(destination))),
+  // a `FileSystem` cannot open without waiting: its open is interruptible (`Files.openInterruptibly`)
+  awaitReader: () => Effect.void
+}
+
+/** Straight to the descriptor of Node's file system (see `internal/nodeWriter.ts`, `internal/nodeFifo.ts`). */
+const nodeIo: Io = {
+  writer: (file, destination) => NodeWriter.make(file.fd, Files.nodeWriteError(destination)),
+  awaitReader: (path) => NodeFifo.awaitReader(path, Files.nodeWriteError(path))
+}
 
 const makeWith = (
-  writer: BatchWriter
+  io: Io
 ): Effect.Effect<Service, never, ExportsClient.ExportsClient | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const client = yield* ExportsClient.ExportsClient
@@ -199,7 +214,7 @@ const makeWith = (
           const file = yield* open(opened)
           const report = options?.onProgress
           let bytes = opened.offset
-          const write = writer(file, destination)
+          const write = io.writer(file, destination)
           yield* Stream.runForEachChunk(opened.bytes, (chunk) => {
             const size = Body.byteLength(chunk)
             if (size === 0) return Effect.void
@@ -380,7 +395,12 @@ const makeWith = (
         const done =
           target._tag === "InPlace"
             ? // in place with append: a positional write (what "w" does) fails on a pipe with ESPIPE
-              yield* save(fileId, target.path, () => openFile(target.path, "a"), options)
+              yield* save(
+                fileId,
+                target.path,
+                () => Effect.zipRight(io.awaitReader(target.path), openFile(target.path, "a")),
+                options
+              )
             : yield* locked(target.path, options?.resume === true ? resumably : atomically, fileId, options)
         yield* Effect.annotateCurrentSpan("batch.bytes", done.bytes)
         yield* Effect.logDebug(`saved ${done.bytes} bytes`)
@@ -471,7 +491,7 @@ const makeWith = (
  * @category constructors
  */
 export const make: Effect.Effect<Service, never, ExportsClient.ExportsClient | FileSystem.FileSystem | Path.Path> =
-  makeWith(fileSystemWriter)
+  makeWith(fileSystemIo)
 
 /** Two files with one part number would be written to one name: one of them lost, silently. */
 const consistentParts = (
@@ -511,5 +531,5 @@ export const layerWithoutDependencies: Layer.Layer<
  */
 export const layer: Layer.Layer<ExportFiles, never, ExportsClient.ExportsClient> = Layer.effect(
   ExportFiles,
-  makeWith(nodeWriter)
+  makeWith(nodeIo)
 ).pipe(Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)))

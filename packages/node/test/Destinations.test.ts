@@ -239,6 +239,7 @@ for (const [name, wiring] of [
   ["ExportFiles.layerWithoutDependencies", throughFileSystem]
 ] as const) {
   describe(`downloadToFile writes, through ${name}`, () => {
+    // live where a FIFO is written: its reader is awaited on the clock (every 100 ms), racing the download
     it.scoped("a regular file, byte-exact, nothing else left, each progress report once its bytes are in it", () =>
       Effect.gen(function* () {
         const { bytes, file, files } = yield* setup
@@ -263,7 +264,7 @@ for (const [name, wiring] of [
       }).pipe(Effect.provide(wiring))
     )
 
-    it.scoped(
+    it.scopedLive(
       "an existing FIFO is written in place (appended: a positional write fails on a pipe) and stays a FIFO",
       () =>
         Effect.gen(function* () {
