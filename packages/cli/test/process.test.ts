@@ -11,6 +11,13 @@ import { built, inTerminal, run, shell, start, until } from "./support/process.j
 
 const tempDir = Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped())
 
+/** An emulator with one SUCCESS export of one 300-record file. */
+const oneFile = Effect.gen(function* () {
+  const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
+  const exp = (yield* emulator.exports)[0]!
+  return { emulator, exp, file: exp.files[0]! }
+})
+
 /** A terminal's view of a byte stream: the pieces between carriage returns and line feeds, escapes removed. */
 const segments = (screen: string) =>
   screen
@@ -62,9 +69,7 @@ describe.skipIf(!built)("the built executable, as a process", () => {
     "--out -: the file's bytes on stdout, nothing else",
     () =>
       Effect.gen(function* () {
-        const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
-        const [exp] = yield* emulator.exports
-        const file = exp!.files[0]!
+        const { emulator, file } = yield* oneFile
         const result = yield* run(["download", file.id, "--out", "-"], envFor(emulator))
         assert.strictEqual(result.code, 0, result.stderr)
         assert.deepStrictEqual(result.stdout, Buffer.from(yield* emulator.fileBytes(file.id)))
@@ -81,9 +86,7 @@ describe.skipIf(!built)("the built executable, as a process", () => {
       `${signal} during a stalled download: exit ${code}, no file left (neither the file nor its temporary)`,
       () =>
         Effect.gen(function* () {
-          const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
-          const [exp] = yield* emulator.exports
-          const file = exp!.files[0]!
+          const { emulator, file } = yield* oneFile
           yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
           const fs = yield* FileSystem.FileSystem
           const dir = yield* tempDir
@@ -110,24 +113,22 @@ describe.skipIf(!built)("the built executable, as a process", () => {
     "two fetch runs on one directory at once: the second refuses, naming the first; the first ends byte-exact",
     () =>
       Effect.gen(function* () {
-        const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
-        const [exp] = yield* emulator.exports
-        const file = exp!.files[0]!
+        const { emulator, exp, file } = yield* oneFile
         // the first run's body stalls after 1000 bytes, until its idle timeout resumes it
         yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
         const dir = yield* tempDir
-        const partial = Path.join(dir, `.${exp!.id}-part-001.json.partial`)
-        const first = yield* start(["fetch", exp!.id, "--out-dir", dir, "--idle-timeout", "3"], envFor(emulator))
+        const partial = Path.join(dir, `.${exp.id}-part-001.json.partial`)
+        const first = yield* start(["fetch", exp.id, "--out-dir", dir, "--idle-timeout", "3"], envFor(emulator))
         assert.isTrue(yield* until(() => existsSync(partial) && statSync(partial).size === 1000), first.stderrSoFar())
-        const second = yield* run(["fetch", exp!.id, "--out-dir", dir], envFor(emulator))
+        const second = yield* run(["fetch", exp.id, "--out-dir", dir], envFor(emulator))
         assert.strictEqual(second.code, 1, second.stderr)
         assert.include(second.stderr, `another download (pid ${first.child.pid}) is writing it`)
         const done = yield* first.finished
         assert.strictEqual(done.code, 0, done.stderr)
         const fs = yield* FileSystem.FileSystem
-        assert.deepStrictEqual(yield* fs.readDirectory(dir), [`${exp!.id}-part-001.json`])
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), [`${exp.id}-part-001.json`])
         assert.deepStrictEqual(
-          Buffer.from(yield* fs.readFile(Path.join(dir, `${exp!.id}-part-001.json`))),
+          Buffer.from(yield* fs.readFile(Path.join(dir, `${exp.id}-part-001.json`))),
           Buffer.from(yield* emulator.fileBytes(file.id))
         )
       }).pipe(Effect.provide(NodeFileSystem.layer)),
@@ -142,11 +143,10 @@ describe.skipIf(!built)("the built executable, as a process", () => {
       `--out FIFO with no reader: ${signal} ends the waiting open, exit ${code}`,
       () =>
         Effect.gen(function* () {
-          const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
-          const [exp] = yield* emulator.exports
+          const { emulator, file } = yield* oneFile
           const fifo = Path.join(yield* tempDir, "pipe")
           execFileSync("mkfifo", [fifo])
-          const running = yield* start(["download", exp!.files[0]!.id, "--out", fifo], envFor(emulator))
+          const running = yield* start(["download", file.id, "--out", fifo], envFor(emulator))
           // the storage answered: the command is opening the FIFO, which waits for a reader
           for (let i = 0; i < 200; i++) {
             if ((yield* emulator.requests).some((r) => r.origin === "storage")) break

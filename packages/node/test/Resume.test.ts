@@ -84,29 +84,46 @@ const behind = (storage: HeldStorage.HeldStorage) =>
     return { fileId: exp!.files[0]!.id, files: Context.get(context, ExportFiles.ExportFiles) }
   })
 
+/** A `HeldStorage` serving `BODY` with `cuts`, the file service behind it, and a destination in a new directory. */
+const heldWorld = (cuts: ReadonlyArray<number>) =>
+  Effect.gen(function* () {
+    const storage = yield* HeldStorage.start({ bytes: BODY, cuts })
+    const { fileId, files } = yield* behind(storage)
+    const fs = yield* FileSystem.FileSystem
+    const dir = yield* fs.makeTempDirectoryScoped()
+    return { storage, fileId, files, fs, dir, destination: Path.join(dir, "out.ndjson") }
+  })
+
+/**
+ * A resumable (or not) download from a `HeldStorage` that holds its first response after `CUT` bytes: returned
+ * once the client has written them (the partial's size is then known), still running.
+ */
+const heldAtCut = (resume: boolean) =>
+  Effect.gen(function* () {
+    const world = yield* heldWorld([CUT])
+    const { destination, fileId, files } = world
+    let written = 0
+    const fiber = yield* Effect.fork(
+      files.downloadToFile(fileId, destination, {
+        resume,
+        onProgress: (p) =>
+          Effect.sync(() => {
+            written = p.bytes
+          })
+      })
+    )
+    yield* eventually(
+      Effect.map(world.storage.held, (held) => held === 1 && written === CUT),
+      `${CUT} bytes written`
+    )
+    return { ...world, fiber }
+  })
+
 describe("resumable downloads across runs", () => {
   it.scoped("a run cut mid-file keeps .partial + .partial.state; the next continues with Range + If-Range", () =>
     Effect.gen(function* () {
-      const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [CUT] })
-      const { fileId, files } = yield* behind(storage)
-      const fs = yield* FileSystem.FileSystem
-      const dir = yield* fs.makeTempDirectoryScoped()
-      const destination = Path.join(dir, "out.ndjson")
-      let written = 0
-      const fiber = yield* Effect.fork(
-        files.downloadToFile(fileId, destination, {
-          resume: true,
-          onProgress: (p) =>
-            Effect.sync(() => {
-              written = p.bytes
-            })
-        })
-      )
       // the cut lands once the client has written what was sent: the partial's size is known
-      yield* eventually(
-        Effect.map(storage.held, (held) => held === 1 && written === CUT),
-        `${CUT} bytes written`
-      )
+      const { destination, dir, fiber, fileId, files, fs, storage } = yield* heldAtCut(true)
       yield* storage.cut
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "TransportError")
@@ -317,25 +334,7 @@ describe("one download per destination", () => {
         "naming its pid; the first's bytes untouched",
       () =>
         Effect.gen(function* () {
-          const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [CUT] })
-          const { fileId, files } = yield* behind(storage)
-          const fs = yield* FileSystem.FileSystem
-          const dir = yield* fs.makeTempDirectoryScoped()
-          const destination = Path.join(dir, "out.ndjson")
-          let written = 0
-          const running = yield* Effect.fork(
-            files.downloadToFile(fileId, destination, {
-              resume: first,
-              onProgress: (p) =>
-                Effect.sync(() => {
-                  written = p.bytes
-                })
-            })
-          )
-          yield* eventually(
-            Effect.map(storage.held, (held) => held === 1 && written === CUT),
-            `${CUT} bytes written`
-          )
+          const { destination, dir, fiber: running, fileId, files, fs, storage } = yield* heldAtCut(first)
           assert.include(yield* fs.readDirectory(dir), LOCK)
 
           const refused = yield* Effect.flip(files.downloadToFile(fileId, destination, { resume: second }))
@@ -364,11 +363,7 @@ describe("one download per destination", () => {
 
   it.scoped("a lock whose process ended, or naming none for a while, is taken over; a fresh one is not", () =>
     Effect.gen(function* () {
-      const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [] })
-      const { fileId, files } = yield* behind(storage)
-      const fs = yield* FileSystem.FileSystem
-      const dir = yield* fs.makeTempDirectoryScoped()
-      const destination = Path.join(dir, "out.ndjson")
+      const { destination, dir, fileId, files, fs, storage } = yield* heldWorld([])
       const lock = Path.join(dir, LOCK)
 
       for (const [content, age] of [
@@ -399,11 +394,7 @@ describe("one download per destination", () => {
   for (const resume of [true, false]) {
     it.scoped(`a part another writer grew while it downloaded is never renamed into place (resume: ${resume})`, () =>
       Effect.gen(function* () {
-        const storage = yield* HeldStorage.start({ bytes: BODY, cuts: [] })
-        const { fileId, files } = yield* behind(storage)
-        const fs = yield* FileSystem.FileSystem
-        const dir = yield* fs.makeTempDirectoryScoped()
-        const destination = Path.join(dir, "out.ndjson")
+        const { destination, dir, fileId, files, fs } = yield* heldWorld([])
         let intruded = false
         const error = yield* Effect.flip(
           files.downloadToFile(fileId, destination, {
