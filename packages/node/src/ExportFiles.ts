@@ -67,10 +67,14 @@ export interface DownloadToFileOptions extends ExportsClient.DownloadOptions {
   /** Create missing parent directories instead of failing before the download. */
   readonly createDirectories?: boolean | undefined
   /**
-   * Keep what an interrupted or failed download received (`.<name>.partial`, with its file id and `ETag` in
-   * `.<name>.partial.state`), and continue it on the next call when the stored object is unchanged, instead
-   * of removing it. Default false: nothing is left behind, and a complete download removes what an earlier
-   * resumable one kept for the same destination.
+   * Keep what an interrupted or failed download received (`.<name>.partial`, with its file id and strong
+   * `ETag` in `.<name>.partial.state`), and continue it on the next call when the stored object is unchanged,
+   * instead of removing it. Nothing is kept without a strong `ETag`, nor after `DownloadTooLarge`,
+   * `SizeMismatch` or a changed object (a later run would meet them again). A kept part is continued only when
+   * its state is valid and names this file, and its `.partial` is a regular file within `maxBytes` and
+   * `expectedSize`; anything else there (a link, a FIFO, an invalid state, one the storage refuses) is
+   * removed — a link itself, never its target — and the download starts over. Default false: nothing is left
+   * behind, and a complete download removes what an earlier resumable one kept for the same destination.
    */
   readonly resume?: boolean | undefined
 }
@@ -134,8 +138,13 @@ export interface Service {
   /**
    * Downloads a file to `path`. A new or regular file is written atomically: bytes go to a temporary file
    * beside it, renamed on success; on failure or interruption nothing is left and an existing file is
-   * unchanged. An existing directory receives `<file id>.json`; a device or FIFO (`/dev/null`, a pipe) is
-   * written in place and never replaced. The destination is checked before the first byte is asked for.
+   * unchanged. An existing directory receives `<file id>.json` (so does a missing path ending in `/`, with
+   * `createDirectories`); a device or FIFO (`/dev/null`, a pipe) is written in place and never replaced. The
+   * file id and the destination are checked before the first byte is asked for.
+   *
+   * One download writes a destination at a time: it holds `.<name>.lock` (naming its process) beside it, and a
+   * second one fails at once with `FileWriteError`; a lock whose process has ended is taken over. A file whose
+   * size on disk is not what was received (another writer) is never renamed into place.
    */
   readonly downloadToFile: (
     fileId: string,
