@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as Path from "node:path"
 import { within } from "./support/deadline.js"
-import { clientLayer, drive, eventually } from "./support/harness.js"
+import { captureLogs, clientLayer, drive, eventually } from "./support/harness.js"
 import * as HeldStorage from "./support/heldStorage.js"
 
 /** No retry and no resume within a run: a dropped connection fails the run, leaving what it received. */
@@ -462,9 +462,16 @@ describe("what a resumable download finds beside its destination", () => {
         yield* s.fs.symlink(target, Path.join(s.dir, PARTIAL))
         yield* s.fs.writeFileString(Path.join(s.dir, STATE), JSON.stringify({ fileId: s.file.id, etag }))
         yield* s.emulator.clearRequests
-        yield* drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true }))
+        const logs = yield* captureLogs
+        yield* drive(s.files.downloadToFile(s.file.id, s.destination, { resume: true })).pipe(
+          Effect.provide(logs.layer)
+        )
         assert.deepStrictEqual(Buffer.from(yield* s.fs.readFile(target)), Buffer.from(s.bytes.subarray(0, CUT)))
         assert.deepStrictEqual(yield* rangesAsked(s.emulator), [undefined], "not continued")
+        // said in one line
+        const said = (yield* logs.lines).filter((line) => line.includes("ignoring"))
+        assert.strictEqual(said.length, 1, String(said))
+        assert.include(said[0], "it is a symbolic link, not a regular file; starting over")
         yield* savedAlone(s)
       })
     )

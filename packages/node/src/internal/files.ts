@@ -194,16 +194,15 @@ export type Entry =
 export const entry = (fs: FileSystem.FileSystem, p: string): Effect.Effect<Entry, ClientError.FileWriteError> =>
   fs.readLink(p).pipe(
     Effect.as<Entry>({ _tag: "Other", kind: "a symbolic link" }),
-    Effect.catchAll((error) =>
-      isNotFound(error)
-        ? Effect.succeed<Entry>({ _tag: "Absent" })
-        : fs.stat(p).pipe(
-            Effect.map((info): Entry =>
-              info.type === "File" ? { _tag: "Regular", info } : { _tag: "Other", kind: describeType(info.type) }
-            ),
-            Effect.catchIf(isNotFound, () => Effect.succeed<Entry>({ _tag: "Absent" })),
-            Effect.mapError(writeError(p))
-          )
+    // whatever `readLink` says otherwise (EINVAL on Node, perhaps "not found" elsewhere), `stat` decides
+    Effect.catchAll(() =>
+      fs.stat(p).pipe(
+        Effect.map((info): Entry =>
+          info.type === "File" ? { _tag: "Regular", info } : { _tag: "Other", kind: describeType(info.type) }
+        ),
+        Effect.catchIf(isNotFound, () => Effect.succeed<Entry>({ _tag: "Absent" })),
+        Effect.mapError(writeError(p))
+      )
     )
   )
 
