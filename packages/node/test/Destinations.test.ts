@@ -92,31 +92,6 @@ describe("downloadToFile destinations", () => {
     }).pipe(Effect.provide(layer))
   )
 
-  it.scoped("a FIFO with no reader: interrupting the download ends its pending open at once", () =>
-    Effect.gen(function* () {
-      const { emulator, file, files } = yield* setup
-      const dir = yield* tempDir
-      const fifo = NodePath.join(dir, "pipe")
-      execFileSync("mkfifo", [fifo])
-      // a daemon: with the guard broken, the test fails by its deadline, not by waiting for the fiber at its end
-      const running = yield* Effect.forkDaemon(files.downloadToFile(file.id, fifo))
-      // the storage answered: what is left is opening the FIFO, which waits for a reader
-      yield* eventually(
-        Effect.map(emulator.requests, (all) => all.some((r) => r.origin === "storage")),
-        "the storage asked"
-      )
-      yield* Effect.sleep("50 millis").pipe(TestServices.provideLive)
-      const exit = yield* within(Fiber.interrupt(running), "an open waiting on a FIFO held up the interruption").pipe(
-        // a reader lets the open that was left behind finish (and its descriptor close)
-        Effect.ensuring(
-          Effect.sync(() => Fs.closeSync(Fs.openSync(fifo, Fs.constants.O_RDONLY | Fs.constants.O_NONBLOCK)))
-        )
-      )
-      assert.isTrue(Exit.isInterrupted(exit), String(exit))
-      assert.isTrue(Fs.statSync(fifo).isFIFO())
-    }).pipe(Effect.provide(layer))
-  )
-
   it.scoped("the file id is checked before the disk is touched: no directory is created for a refused id", () =>
     Effect.gen(function* () {
       const { apiRequests, files } = yield* setup
@@ -280,6 +255,31 @@ for (const [name, wiring] of [
           assert.isTrue(Fs.statSync(fifo).isFIFO())
           assert.deepStrictEqual(Fs.readdirSync(dir), ["pipe"])
         }).pipe(Effect.provide(wiring))
+    )
+
+    it.scoped("a FIFO with no reader: interrupting the download ends its pending open at once", () =>
+      Effect.gen(function* () {
+        const { emulator, file, files } = yield* setup
+        const dir = yield* tempDir
+        const fifo = NodePath.join(dir, "pipe")
+        execFileSync("mkfifo", [fifo])
+        // a daemon: with the guard broken, the test fails by its deadline, not by waiting for the fiber at its end
+        const running = yield* Effect.forkDaemon(files.downloadToFile(file.id, fifo))
+        // the storage answered: what is left is opening the FIFO, which waits for a reader
+        yield* eventually(
+          Effect.map(emulator.requests, (all) => all.some((r) => r.origin === "storage")),
+          "the storage asked"
+        )
+        yield* Effect.sleep("50 millis").pipe(TestServices.provideLive)
+        const exit = yield* within(Fiber.interrupt(running), "an open waiting on a FIFO held up the interruption").pipe(
+          // a reader lets the open that was left behind finish (and its descriptor close)
+          Effect.ensuring(
+            Effect.sync(() => Fs.closeSync(Fs.openSync(fifo, Fs.constants.O_RDONLY | Fs.constants.O_NONBLOCK)))
+          )
+        )
+        assert.isTrue(Exit.isInterrupted(exit), String(exit))
+        assert.isTrue(Fs.statSync(fifo).isFIFO())
+      }).pipe(Effect.provide(wiring))
     )
 
     it.scoped.skipIf(!canMakeDevices)("a device that is full fails typed, in words (ENOSPC)", () =>
