@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as exit from "./internal/exit.js"
+import { jsonText } from "./internal/output.js"
 
 /**
  * The process exit codes of `batch-export`: 0 success, 1 failure (trying later may help), 2 usage (the command
@@ -148,17 +149,14 @@ const restApiKey = Config.option(Config.redacted("BATCH_REST_API_KEY")).pipe(
 )
 
 /**
- * `line` with every occurrence of `secret` replaced by `<redacted>` (a secret shorter than 4 characters is not
- * searched for: it would mask ordinary words).
+ * `line` with every occurrence of `secret` replaced by `<redacted>`, by the library's rule (`Redaction.mask`:
+ * also percent-encoded or in another letter case; a secret shorter than 4 characters is not searched for).
  *
  * @since 0.1.0
  * @category rendering
  */
 export const mask = (line: string, secret: Option.Option<string>): string =>
-  Option.match(secret, {
-    onNone: () => line,
-    onSome: (key) => (key.length < 4 ? line : line.split(key).join("<redacted>"))
-  })
+  Redaction.mask(line, Option.toArray(secret))
 
 /**
  * How `report` prints: a plain line, a red `error:` (a terminal without `NO_COLOR`), or one JSON object
@@ -198,7 +196,7 @@ export const report = (cause: Cause.Cause<unknown>, format: Format = "plain"): E
       const { message, name } = descriptionOf(error)
       // as in `lineOf`: a defect's text may hold URLs (a signed link…), cut to their origin
       const shown = cut(mask(Option.isSome(failure) ? message : Redaction.scrub(message), key))
-      yield* Console.error(JSON.stringify({ error: name, message: shown, exitCode, ...errorFields(error) }))
+      yield* Console.error(jsonText({ error: name, message: shown, exitCode, ...errorFields(error) }))
     } else {
       yield* Console.error(`${format === "color" ? "\x1b[31merror:\x1b[0m" : "error:"} ${text}`)
     }

@@ -139,5 +139,5 @@ export const maxSize: Options.Options<Option.Option<number>> = wholeNumber(
   "max-size",
   1,
   Number.MAX_SAFE_INTEGER,
-  "Fail (keeping nothing) when a file is larger than this many bytes"
+  "Fail at the first byte past this many in a file, keeping nothing of that file (fetch keeps no part to continue)"
 ).pipe(Options.withPseudoName("BYTES"), Options.optional)

@@ -13,7 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { shown } from "./internal/output.js"
+import { printJsonLine, shown } from "./internal/output.js"
 import * as Progress from "./Progress.js"
 
 /**
@@ -126,7 +126,7 @@ export const fetchExport = (
   })
 
 /**
- * Prints records as NDJSON on stdout (exact JSON, never sanitized), at most `limit` of them: once the last one
+ * Prints records as NDJSON on stdout (exact JSON, never sanitized; see `jsonText`), at most `limit` of them: once the last one
  * wanted has arrived, the stream ends, which closes its connection (nothing more is downloaded).
  *
  * @since 0.1.0
@@ -137,5 +137,5 @@ export const printRecords = <E, R>(
   limit: Option.Option<number>
 ): Effect.Effect<void, E, R> => {
   const wanted = Option.match(limit, { onNone: () => records, onSome: (n) => Stream.take(records, n) })
-  return Stream.runForEach(wanted, (record) => Console.log(JSON.stringify(record)))
+  return Stream.runForEach(wanted, printJsonLine)
 }

@@ -206,6 +206,40 @@ describe("batch-export download", () => {
         assert.notInclude(run.output, emulator.restApiKey)
       })
     )
+    it.scoped("an id that is a path (../x) with --create-dirs: refused before any directory is made", () =>
+      Effect.gen(function* () {
+        const { emulator } = yield* files
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* tempDir
+        const run = yield* runCli(
+          ["download", "../x", "--out", Path.join(dir, "made", "deeper") + "/", "--create-dirs"],
+          envFor(emulator)
+        )
+        assertOneLineFailure(run, "InvalidArgument", "fileId")
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+        assert.deepStrictEqual(yield* emulator.requests, [])
+      })
+    )
+
+    it.scoped("--out missing/ (a trailing /): a directory that does not exist, refused before any request", () =>
+      Effect.gen(function* () {
+        const { emulator, ready } = yield* files
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* tempDir
+        const out = Path.join(dir, "missing") + "/"
+        const run = yield* runCli(["download", ready.id, "--out", out], envFor(emulator))
+        assertOneLineFailure(run, "FileWriteError", "does not exist")
+        assert.deepStrictEqual(yield* emulator.requests, [])
+        // with --create-dirs, it is made, and the file saved in it as <file id>.json
+        const created = yield* runCli(["download", ready.id, "--out", out, "--create-dirs"], envFor(emulator))
+        assert.strictEqual(created.code, 0, created.output)
+        assert.deepStrictEqual(
+          Buffer.from(yield* fs.readFile(Path.join(dir, "missing", `${ready.id}.json`))),
+          Buffer.from(yield* emulator.fileBytes(ready.id))
+        )
+      })
+    )
+
     it.scoped("--out under a regular file: FileWriteError, not a crash", () =>
       Effect.gen(function* () {
         const { emulator, ready } = yield* files

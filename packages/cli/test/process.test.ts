@@ -3,11 +3,20 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { execFileSync } from "node:child_process"
+import { existsSync, statSync } from "node:fs"
 import * as Path from "node:path"
 import { envFor } from "./support/harness.js"
 import { built, inTerminal, run, shell, start, until } from "./support/process.js"
 
 const tempDir = Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped())
+
+/** An emulator with one SUCCESS export of one 300-record file. */
+const oneFile = Effect.gen(function* () {
+  const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
+  const exp = (yield* emulator.exports)[0]!
+  return { emulator, exp, file: exp.files[0]! }
+})
 
 /** A terminal's view of a byte stream: the pieces between carriage returns and line feeds, escapes removed. */
 const segments = (screen: string) =>
@@ -60,9 +69,7 @@ describe.skipIf(!built)("the built executable, as a process", () => {
     "--out -: the file's bytes on stdout, nothing else",
     () =>
       Effect.gen(function* () {
-        const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
-        const [exp] = yield* emulator.exports
-        const file = exp!.files[0]!
+        const { emulator, file } = yield* oneFile
         const result = yield* run(["download", file.id, "--out", "-"], envFor(emulator))
         assert.strictEqual(result.code, 0, result.stderr)
         assert.deepStrictEqual(result.stdout, Buffer.from(yield* emulator.fileBytes(file.id)))
@@ -79,20 +86,81 @@ describe.skipIf(!built)("the built executable, as a process", () => {
       `${signal} during a stalled download: exit ${code}, no file left (neither the file nor its temporary)`,
       () =>
         Effect.gen(function* () {
-          const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 1, recordsPerPart: 300 }] })
-          const [exp] = yield* emulator.exports
-          const file = exp!.files[0]!
+          const { emulator, file } = yield* oneFile
           yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
           const fs = yield* FileSystem.FileSystem
           const dir = yield* tempDir
           const running = yield* start(["download", file.id, "--out", Path.join(dir, "part.json")], envFor(emulator))
-          // the first 1000 bytes were received (and written to a temporary file beside the destination)
+          // the first 1000 bytes were received (and written to a temporary file beside the destination, which
+          // the download's lock keeps company)
           assert.isTrue(yield* until(() => running.stderrSoFar().includes("1000 B")), running.stderrSoFar())
-          assert.strictEqual((yield* fs.readDirectory(dir)).length, 1)
+          assert.deepStrictEqual(
+            (yield* fs.readDirectory(dir))
+              .map((name) => name.replace(/^\.part\.json\.[0-9a-z-]+\.partial$/, "temporary"))
+              .sort(),
+            [".part.json.lock", "temporary"]
+          )
           running.child.kill(signal)
           const result = yield* running.finished
           assert.strictEqual(result.code, code, result.stderr)
           assert.deepStrictEqual(yield* fs.readDirectory(dir), [])
+        }).pipe(Effect.provide(NodeFileSystem.layer)),
+      30_000
+    )
+  }
+
+  it.scopedLive(
+    "two fetch runs on one directory at once: the second refuses, naming the first; the first ends byte-exact",
+    () =>
+      Effect.gen(function* () {
+        const { emulator, exp, file } = yield* oneFile
+        // the first run's body stalls after 1000 bytes, until its idle timeout resumes it
+        yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
+        const dir = yield* tempDir
+        const partial = Path.join(dir, `.${exp.id}-part-001.json.partial`)
+        const first = yield* start(["fetch", exp.id, "--out-dir", dir, "--idle-timeout", "3"], envFor(emulator))
+        assert.isTrue(yield* until(() => existsSync(partial) && statSync(partial).size === 1000), first.stderrSoFar())
+        const second = yield* run(["fetch", exp.id, "--out-dir", dir], envFor(emulator))
+        assert.strictEqual(second.code, 1, second.stderr)
+        assert.include(second.stderr, `another download (pid ${first.child.pid}) is writing it`)
+        const done = yield* first.finished
+        assert.strictEqual(done.code, 0, done.stderr)
+        const fs = yield* FileSystem.FileSystem
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), [`${exp.id}-part-001.json`])
+        assert.deepStrictEqual(
+          Buffer.from(yield* fs.readFile(Path.join(dir, `${exp.id}-part-001.json`))),
+          Buffer.from(yield* emulator.fileBytes(file.id))
+        )
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    30_000
+  )
+
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143]
+  ] as const) {
+    it.scopedLive(
+      `--out FIFO with no reader: ${signal} ends the waiting open, exit ${code}`,
+      () =>
+        Effect.gen(function* () {
+          const { emulator, file } = yield* oneFile
+          const fifo = Path.join(yield* tempDir, "pipe")
+          execFileSync("mkfifo", [fifo])
+          const running = yield* start(["download", file.id, "--out", fifo], envFor(emulator))
+          // the storage answered: the command is opening the FIFO, which waits for a reader
+          for (let i = 0; i < 200; i++) {
+            if ((yield* emulator.requests).some((r) => r.origin === "storage")) break
+            yield* Effect.sleep("50 millis")
+          }
+          yield* Effect.sleep("200 millis")
+          running.child.kill(signal)
+          const result = yield* running.finished.pipe(
+            Effect.timeoutFail({
+              duration: "5 seconds",
+              onTimeout: () => new Error(`${signal} did not end an open waiting on a FIFO`)
+            })
+          )
+          assert.strictEqual(result.code, code, result.stderr)
         }).pipe(Effect.provide(NodeFileSystem.layer)),
       30_000
     )

@@ -7,6 +7,7 @@ import type * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as BatchErrorBody from "./BatchErrorBody.js"
+import * as Redaction from "./Redaction.js"
 import * as RetryAfter from "./RetryAfter.js"
 
 const batchFields = {
@@ -219,17 +220,27 @@ export interface ResponseFacts {
   readonly body: string
   /** Epoch millis, to resolve an HTTP-date `Retry-After`. */
   readonly now: number
+  /** What the server may echo and the error must not hold: the REST key (see `Redaction.scrub`). */
+  readonly secrets?: ReadonlyArray<string> | undefined
 }
 
 /**
  * Turns a non-success response into its error: the class is chosen by status alone, and Batch's
- * `error_code`/`error_message` are added when the body has them.
+ * `error_code`/`error_message` are added when the body has them, scrubbed (`Redaction.scrub`): a URL in them
+ * keeps only its origin, and a bearer token or one of `facts.secrets` (a key the server echoes) becomes
+ * `<redacted>`. Every consumer of the error (its message, JSON, `Cause.pretty`, spans, logs) sees only that.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const classify = (facts: ResponseFacts): ApiError => {
-  const base = { endpoint: facts.endpoint, ...BatchErrorBody.parse(facts.body) }
+  const { errorCode, errorMessage } = BatchErrorBody.parse(facts.body)
+  const scrub = (text: string) => Redaction.scrub(text, facts.secrets)
+  const base = {
+    endpoint: facts.endpoint,
+    ...(errorCode === undefined ? {} : { errorCode: typeof errorCode === "string" ? scrub(errorCode) : errorCode }),
+    ...(errorMessage === undefined ? {} : { errorMessage: scrub(errorMessage) })
+  }
   const header = facts.headers["retry-after"]
   const retryAfter: Option.Option<Duration.Duration> =
     header === undefined ? Option.none() : RetryAfter.parse(header, facts.now)

@@ -35,7 +35,14 @@ export class InvalidLocation extends Schema.TaggedError<InvalidLocation>()("Inva
   endpoint: Schema.String,
   fileId: Schema.String,
   status: Schema.Number,
-  reason: Schema.Literal("missing", "malformed", "unsupported-scheme", "insecure-downgrade", "too-many-redirects")
+  reason: Schema.Literal(
+    "missing",
+    "malformed",
+    "unsupported-scheme",
+    "insecure-downgrade",
+    "credentials",
+    "too-many-redirects"
+  )
 }) {
   override get message(): string {
     const why = {
@@ -43,6 +50,7 @@ export class InvalidLocation extends Schema.TaggedError<InvalidLocation>()("Inva
       malformed: "with a Location that is not a URL",
       "unsupported-scheme": "with a Location that is neither http nor https",
       "insecure-downgrade": "with a plain-http Location although the request was https",
+      credentials: "with a Location that carries a user name or password",
       "too-many-redirects": "once more after too many redirects"
     }[this.reason]
     return `${this.endpoint} for ${this.fileId} answered HTTP ${this.status} ${why}`

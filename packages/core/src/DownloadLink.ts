@@ -44,7 +44,9 @@ export class DownloadLink extends Schema.Class<DownloadLink>("DownloadLink")({
 
 /**
  * The one rule for following a `Location`, whoever sent it: resolved against the URL that answered (RFC
- * 9110 allows a relative reference); only `http:` and `https:`; never from `https:` down to `http:`.
+ * 9110 allows a relative reference); only `http:` and `https:`; never from `https:` down to `http:`; never
+ * one with credentials (`user:password@`), which the client would not send: a fetch transport refuses such
+ * a URL and undici drops them, so refusing it here is what holds on every transport.
  *
  * @since 0.1.0
  * @category constructors
@@ -70,6 +72,7 @@ export const resolveLocation = (options: {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return fail("unsupported-scheme")
   if (url.protocol === "http:" && options.from.protocol === "https:") return fail("insecure-downgrade")
+  if (url.username !== "" || url.password !== "") return fail("credentials")
   return Either.right(url)
 }
 

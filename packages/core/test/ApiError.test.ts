@@ -89,6 +89,28 @@ describe("ApiError.classify", () => {
     assert.isTrue(invalid instanceof ApiError.TooManyRequests && invalid.retryAfter === undefined)
   })
 
+  it("a key or a signed URL the server echoes in error_code or error_message is scrubbed at once", () => {
+    const key = "sk_live/EchoedKey+42"
+    const signed = "https://storage.example/bucket/f.json?X-Amz-Signature=abcdef0123&X-Amz-Credential=AKIA42"
+    const body = JSON.stringify({
+      error_code: `BAD_${key}`,
+      error_message: `key ${key} (${encodeURIComponent(key)}, Bearer ${key}, ${key.toUpperCase()}) refused; link ${signed}`
+    })
+    for (const status of [400, 401, 404, 409, 429, 500, 503, 502]) {
+      const error = ApiError.classify({ ...facts(status, body), secrets: [key] })
+      const shown = [error.errorCode, error.errorMessage, error.message, String(error), JSON.stringify(error)].join(
+        "\n"
+      )
+      for (const secret of [key, encodeURIComponent(key), key.toUpperCase(), "abcdef0123", "AKIA42", "bucket"]) {
+        assert.notInclude(shown, secret, `${status}: ${secret}`)
+      }
+      assert.strictEqual(error.errorCode, "BAD_<redacted>")
+      assert.include(error.errorMessage, "https://storage.example/<redacted>")
+    }
+    // numeric codes are kept as they are
+    assert.strictEqual(ApiError.classify({ ...facts(400, `{"error_code":42}`), secrets: ["42424"] }).errorCode, 42)
+  })
+
   it("only 429 and 503 are retryable", () => {
     for (const status of [400, 401, 404, 409, 500, 502, 418]) {
       assert.isFalse(ApiError.isRetryable(ApiError.classify(facts(status))), String(status))

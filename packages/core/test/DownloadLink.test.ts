@@ -25,7 +25,7 @@ describe("DownloadLink", () => {
     assert.strictEqual(Redacted.value(link.url).href, "https://api.batch.com/signed/file?sig=1")
   })
 
-  it("refuses a missing, malformed, non-http or downgraded Location", () => {
+  it("refuses a missing, malformed, non-http or downgraded Location, or one with credentials", () => {
     const reason = (location: string | undefined, requestUrl?: URL) =>
       Either.match(from(location, requestUrl), { onLeft: (e) => e.reason, onRight: () => "ok" })
     assert.strictEqual(reason(undefined), "missing")
@@ -35,6 +35,9 @@ describe("DownloadLink", () => {
     assert.strictEqual(reason("javascript:alert(1)"), "unsupported-scheme")
     assert.strictEqual(reason("file:///etc/passwd"), "unsupported-scheme")
     assert.strictEqual(reason("http://storage.example/f"), "insecure-downgrade")
+    assert.strictEqual(reason("https://user:pass@storage.example/f"), "credentials")
+    assert.strictEqual(reason("https://user@storage.example/f"), "credentials")
+    assert.strictEqual(reason("https://:pass@storage.example/f"), "credentials")
     assert.strictEqual(reason("http://127.0.0.1:9/f", new URL("http://127.0.0.1:8/2.10/exports/download")), "ok")
   })
 
@@ -60,5 +63,39 @@ describe("Redaction", () => {
     const scrubbed = Redaction.scrub(text)
     for (const secret of ["secretpath", "topsecret", "abc.def"]) assert.notInclude(scrubbed, secret)
     assert.include(scrubbed, "https://s.example")
+  })
+
+  it("masks a secret wherever it stands: inside a word, percent-encoded, in another case", () => {
+    const key = "sk_live/Key+42=Secret"
+    const echoed = [
+      `key=${key};`,
+      `prefix${key}suffix`,
+      `Bearer ${key}`,
+      encodeURIComponent(key),
+      encodeURIComponent(key).toLowerCase(),
+      key.toUpperCase()
+    ].join(" ")
+    const masked = Redaction.mask(echoed, [key])
+    assert.strictEqual(
+      masked,
+      "key=<redacted>; prefix<redacted>suffix Bearer <redacted> <redacted> <redacted> <redacted>"
+    )
+    // too short to search for: it would mask ordinary words
+    assert.strictEqual(Redaction.mask("a bcd", ["bcd"]), "a bcd")
+  })
+
+  it("scrub with secrets: no echo of the key survives, with or without URLs around it", () => {
+    // (a key that is part of "<redacted>" itself would be found in the mask)
+    const secret = FastCheck.stringMatching(/^[\x21-\x7e]{4,40}$/).filter(
+      (k) => !"<redacted>".includes(k.toLowerCase())
+    )
+    FastCheck.assert(
+      FastCheck.property(secret, FastCheck.array(FastCheck.string(), { maxLength: 4 }), (key, around) => {
+        const forms = [key, encodeURIComponent(key), `https://s.example/x?k=${encodeURIComponent(key)}&sig=1`]
+        const text = around.flatMap((piece, i) => [piece, forms[i % forms.length]!]).join(" ") + ` ${key}`
+        const out = Redaction.scrub(text, [key]).toLowerCase()
+        return !out.includes(key.toLowerCase()) && !out.includes(encodeURIComponent(key).toLowerCase())
+      })
+    )
   })
 })

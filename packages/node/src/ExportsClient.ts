@@ -26,6 +26,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -343,7 +344,11 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
         )
         const exp = yield* Either.mapLeft(
           decodeExport(body),
-          (issue) => new ClientError.ResponseDecodeError({ endpoint: VIEW, detail: Transport.formatIssue(issue, 2000) })
+          (issue) =>
+            new ClientError.ResponseDecodeError({
+              endpoint: VIEW,
+              detail: Transport.formatIssue(issue, 2000, [Redacted.value(config.restApiKey)])
+            })
         )
         if (exp.id !== id) {
           return yield* new ExportError.InconsistentExport({

@@ -7,11 +7,14 @@ import { Emulator } from "@batch-export/emulator"
 import { ExportFiles, ExportsClient } from "@batch-export/node"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as PlatformNodePath from "@effect/platform-node/NodePath"
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import { clientLayer } from "./support/harness.js"
+import * as TestServices from "effect/TestServices"
+import { within } from "./support/deadline.js"
+import { clientLayer, eventually } from "./support/harness.js"
 
 const layer = clientLayer().pipe(Layer.provideMerge(Emulator.layer()))
 
@@ -19,6 +22,38 @@ const tempDir = Effect.acquireRelease(
   Effect.sync(() => Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "destinations-"))),
   (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
 )
+
+/**
+ * The device nodes the tests write to are their own: `mknod` in the test's temporary directory (root only).
+ * Writing to the machine's `/dev/null` and `/dev/full` would, with the special-file rule broken, rename regular
+ * files over them.
+ */
+const DEVICES = { null: [1, 3], full: [1, 7] } as const
+
+const makeDevice = (dir: string, name: keyof typeof DEVICES): string => {
+  const node = NodePath.join(dir, name)
+  const [major, minor] = DEVICES[name]
+  execFileSync("mknod", [node, "c", String(major), String(minor)])
+  return node
+}
+
+/** A directory holding a null device made by `mknod`, when this process may make device nodes. */
+const devicesProbe = ((): string | undefined => {
+  if (process.getuid?.() !== 0) return undefined
+  const dir = Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "devices-"))
+  try {
+    makeDevice(dir, "null")
+    return dir
+  } catch {
+    Fs.rmSync(dir, { recursive: true, force: true })
+    return undefined
+  }
+})()
+const canMakeDevices = devicesProbe !== undefined
+if (!canMakeDevices) console.warn("skipped: the device-node tests need root and mknod (they never use /dev itself)")
+afterAll(() => {
+  if (devicesProbe !== undefined) Fs.rmSync(devicesProbe, { recursive: true, force: true })
+})
 
 const setup = Effect.gen(function* () {
   const emulator = yield* Emulator.Emulator
@@ -42,33 +77,48 @@ const readAll = (path: string) =>
   })
 
 describe("downloadToFile destinations", () => {
-  it.scoped("an existing FIFO is written in place and stays a FIFO", () =>
+  it.scoped.skipIf(!canMakeDevices)("a null device is written in place and stays that device", () =>
     Effect.gen(function* () {
       const { bytes, file, files } = yield* setup
       const dir = yield* tempDir
-      const fifo = NodePath.join(dir, "pipe")
-      execFileSync("mkfifo", [fifo])
-      const reader = yield* Effect.fork(readAll(fifo))
-      const done = yield* files.downloadToFile(file.id, fifo)
-      const read = yield* Fiber.join(reader)
-      assert.strictEqual(done.path, fifo)
-      assert.deepStrictEqual(read, bytes)
-      assert.isTrue(Fs.statSync(fifo).isFIFO())
-      assert.deepStrictEqual(Fs.readdirSync(dir), ["pipe"])
+      const nul = makeDevice(dir, "null")
+      const before = Fs.statSync(nul)
+      const done = yield* files.downloadToFile(file.id, nul)
+      assert.strictEqual(done.bytes, bytes.length)
+      const after = Fs.statSync(nul)
+      assert.isTrue(after.isCharacterDevice())
+      assert.strictEqual(after.rdev, before.rdev)
+      assert.deepStrictEqual(Fs.readdirSync(dir), ["null"])
     }).pipe(Effect.provide(layer))
   )
 
-  it.scoped("/dev/null is written in place and stays a character device", () =>
+  it.scoped("the file id is checked before the disk is touched: no directory is created for a refused id", () =>
     Effect.gen(function* () {
-      const { bytes, file, files } = yield* setup
-      const before = Fs.statSync("/dev/null")
-      assert.isTrue(before.isCharacterDevice())
-      const done = yield* files.downloadToFile(file.id, "/dev/null")
-      assert.strictEqual(done.bytes, bytes.length)
-      const after = Fs.statSync("/dev/null")
-      assert.isTrue(after.isCharacterDevice())
-      assert.strictEqual(after.rdev, before.rdev)
-      assert.isFalse(Fs.readdirSync("/dev").some((name) => name.startsWith(".null.")))
+      const { apiRequests, files } = yield* setup
+      const dir = yield* tempDir
+      const error = yield* Effect.flip(
+        files.downloadToFile("../x", NodePath.join(dir, "made", "deeper", "x.json"), { createDirectories: true })
+      )
+      assert.strictEqual(error._tag, "InvalidArgument")
+      assert.deepStrictEqual(Fs.readdirSync(dir), [])
+      assert.strictEqual(yield* apiRequests, 0)
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.scoped("a trailing / names a directory: missing, it is refused before any request, or created", () =>
+    Effect.gen(function* () {
+      const { apiRequests, bytes, file, files, storageRequests } = yield* setup
+      const dir = yield* tempDir
+      const missing = `${NodePath.join(dir, "missing")}/`
+      const error = yield* Effect.flip(files.downloadToFile(file.id, missing))
+      assert.instanceOf(error, ClientError.FileWriteError)
+      assert.include(error.message, "does not exist")
+      assert.strictEqual(yield* apiRequests, 0)
+      assert.strictEqual(yield* storageRequests, 0)
+      assert.deepStrictEqual(Fs.readdirSync(dir), [])
+      const done = yield* files.downloadToFile(file.id, missing, { createDirectories: true })
+      assert.strictEqual(done.path, NodePath.join(dir, "missing", `${file.id}.json`))
+      assert.deepStrictEqual(Fs.readFileSync(done.path), bytes)
     }).pipe(Effect.provide(layer))
   )
 
@@ -164,17 +214,18 @@ for (const [name, wiring] of [
   ["ExportFiles.layerWithoutDependencies", throughFileSystem]
 ] as const) {
   describe(`downloadToFile writes, through ${name}`, () => {
+    // live where a FIFO is written: its reader is awaited on the clock (every 100 ms), racing the download
     it.scoped("a regular file, byte-exact, nothing else left, each progress report once its bytes are in it", () =>
       Effect.gen(function* () {
         const { bytes, file, files } = yield* setup
         const dir = yield* tempDir
         const destination = NodePath.join(dir, "out.json")
-        // each report, with what the file being written (the only one in `dir`) then holds
+        // each report, with what the file being written (the only `.partial` in `dir`) then holds
         const progress: Array<readonly [number, number]> = []
         const done = yield* files.downloadToFile(file.id, destination, {
           onProgress: (p) =>
             Effect.sync(() => {
-              const [writing] = Fs.readdirSync(dir)
+              const [writing] = Fs.readdirSync(dir).filter((name) => name.endsWith(".partial"))
               progress.push([p.bytes, writing === undefined ? -1 : Fs.statSync(NodePath.join(dir, writing)).size])
             })
         })
@@ -188,15 +239,69 @@ for (const [name, wiring] of [
       }).pipe(Effect.provide(wiring))
     )
 
-    it.scoped("a device that is full fails typed, in words (ENOSPC)", () =>
+    it.scopedLive(
+      "an existing FIFO is written in place (appended: a positional write fails on a pipe) and stays a FIFO",
+      () =>
+        Effect.gen(function* () {
+          const { bytes, file, files } = yield* setup
+          const dir = yield* tempDir
+          const fifo = NodePath.join(dir, "pipe")
+          execFileSync("mkfifo", [fifo])
+          const reader = yield* Effect.fork(readAll(fifo))
+          const done = yield* files.downloadToFile(file.id, fifo)
+          const read = yield* Fiber.join(reader)
+          assert.strictEqual(done.path, fifo)
+          assert.deepStrictEqual(read, bytes)
+          assert.isTrue(Fs.statSync(fifo).isFIFO())
+          assert.deepStrictEqual(Fs.readdirSync(dir), ["pipe"])
+        }).pipe(Effect.provide(wiring))
+    )
+
+    it.scoped("a FIFO with no reader: interrupting the download ends its pending open at once", () =>
+      Effect.gen(function* () {
+        const { emulator, file, files } = yield* setup
+        const dir = yield* tempDir
+        const fifo = NodePath.join(dir, "pipe")
+        execFileSync("mkfifo", [fifo])
+        // a daemon: with the guard broken, the test fails by its deadline, not by waiting for the fiber at its end
+        const running = yield* Effect.forkDaemon(files.downloadToFile(file.id, fifo))
+        // the storage answered: what is left is opening the FIFO, which waits for a reader
+        yield* eventually(
+          Effect.map(emulator.requests, (all) => all.some((r) => r.origin === "storage")),
+          "the storage asked"
+        )
+        yield* Effect.sleep("50 millis").pipe(TestServices.provideLive)
+        const exit = yield* within(Fiber.interrupt(running), "an open waiting on a FIFO held up the interruption").pipe(
+          // a reader lets the open that was left behind finish (and its descriptor close)
+          Effect.ensuring(
+            Effect.sync(() => Fs.closeSync(Fs.openSync(fifo, Fs.constants.O_RDONLY | Fs.constants.O_NONBLOCK)))
+          )
+        )
+        assert.isTrue(Exit.isInterrupted(exit), String(exit))
+        assert.isTrue(Fs.statSync(fifo).isFIFO())
+      }).pipe(Effect.provide(wiring))
+    )
+
+    it.scoped.skipIf(!canMakeDevices)("a device that is full fails typed, in words (ENOSPC)", () =>
       Effect.gen(function* () {
         const { file, files } = yield* setup
-        const error = yield* Effect.flip(files.downloadToFile(file.id, "/dev/full"))
+        const dir = yield* tempDir
+        const full = makeDevice(dir, "full")
+        const error = yield* Effect.flip(files.downloadToFile(file.id, full))
         assert.instanceOf(error, ClientError.FileWriteError)
-        assert.strictEqual(error.path, "/dev/full")
+        assert.strictEqual(error.path, full)
         assert.include(error.message, "no space left on the device (ENOSPC)")
-        assert.isTrue(Fs.statSync("/dev/full").isCharacterDevice())
+        assert.isTrue(Fs.statSync(full).isCharacterDevice())
+        assert.deepStrictEqual(Fs.readdirSync(dir), ["full"])
       }).pipe(Effect.provide(wiring))
     )
   })
 }
+
+describe("the machine the tests run on", () => {
+  it("still has /dev/null as the null character device after the suite (read only: the tests write to their own)", () => {
+    const info = Fs.statSync("/dev/null")
+    assert.isTrue(info.isCharacterDevice())
+    assert.strictEqual(info.rdev, Fs.statSync(NodePath.join(devicesProbe ?? "/dev", "null")).rdev)
+  })
+})

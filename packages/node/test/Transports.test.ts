@@ -8,14 +8,12 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import * as Tracer from "effect/Tracer"
-import { awaitSleep, captureLogs, clientLayer, onTransport } from "./support/harness.js"
+import { awaitSleep, captureLogs, clientLayer, deepText, onTransport, recordSpans } from "./support/harness.js"
 import { EXPORT_ID, exportJson, type Handler, json, KEY, PROJECT, route, serve } from "./support/hostile.js"
 
 const FILE = "file_transport1"
@@ -95,6 +93,33 @@ describe("FetchHttpClient as the transport", () => {
   )
 })
 
+describe("a storage redirect whose Location carries credentials (user:password@)", () => {
+  const transports = [
+    ["undici", (apiUrl: string) => ExportsClient.layer({ restApiKey: KEY, projectKey: PROJECT, baseUrl: apiUrl })],
+    ["fetch", onFetch]
+  ] as const
+  for (const [name, layer] of transports) {
+    it.scoped(`${name}: refused with InvalidLocation "credentials", the target never asked`, () =>
+      Effect.gen(function* () {
+        const other = yield* serve((_, response) => {
+          response.writeHead(200, { "content-length": "2" })
+          response.end("{}")
+        })
+        const { api } = yield* world((_, response) => {
+          response.writeHead(302, { location: other.url.replace("://", "://user:s3cretPass@") + "/elsewhere" })
+          response.end()
+        })
+        const error = yield* Effect.flip(download.pipe(Effect.provide(layer(api.url))))
+        assert.instanceOf(error, ClientError.InvalidLocation)
+        assert.strictEqual(error.reason, "credentials")
+        assert.strictEqual(error.endpoint, "GET storage")
+        assert.strictEqual(other.requests.length, 0)
+        assert.notInclude(JSON.stringify(error) + error.message, "s3cretPass")
+      })
+    )
+  }
+})
+
 describe("a storage answer longer than its Content-Length", () => {
   it.effect("fails at the first byte past it", () =>
     Effect.gen(function* () {
@@ -135,55 +160,10 @@ describe("a storage answer longer than its Content-Length", () => {
   )
 })
 
-/** Every value reachable from `value` as text, Headers, Maps and URLs included (cycles visited once). */
-const deepText = (value: unknown): string => {
-  const seen = new WeakSet<object>()
-  const out: Array<string> = []
-  const walk = (v: unknown, depth: number): void => {
-    if (depth > 40) return
-    if (typeof v === "string") return void out.push(v)
-    if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return void out.push(String(v))
-    if (typeof v !== "object" || v === null || seen.has(v)) return
-    seen.add(v)
-    if (v instanceof URL) return void out.push(v.href)
-    if (v instanceof Headers) return v.forEach((value, key) => out.push(`${key}: ${value}`))
-    if (v instanceof Map) return v.forEach((value, key) => (walk(key, depth + 1), walk(value, depth + 1)))
-    if (ArrayBuffer.isView(v)) return
-    if (v instanceof Error) out.push(v.message)
-    for (const key of Reflect.ownKeys(v)) {
-      const descriptor = Reflect.getOwnPropertyDescriptor(v, key)
-      if (descriptor !== undefined && "value" in descriptor) walk(descriptor.value, depth + 1)
-    }
-    // and what the object says about itself (toJSON), where that differs from its fields
-    try {
-      out.push(JSON.stringify(v, (_, x: unknown) => (typeof x === "bigint" ? String(x) : x)) ?? "")
-    } catch {
-      // a cycle: its parts were walked above
-    }
-  }
-  walk(value, 0)
-  return out.join("\n")
-}
-
 describe("what a tracer can read", () => {
   it.scoped("no span exit value or attribute holds the REST key or the signed URL", () =>
     Effect.gen(function* () {
-      const exits: Array<Exit.Exit<unknown, unknown>> = []
-      const spans: Array<Tracer.Span> = []
-      const base = yield* Effect.tracer
-      const tracer = Tracer.make({
-        span: (...args) => {
-          const span = base.span(...args)
-          spans.push(span)
-          const end = span.end.bind(span)
-          span.end = (endTime, exit) => {
-            exits.push(exit)
-            end(endTime, exit)
-          }
-          return span
-        },
-        context: base.context
-      })
+      const { exits, spans, tracer } = yield* recordSpans
       const emulator = yield* Emulator.Emulator
       const [exp] = yield* emulator.exports
       const client = yield* ExportsClient.ExportsClient

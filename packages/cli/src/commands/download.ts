@@ -24,7 +24,8 @@ const out = Options.text("out").pipe(
   Options.withPseudoName("PATH"),
   Options.withDescription(
     "Where to save the file: a path (written atomically: nothing is left there on failure), an existing " +
-      "directory (saved as <file_id>.json inside it), a device or FIFO (written in place), or - for stdout"
+      "directory or a path ending in / (saved as <file_id>.json inside it), a device or FIFO (written in " +
+      "place), or - for stdout"
   )
 )
 

@@ -43,7 +43,10 @@ const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The
 // text, not Options.directory: its existence check dies (a defect) on paths like a-file/sub
 const outDir = Options.text("out-dir").pipe(
   Options.withPseudoName("DIR"),
-  Options.withDescription("Where to save the parts, as <export id>-part-NNN.json (created if missing)")
+  Options.withDescription(
+    "Where to save the parts, as <export id>-part-NNN.json (created if missing). One run at a time: a run " +
+      "finding a part another run is writing (its .<name>.lock) fails at once"
+  )
 )
 
 const pollInterval = Flags.seconds(
@@ -60,8 +63,9 @@ const concurrency = Flags.wholeNumber("concurrency", 1, 64, "Parts downloaded at
 
 const force = Options.boolean("force").pipe(
   Options.withDescription(
-    "Download every part again. Without it, a re-run skips parts that already have Batch's size and continues " +
-      "a part an interrupted run left (.<name>.partial), when the stored file is unchanged"
+    "Download every part again from byte 0. Without it, a re-run skips parts that already have Batch's size and " +
+      "continues a part an interrupted or failed run kept (.<name>.partial and .<name>.partial.state) when the " +
+      "stored file is unchanged; a kept part larger than Batch's size or --max-size is started over"
   )
 )
 

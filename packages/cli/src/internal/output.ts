@@ -22,14 +22,42 @@ export const formatDate = (date: DateTime.Utc | undefined): string =>
  */
 export const shown = (text: string): string => Redaction.sanitize(text)
 
+// What `JSON.stringify` leaves raw and a terminal acts on: DEL, C1 (U+0080–U+009F: 8-bit escapes such as
+// CSI U+009B, and NEL U+0085), the line and paragraph separators, and the bidi controls that reorder what is
+// shown (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069). C0 it escapes itself.
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+const escape = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`
+
 /**
- * Prints a value as JSON on stdout (exact: never sanitized), pretty-printed.
+ * `value` as JSON text that is safe on a terminal: every character a terminal would act on is written as a
+ * `\uXXXX` escape. Such characters can only stand inside JSON strings, so the text parses to the same value:
+ * what Batch sent, exactly. Every JSON the commands print goes through it.
  *
  * @internal
  * @since 0.1.0
  * @category rendering
  */
-export const printJson = (value: unknown): Effect.Effect<void> => Console.log(JSON.stringify(value, null, 2))
+export const jsonText = (value: unknown, indent?: number): string =>
+  (JSON.stringify(value, null, indent) ?? "null").replace(UNSAFE_IN_JSON, escape)
+
+/**
+ * Prints a value as JSON on stdout (exact: never sanitized, escaped by `jsonText`), pretty-printed.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category rendering
+ */
+export const printJson = (value: unknown): Effect.Effect<void> => Console.log(jsonText(value, 2))
+
+/**
+ * Prints a value as one line of JSON on stdout (NDJSON: `list --all`, `records`), escaped by `jsonText`.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category rendering
+ */
+export const printJsonLine = (value: unknown): Effect.Effect<void> => Console.log(jsonText(value))
 
 /**
  * Writes bytes to stdout as they are (`--out -`), waiting for the stream to take them (backpressure).

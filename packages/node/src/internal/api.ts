@@ -11,6 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as BatchConfig from "../BatchConfig.js"
@@ -50,6 +51,8 @@ export interface Api {
 
 export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpClient): Api => {
   const prefix = `${config.baseUrl.href.replace(/\/+$/, "")}/${config.apiVersion}`
+  // a server may echo the key it was sent: what it says is scrubbed of it before it enters an error
+  const secrets = [Redacted.value(config.restApiKey)]
 
   // Trace context is not propagated to Batch (it documents no use for it), and @effect/platform's span is
   // off: its exit value is the response, which holds the Authorization header and the signed Location.
@@ -71,7 +74,9 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
   const fail = (endpoint: string, response: HttpClientResponse.HttpClientResponse) =>
     Effect.flatMap(Transport.readBoundedText(response, ERROR_BODY_LIMIT), (body) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.fail(ApiError.classify({ endpoint, status: response.status, headers: response.headers, body, now }))
+        Effect.fail(
+          ApiError.classify({ endpoint, status: response.status, headers: response.headers, body, now, secrets })
+        )
       )
     )
 
@@ -154,7 +159,8 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
       return Effect.flatMap(Transport.readBoundedJson(endpoint, response, config.limits.jsonBody), (body) =>
         Either.mapLeft(
           decode(body),
-          (issue) => new ClientError.ResponseDecodeError({ endpoint, detail: Transport.formatIssue(issue, 2000) })
+          (issue) =>
+            new ClientError.ResponseDecodeError({ endpoint, detail: Transport.formatIssue(issue, 2000, secrets) })
         )
       )
     })

@@ -8,8 +8,13 @@ import type * as PlatformError from "@effect/platform/Error"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Check from "./validate.js"
 /** Where bytes go: atomically through a temporary file, or straight into a special file. */
 export type Target =
   { readonly _tag: "Atomic"; readonly path: string } | { readonly _tag: "InPlace"; readonly path: string }
@@ -72,6 +77,17 @@ export const target = (
       )
     let destination = options.destination
     let info = yield* stat(destination)
+    // a trailing separator names a directory: missing, it is created or refused, never taken for a file name
+    if (Option.isNone(info) && /[\\/]$/.test(destination)) {
+      if (!options.createDirectories) {
+        return yield* new ClientError.FileWriteError({
+          path: destination,
+          detail: `the directory ${destination} does not exist`
+        })
+      }
+      yield* fs.makeDirectory(destination, { recursive: true }).pipe(Effect.mapError(writeError(destination)))
+      info = yield* stat(destination)
+    }
     if (Option.isSome(info) && info.value.type === "Directory") {
       destination = path.join(destination, `${options.fileId}.json`)
       info = yield* stat(destination)
@@ -115,12 +131,17 @@ export const temporaryName = (path: Path.Path, destination: string, random: numb
  * (`.<name>.partial`) and what identifies them (`.<name>.partial.state`: the file id and the stored
  * object's strong `ETag`).
  */
-export const resumableNames = (path: Path.Path, destination: string) => {
+export const resumableNames = (path: Path.Path, destination: string): ResumableNames => {
   const partial = hidden(path, destination, ".partial", STATE_SUFFIX.length)
   return { partial, state: `${partial}${STATE_SUFFIX}` }
 }
 
 const STATE_SUFFIX = ".state"
+
+export interface ResumableNames {
+  readonly partial: string
+  readonly state: string
+}
 
 /** `.<name><suffix>` beside `destination`, the name shortened (by whole characters) to fit `NAME_MAX`. */
 const hidden = (path: Path.Path, destination: string, suffix: string, reserve: number): string => {
@@ -130,5 +151,124 @@ const hidden = (path: Path.Path, destination: string, suffix: string, reserve: n
   return path.join(path.dirname(destination), `.${name}${suffix}`)
 }
 
+/** `.<name>.lock` beside `destination`: held by the one download writing it (see `internal/lock.ts`). */
+export const lockName = (path: Path.Path, destination: string): string => hidden(path, destination, ".lock", 0)
+
 /** The identity of a kept partial download. */
-export const State = Schema.parseJson(Schema.Struct({ fileId: Schema.String, etag: Schema.String }))
+const State = Schema.parseJson(Schema.Struct({ fileId: Schema.String, etag: Schema.String }))
+
+/** Bytes of a state file read at most; a larger one is not a state this client wrote. */
+export const STATE_LIMIT = 4096
+
+export const encodeState = Schema.encodeSync(State)
+
+/**
+ * A saved state, when it is one a resume can use: its `ETag` strong and valid as a header (the client refuses
+ * any other in `from`, and a later run must not fail on what an earlier one saved).
+ */
+export const decodeState = (text: string) =>
+  Option.filter(
+    Schema.decodeUnknownOption(State)(text),
+    ({ etag }) => etag.startsWith('"') && Either.isRight(Check.entityTag(etag))
+  )
+
+/** Statuses of a storage that will not take a continuation's `Range` / `If-Range` (a header it refuses). */
+const REFUSED_RESUME = new Set([400, 412, 431])
+
+export const refusesResume = (error: { readonly _tag: string }): boolean =>
+  error instanceof ClientError.StorageError && REFUSED_RESUME.has(error.status)
+
+/** Failures a later run would meet again from the same bytes: what they leave is not worth keeping. */
+export const notContinuable = (error: { readonly _tag: string }): boolean =>
+  error._tag === "ContentChanged" || error._tag === "DownloadTooLarge" || error._tag === "SizeMismatch"
+
+/**
+ * What is at a path, without following a link there. `FileSystem` has no `lstat`: `readLink` succeeds only on a
+ * link, and once it said "not a link", `stat` describes the entry itself.
+ */
+export type Entry =
+  | { readonly _tag: "Absent" }
+  | { readonly _tag: "Regular"; readonly info: FileSystem.File.Info }
+  | { readonly _tag: "Other"; readonly kind: string }
+
+export const entry = (fs: FileSystem.FileSystem, p: string): Effect.Effect<Entry, ClientError.FileWriteError> =>
+  fs.readLink(p).pipe(
+    Effect.as<Entry>({ _tag: "Other", kind: "a symbolic link" }),
+    // whatever `readLink` says otherwise (EINVAL on Node, perhaps "not found" elsewhere), `stat` decides
+    Effect.catchAll(() =>
+      fs.stat(p).pipe(
+        Effect.map((info): Entry =>
+          info.type === "File" ? { _tag: "Regular", info } : { _tag: "Other", kind: describeType(info.type) }
+        ),
+        Effect.catchIf(isNotFound, () => Effect.succeed<Entry>({ _tag: "Absent" })),
+        Effect.mapError(writeError(p))
+      )
+    )
+  )
+
+const isNotFound = (error: PlatformError.PlatformError) => error._tag === "SystemError" && error.reason === "NotFound"
+
+const TYPES: Readonly<Record<FileSystem.File.Type, string>> = {
+  File: "a regular file",
+  Directory: "a directory",
+  SymbolicLink: "a symbolic link",
+  BlockDevice: "a block device",
+  CharacterDevice: "a character device",
+  FIFO: "a FIFO",
+  Socket: "a socket",
+  Unknown: "a special file"
+}
+
+const describeType = (type: FileSystem.File.Type): string => TYPES[type]
+
+/** Two descriptions of one file: same device and inode (where the file system reports inodes). */
+export const sameFile = (a: FileSystem.File.Info, b: FileSystem.File.Info): boolean =>
+  a.dev === b.dev && Option.getEquivalence((x: number, y: number) => x === y)(a.ino, b.ino)
+
+/**
+ * The bytes of a small regular file, at most `limit` of them, or none when it is missing, is not a regular file
+ * (a link is not followed: the file opened must be the regular file `entry` saw), or is larger (never read: a
+ * 1 GB sparse file costs nothing).
+ */
+export const readSmall = (
+  fs: FileSystem.FileSystem,
+  p: string,
+  limit: number
+): Effect.Effect<Option.Option<{ readonly bytes: Uint8Array; readonly info: FileSystem.File.Info }>> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const seen = yield* entry(fs, p)
+      if (seen._tag !== "Regular" || seen.info.size > BigInt(limit)) return Option.none()
+      const file = yield* fs.open(p, { flag: "r" })
+      const info = yield* file.stat
+      if (info.type !== "File" || !sameFile(info, seen.info) || info.size > BigInt(limit)) return Option.none()
+      const read = yield* file.readAlloc(limit + 1)
+      const bytes = Option.getOrElse(read, () => new Uint8Array(0))
+      return bytes.length > limit ? Option.none() : Option.some({ bytes, info })
+    })
+  ).pipe(Effect.orElseSucceed(() => Option.none()))
+
+/**
+ * `fs.open` that an interruption ends at once. `FileSystem.open` acquires its descriptor uninterruptibly, and
+ * opening a FIFO for writing waits for a reader, possibly forever: Ctrl-C would then wait with it. Here the
+ * open runs on a fiber of its own; interrupted, the caller goes on at once and the descriptor, if the open ever
+ * succeeds, is closed then.
+ */
+export const openInterruptibly = (
+  fs: FileSystem.FileSystem,
+  p: string,
+  flag: FileSystem.OpenFlag
+): Effect.Effect<FileSystem.File, PlatformError.PlatformError, Scope.Scope> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      const own = yield* Scope.make()
+      const opening = yield* Effect.forkDaemon(Scope.extend(fs.open(p, { flag }), own))
+      const exit = yield* Effect.exit(restore(Fiber.join(opening)))
+      if (Exit.isSuccess(exit)) {
+        yield* Effect.addFinalizer((end) => Scope.close(own, end))
+        return exit.value
+      }
+      yield* Effect.forkDaemon(Effect.zipRight(Fiber.await(opening), Scope.close(own, Exit.void)))
+      return yield* exit
+    })
+  )

@@ -126,11 +126,17 @@ export const readBoundedJson = (
 
 /**
  * A schema issue as one message, at most `limit` characters (a server's answer can make it huge); a
- * pathological (deeply nested) issue never escapes as a defect.
+ * pathological (deeply nested) issue never escapes as a defect. The issue quotes the value it refused, a
+ * server's text: it is scrubbed (`Redaction.scrub`: a file's signed `url`, `secrets` the server echoes)
+ * before it is cut, so that a cut cannot leave the start of a secret behind.
  */
-export const formatIssue = (issue: ParseResult.ParseIssue, limit = Infinity): string => {
+export const formatIssue = (
+  issue: ParseResult.ParseIssue,
+  limit = Infinity,
+  secrets: ReadonlyArray<string> = []
+): string => {
   try {
-    const text = ParseResult.TreeFormatter.formatIssueSync(issue)
+    const text = Redaction.scrub(ParseResult.TreeFormatter.formatIssueSync(issue), secrets)
     return text.length > limit ? `${text.slice(0, limit)}…` : text
   } catch {
     return "the value does not match the expected shape"

@@ -4,6 +4,7 @@ import { BatchConfig, BatchExport, ExportFiles, ExportsClient } from "@batch-exp
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -65,18 +66,24 @@ export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A,
     }
   })
 
-/** A tracer that keeps every span the current tracer creates. */
+/** A tracer that keeps every span the current tracer creates, and the exit value each one ended with. */
 export const recordSpans = Effect.map(Effect.tracer, (base) => {
   const spans: Array<Tracer.Span> = []
+  const exits: Array<Exit.Exit<unknown, unknown>> = []
   const tracer = Tracer.make({
     span: (...args) => {
       const span = base.span(...args)
       spans.push(span)
+      const end = span.end.bind(span)
+      span.end = (endTime, exit) => {
+        exits.push(exit)
+        end(endTime, exit)
+      }
       return span
     },
     context: base.context
   })
-  return { spans, tracer }
+  return { spans, exits, tracer }
 })
 
 /** A span as text: name, attributes, status. */
@@ -91,6 +98,36 @@ export const onTransport = (
   ExportsClient.layerWithoutDependencies.pipe(
     Layer.provide(Layer.merge(BatchConfig.layer(options), Layer.succeed(HttpClient.HttpClient, client)))
   )
+
+/** Every value reachable from `value` as text, Headers, Maps and URLs included (cycles visited once). */
+export const deepText = (value: unknown): string => {
+  const seen = new WeakSet<object>()
+  const out: Array<string> = []
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 40) return
+    if (typeof v === "string") return void out.push(v)
+    if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return void out.push(String(v))
+    if (typeof v !== "object" || v === null || seen.has(v)) return
+    seen.add(v)
+    if (v instanceof URL) return void out.push(v.href)
+    if (v instanceof Headers) return v.forEach((value, key) => out.push(`${key}: ${value}`))
+    if (v instanceof Map) return v.forEach((value, key) => (walk(key, depth + 1), walk(value, depth + 1)))
+    if (ArrayBuffer.isView(v)) return
+    if (v instanceof Error) out.push(v.message)
+    for (const key of Reflect.ownKeys(v)) {
+      const descriptor = Reflect.getOwnPropertyDescriptor(v, key)
+      if (descriptor !== undefined && "value" in descriptor) walk(descriptor.value, depth + 1)
+    }
+    // and what the object says about itself (toJSON), where that differs from its fields
+    try {
+      out.push(JSON.stringify(v, (_, x: unknown) => (typeof x === "bigint" ? String(x) : x)) ?? "")
+    } catch {
+      // a cycle: its parts were walked above
+    }
+  }
+  walk(value, 0)
+  return out.join("\n")
+}
 
 /**
  * `effect` with a deadline of its own, in real time: when the guard under test is broken, the test fails

@@ -14,7 +14,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Client from "../../Client.js"
 import { renderTable } from "../../commands/list.js"
-import { printJson, shown } from "../output.js"
+import { printJson, printJsonLine, shown } from "../output.js"
 import { HEADER, renderRows, rowOf } from "../table.js"
 
 /**
@@ -60,7 +60,7 @@ const everyPage = (json: boolean, options: { readonly pageSize?: number }) =>
         Effect.gen(function* () {
           const exports = Chunk.toReadonlyArray(chunk)
           if (json) {
-            for (const exp of exports) yield* Console.log(JSON.stringify(yield* Effect.orDie(encodeExport(exp))))
+            for (const exp of exports) yield* printJsonLine(yield* Effect.orDie(encodeExport(exp)))
             return
           }
           const rows = exports.map(rowOf)
