@@ -18,7 +18,8 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as Path from "node:path"
-import { awaitSleep, clientLayer, drive, eventually, onTransport, within } from "./support/harness.js"
+import { within } from "./support/deadline.js"
+import { awaitSleep, clientLayer, drive, eventually, onTransport } from "./support/harness.js"
 import * as HeldStorage from "./support/heldStorage.js"
 
 const firstFile = Effect.gen(function* () {

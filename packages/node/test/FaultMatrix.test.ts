@@ -18,7 +18,8 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Path from "node:path"
-import { captureLogs, clientLayer, drive, recordSpans, spanText, within } from "./support/harness.js"
+import { within } from "./support/deadline.js"
+import { captureLogs, clientLayer, drive, recordSpans, spanText } from "./support/harness.js"
 
 const REST_KEY = "rest_FaultMatrixSecret_5a4b3c2d1e"
 

@@ -8,7 +8,8 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
-import { drive, within } from "./support/harness.js"
+import { within } from "./support/deadline.js"
+import { drive } from "./support/harness.js"
 import {
   EXPORT_ID,
   exportJson,

@@ -8,7 +8,7 @@ import { BatchExport, type BatchConfig, ExportsClient } from "@batch-export/node
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { within } from "./support/harness.js"
+import { within } from "./support/deadline.js"
 import {
   behindApi,
   EXPORT_ID,

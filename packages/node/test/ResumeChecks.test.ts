@@ -14,7 +14,8 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import * as Path from "node:path"
-import { clientLayer, eventually, within } from "./support/harness.js"
+import { within } from "./support/deadline.js"
+import { clientLayer, eventually } from "./support/harness.js"
 import { behindApi, KEY, PROJECT } from "./support/hostile.js"
 
 /** No retry and no resume within a run: a stalled body fails the run after the idle timeout, keeping its bytes. */

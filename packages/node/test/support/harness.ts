@@ -128,19 +128,3 @@ export const deepText = (value: unknown): string => {
   walk(value, 0)
   return out.join("\n")
 }
-
-/**
- * `effect` with a deadline of its own, in real time: when the guard under test is broken, the test fails
- * within `seconds` with a message naming `guard` instead of hanging until the runner's 60 s timeout. (The
- * TestClock cannot serve: a hang schedules nothing on it, and the test would drive it.) The effect is
- * disconnected, so that a hang that ignores interruption still ends the test.
- */
-export const within =
-  (guard: string, seconds = 10) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.raceFirst(
-      Effect.disconnect(effect),
-      TestServices.provideLive(Effect.sleep(`${seconds} seconds`)).pipe(
-        Effect.zipRight(Effect.dieMessage(`${guard}: no outcome within ${seconds} s`))
-      )
-    )
