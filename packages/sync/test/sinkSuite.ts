@@ -251,13 +251,13 @@ export const sinkSuite = (it: Vitest.MethodsNonLive<Backend, true>) => {
           yield* load("p", "export_a", 1, profiles(1, 3))
           yield* sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_a", parts: 1 })
           yield* load("p", "export_b", 1, profiles(1, 8, "v2"))
-          // the last statement of the publish (recording it) fails, after the profiles were replaced
-          yield* rename("batch_publications", "batch_publications_away")
+          // the publish fails after it deleted the published profiles: the insert from staging cannot read it
+          yield* rename("batch_profiles_staging", "batch_profiles_staging_away")
           const failed = yield* Effect.flip(
             sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_b", parts: 1 })
           )
           assert.strictEqual(failed._tag, "SinkError")
-          yield* rename("batch_publications_away", "batch_publications")
+          yield* rename("batch_profiles_staging_away", "batch_profiles_staging")
           assert.strictEqual(yield* count("batch_profiles", "p"), 3)
           assert.strictEqual(yield* count("batch_profiles", "p", "export_a"), 3)
           assert.strictEqual(yield* count("batch_profiles_staging", "p", "export_b"), 8)
