@@ -347,9 +347,9 @@ export const migrate: Effect.Effect<
     orElse: () => Effect.fail(new SinkError({ operation: "migrate", detail: "only SQLite and Postgres are supported" }))
   })
   return yield* Migrator.make({})({ loader: Migrations.loader, table: Migrations.migrationsTable }).pipe(
+    Effect.mapError(SinkError.fromUnknown("migrate")),
     // a failed step is a defect in the Migrator (orDie): still a typed error here
     Effect.catchAllDefect((defect) => Effect.fail(SinkError.fromUnknown("migrate")(defect))),
-    Effect.mapError(SinkError.fromUnknown("migrate")),
     Effect.withSpan("Sink.migrate")
   )
 })

@@ -63,12 +63,16 @@ export class SinkError extends Schema.TaggedError<SinkError>()("SinkError", {
    */
   static fromUnknown(operation: string, secrets: ReadonlyArray<string> = []): (error: unknown) => SinkError {
     return (error) => {
-      const cause: unknown = Predicate.hasProperty(error, "cause") ? error.cause : undefined
-      const code =
-        Predicate.hasProperty(cause, "code") && typeof cause.code === "string" && cause.code.length > 0
-          ? cause.code
-          : undefined
-      const texts = [messageOf(error), messageOf(cause)].filter((text) => text.length > 0)
+      // the driver's reason is often a few causes down (MigrationError → SqlError → the driver's error)
+      const chain: Array<unknown> = []
+      for (let link: unknown = error; link !== undefined && chain.length < 4;) {
+        chain.push(link)
+        link = Predicate.hasProperty(link, "cause") ? link.cause : undefined
+      }
+      const code = chain
+        .map((link) => (Predicate.hasProperty(link, "code") && typeof link.code === "string" ? link.code : ""))
+        .find((c) => c.length > 0)
+      const texts = [...new Set(chain.map(messageOf).map((text) => text.trim()))].filter((text) => text.length > 0)
       const text = secrets.reduce(
         (acc, secret) => (secret.length === 0 ? acc : acc.split(secret).join("<redacted>")),
         texts.length === 0 ? "unknown database error" : texts.join(": ")

@@ -73,6 +73,44 @@ describe.skipIf(!Postgres.available)("Sink on Postgres 15", () => {
       120_000
     )
 
+    it.effect(
+      "a COMMIT that fails (a deferred constraint: the analogue of a disk full at commit) fails typed and publishes nothing",
+      () =>
+        Effect.gen(function* () {
+          const fresh = yield* (yield* Backend.Backend).fresh
+          yield* withSink(
+            fresh,
+            Effect.gen(function* () {
+              const sql = yield* SqlClient.SqlClient
+              // checked only at COMMIT: @effect/sql turns a failed COMMIT into a defect, the sink into a SinkError
+              yield* sql.unsafe(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN RAISE EXCEPTION 'refused at commit'; END $$`)
+              yield* sql.unsafe(`CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON batch_cursors
+              DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()`)
+              const sink = yield* Sink.Sink
+              yield* sink.loadPart(
+                { project: "p", exportId: "export_1", part: 1, type: "EVENTS" },
+                Stream.make({ identifiers: { custom_id: "u" }, name: "open" })
+              )
+              const failed = yield* Effect.flip(
+                sink.publishWindow({
+                  project: "p",
+                  definition: "events",
+                  type: "EVENTS",
+                  exportId: "export_1",
+                  parts: 1,
+                  windowEnd: new Date("2026-12-01T00:00:00Z")
+                })
+              )
+              assert.strictEqual(failed._tag, "SinkError")
+              if (failed._tag === "SinkError") assert.include(failed.detail, "refused at commit")
+              const rows = yield* sql<{ readonly n: unknown }>`SELECT COUNT(*) AS n FROM batch_events`
+              assert.strictEqual(Number(rows[0]?.n), 0)
+            })
+          )
+        })
+    )
+
     it.effect("a refused password fails the layer with a typed SinkError that does not show the password", () =>
       Effect.gen(function* () {
         const cluster = yield* Backend.Cluster
