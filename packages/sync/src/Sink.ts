@@ -235,6 +235,12 @@ export interface Service {
   readonly publishSnapshot: (key: SnapshotKey) => Effect.Effect<Published, PublishError>
   /** Appends the export's rows and moves the cursor to `windowEnd`, in one transaction. */
   readonly publishWindow: (key: WindowKey) => Effect.Effect<Published, PublishError>
+  /**
+   * Forgets what was staged for an export that will not be published (its run failed or was superseded):
+   * its staged rows and its loaded parts, in one transaction. An export already published is left as it is.
+   * Returns the number of staged rows removed.
+   */
+  readonly discard: (project: string, exportId: string) => Effect.Effect<number, SinkError>
   /** The cursor of (project, definition), if a window was ever published. */
   readonly cursor: (project: string, definition: string) => Effect.Effect<Option.Option<Cursor>, SinkError>
   /** Records that a run started; a second call with the same `runId` changes nothing. */

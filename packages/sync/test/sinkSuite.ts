@@ -241,6 +241,35 @@ export const sinkSuite = (it: Vitest.MethodsNonLive<Backend, true>) => {
     })
   )
 
+  it.effect("discard forgets an unpublished export's staged rows and parts, and leaves a published one alone", () =>
+    Effect.gen(function* () {
+      const fresh = yield* (yield* Backend).fresh
+      yield* withSink(
+        fresh,
+        Effect.gen(function* () {
+          const sink = yield* Sink.Sink
+          yield* load("p", "export_a", 1, profiles(1, 3))
+          yield* sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_a", parts: 1 })
+          yield* load("p", "export_b", 1, profiles(1, 4))
+          yield* load("p", "export_b", 2, profiles(5, 6))
+          yield* sink.loadPart({ project: "p", exportId: "export_e", part: 1, type: "EVENTS" }, Stream.make(event(1)))
+          assert.strictEqual(yield* sink.discard("p", "export_b"), 6)
+          assert.strictEqual(yield* count("batch_profiles_staging", "p", "export_b"), 0)
+          assert.strictEqual(yield* count("batch_parts", "p", "export_b"), 0)
+          // another export's staging is untouched, and so is the published one
+          assert.strictEqual(yield* count("batch_events_staging", "p", "export_e"), 1)
+          assert.strictEqual(yield* sink.discard("p", "export_a"), 0)
+          assert.strictEqual(yield* count("batch_profiles", "p", "export_a"), 3)
+          assert.strictEqual(yield* count("batch_parts", "p", "export_a"), 1)
+          const refused = yield* Effect.flip(
+            sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_b", parts: 2 })
+          )
+          assert.strictEqual(refused._tag, "PartsNotLoaded")
+        })
+      )
+    })
+  )
+
   it.effect("a publish that fails midway leaves the previous snapshot whole", () =>
     Effect.gen(function* () {
       const fresh = yield* (yield* Backend).fresh

@@ -154,5 +154,26 @@ export const make = (sql: SqlClient.SqlClient) => {
       Effect.withSpan("Sink.cursor")
     )
 
-  return { publishSnapshot, publishWindow, cursor }
+  const discard = (project: string, exportId: string): Effect.Effect<number, SinkError> =>
+    Db.typedSqlErrors(
+      "discard",
+      sql.withTransaction(
+        Effect.gen(function* () {
+          if (Option.isSome(yield* Db.publication(sql, project, exportId))) return 0
+          let removed = 0
+          for (const table of Object.values(Db.stagingTable)) {
+            const where = sql`WHERE project = ${project} AND export_id = ${exportId}`
+            removed += yield* Effect.flatMap(
+              sql`SELECT COUNT(*) AS records FROM ${sql(table)} ${where}`,
+              Db.firstCount("discard")
+            )
+            yield* sql`DELETE FROM ${sql(table)} ${where}`
+          }
+          yield* sql`DELETE FROM batch_parts WHERE project = ${project} AND export_id = ${exportId}`
+          return removed
+        })
+      )
+    ).pipe(Effect.withSpan("Sink.discard", { attributes: { "batch.project": project, "batch.export_id": exportId } }))
+
+  return { publishSnapshot, publishWindow, cursor, discard }
 }
