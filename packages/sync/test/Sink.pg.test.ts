@@ -111,6 +111,42 @@ describe.skipIf(!Postgres.available)("Sink on Postgres 15", () => {
         })
     )
 
+    it.effect("two publishes of one snapshot at once: one replaces the other whole, neither fails nor mixes", () =>
+      Effect.gen(function* () {
+        const fresh = yield* (yield* Backend.Backend).fresh
+        yield* withSink(
+          fresh,
+          Effect.gen(function* () {
+            const sink = yield* Sink.Sink
+            const part = (exportId: string, from: number, to: number) =>
+              sink.loadPart(
+                { project: "p", exportId, part: 1, type: "ATTRIBUTES" },
+                Stream.range(from, to).pipe(Stream.map((i) => profile(i)))
+              )
+            // overlapping profiles (same keys) and different counts
+            yield* part("export_a", 1, 5_000)
+            yield* part("export_b", 2_001, 8_000)
+            const [a, b] = yield* Effect.all(
+              [
+                sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_a", parts: 1 }),
+                sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_b", parts: 1 })
+              ],
+              { concurrency: 2 }
+            )
+            assert.deepStrictEqual([a.records, b.records], [5_000, 6_000])
+            const sql = yield* SqlClient.SqlClient
+            const rows = yield* sql<{ readonly export_id: string; readonly n: unknown }>`SELECT export_id, COUNT(*) AS n
+              FROM batch_profiles WHERE project = 'p' AND definition = 'all' GROUP BY export_id`
+            const current = yield* sql<{ readonly export_id: string }>`SELECT export_id FROM batch_snapshots
+              WHERE project = 'p' AND definition = 'all'`
+            assert.strictEqual(rows.length, 1, `one export's profiles only: ${JSON.stringify(rows)}`)
+            assert.strictEqual(rows[0]?.export_id, current[0]?.export_id)
+            assert.strictEqual(Number(rows[0]?.n), rows[0]?.export_id === "export_a" ? 5_000 : 6_000)
+          })
+        )
+      })
+    )
+
     it.effect("a refused password fails the layer with a typed SinkError that does not show the password", () =>
       Effect.gen(function* () {
         const cluster = yield* Backend.Cluster

@@ -71,6 +71,15 @@ const initial = Effect.gen(function* () {
     PRIMARY KEY (project, definition, profile_key)
   )`
   yield* sql`CREATE INDEX batch_profiles_custom_id ON batch_profiles (project, custom_id)`
+  // The export whose profiles are the published snapshot of (project, definition). Written first in a
+  // publish, its row lock also serializes two publishes of one snapshot on Postgres.
+  yield* sql`CREATE TABLE batch_snapshots (
+    project TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    export_id TEXT NOT NULL,
+    published_at ${time} NOT NULL,
+    PRIMARY KEY (project, definition)
+  )`
 
   for (const [table, columns] of [
     ["events", sql`name TEXT, event_time TEXT,`],

@@ -80,6 +80,16 @@ export const make = (sql: SqlClient.SqlClient) => {
       "ATTRIBUTES",
       Effect.gen(function* () {
         const { definition, exportId, project } = key
+        // first, so that a concurrent publish of the same snapshot waits here until this one commits (row
+        // lock), then replaces it whole, instead of both deleting and inserting at once
+        yield* sql`INSERT INTO batch_snapshots ${sql.insert({
+          project,
+          definition,
+          export_id: exportId,
+          published_at: yield* Db.now
+        })}
+          ON CONFLICT (project, definition) DO UPDATE
+          SET export_id = excluded.export_id, published_at = excluded.published_at`
         yield* sql`DELETE FROM batch_profiles WHERE project = ${project} AND definition = ${definition}`
         // a profile listed twice in one export (same key) is kept once: the last occurrence
         yield* sql`INSERT INTO batch_profiles
