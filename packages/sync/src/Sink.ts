@@ -16,12 +16,14 @@
  *      and inserts the new ones. We chose delete + insert in one transaction over a generation pointer:
  *      readers query `batch_profiles` as a plain table, and the database's transaction isolation (MVCC on
  *      Postgres, WAL on SQLite) already shows them the old snapshot or the new one, never a mix.
+ *      `batch_snapshots` names the export each snapshot comes from; it is written first, so that two publishes
+ *      of one snapshot at once run one after the other (its row lock, on Postgres) instead of interleaving.
  *    - `publishWindow` (EVENTS / REACHABILITY: a time window) appends the staged rows (keyed by project,
  *      export, part, line, so nothing is appended twice) and moves the cursor of (project, definition) to the
  *      window's end in the same transaction; the cursor never moves back.
  *
  * Tables (all prefixed `batch_`, see the package README for columns): `profiles`, `events`,
- * `reachability`, their `_staging` twins, `parts`, `publications`, `runs` and `cursors`. The schema is
+ * `reachability`, their `_staging` twins, `parts`, `publications`, `snapshots`, `runs` and `cursors`. The schema is
  * created and upgraded by `@effect/sql`'s `Migrator` when the service is built.
  *
  * @since 0.1.0
