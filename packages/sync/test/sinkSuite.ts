@@ -136,6 +136,48 @@ export const sinkSuite = (it: Vitest.MethodsNonLive<Backend, true>) => {
       })
   )
 
+  it.effect(
+    "U+0000, which Postgres cannot store, is kept as U+FFFD instead of failing the part (both databases alike)",
+    () =>
+      Effect.gen(function* () {
+        const fresh = yield* (yield* Backend).fresh
+        yield* withSink(
+          fresh,
+          Effect.gen(function* () {
+            const sink = yield* Sink.Sink
+            yield* load(
+              "p",
+              "export_1",
+              1,
+              Stream.make({
+                identifiers: { custom_id: "a\u0000b", installation_ids: ["i\u0000"] },
+                attributes: { "k\u0000": "v\u0000w", "back\\u0000slash": "\\u0000" }
+              })
+            )
+            yield* sink.loadPart(
+              { project: "p", exportId: "export_2", part: 1, type: "EVENTS" },
+              Stream.make({ identifiers: { custom_id: "e\u0000" }, name: "n\u0000", data: ["\u0000"] })
+            )
+            const sql = yield* SqlClient.SqlClient
+            const [row] = yield* sql<{ readonly custom_id: string; readonly profile_key: string }>`SELECT custom_id,
+            profile_key FROM batch_profiles_staging WHERE project = 'p'`
+            assert.strictEqual(row?.custom_id, "a\uFFFDb")
+            assert.strictEqual(row?.profile_key, "custom_id:a\uFFFDb")
+            // a backslash followed by "u0000" is text, not U+0000: kept as it is
+            assert.deepStrictEqual(yield* attributesOf("p", "export_1", 1), [
+              { "k\uFFFD": "v\uFFFDw", "back\\u0000slash": "\\u0000" }
+            ])
+            const [event] = yield* sql<{ readonly custom_id: string; readonly name: string; readonly record: unknown }>`
+            SELECT custom_id, name, record FROM batch_events_staging WHERE project = 'p'`
+            assert.strictEqual(event?.custom_id, "e\uFFFD")
+            assert.strictEqual(event?.name, "n\uFFFD")
+            const record: unknown = typeof event?.record === "string" ? JSON.parse(event.record) : event?.record
+            assert.deepStrictEqual(record, { identifiers: { custom_id: "e\uFFFD" }, name: "n\uFFFD", data: ["\uFFFD"] })
+          })
+        )
+      })
+  )
+
   it.effect("publishSnapshot replaces the (project, definition) snapshot and keeps each profile once", () =>
     Effect.gen(function* () {
       const fresh = yield* (yield* Backend).fresh

@@ -10,13 +10,29 @@ type Struct = { readonly [key: string]: unknown }
 
 const isStruct = (u: unknown): u is Struct => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const stringOrNull = (u: unknown): string | null => (typeof u === "string" ? u : null)
+// Postgres stores no U+0000, neither in text nor in jsonb (one such value would fail its whole part, on every
+// retry): it becomes U+FFFD, on both databases so that they hold the same rows.
+const NUL = "\u0000"
+const REPLACEMENT = "\uFFFD"
+
+const withoutNul = (value: unknown): unknown =>
+  typeof value === "string"
+    ? value.replaceAll(NUL, REPLACEMENT)
+    : Array.isArray(value)
+      ? value.map(withoutNul)
+      : isStruct(value)
+        ? Object.fromEntries(Object.entries(value).map(([key, v]) => [key.replaceAll(NUL, REPLACEMENT), withoutNul(v)]))
+        : value
+
+const stringOrNull = (u: unknown): string | null => (typeof u === "string" ? u.replaceAll(NUL, REPLACEMENT) : null)
 
 /** JSON text of a value, or the reason it has none (a BigInt, a cycle, `undefined`). */
 const toJson = (value: unknown): string | { readonly error: string } => {
   try {
     const text: unknown = JSON.stringify(value)
-    return typeof text === "string" ? text : { error: "the record is not a JSON value" }
+    if (typeof text !== "string") return { error: "the record is not a JSON value" }
+    // the escape is rare: only then is the value walked
+    return text.includes("\\u0000") ? JSON.stringify(withoutNul(value)) : text
   } catch (error) {
     return { error: `the record cannot be written as JSON: ${error instanceof Error ? error.message : String(error)}` }
   }
@@ -85,9 +101,15 @@ export const profileRow = (record: unknown, project: string, exportId: string, p
       export_id: exportId,
       part,
       line,
-      profile_key: profileKey(custom, installationIds, exportId, part, line),
+      profile_key: profileKey(
+        custom,
+        installationIds.map((id) => id.replaceAll(NUL, REPLACEMENT)),
+        exportId,
+        part,
+        line
+      ),
       custom_id: custom,
-      installation_ids: JSON.stringify(installationIds),
+      installation_ids: JSON.stringify(withoutNul(installationIds)),
       attributes: attributesJson,
       extra: extraJson
     }
