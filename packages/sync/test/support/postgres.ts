@@ -6,6 +6,7 @@
  * The superuser `postgres` has a password: over TCP it is required (scram), over the socket it is not (trust),
  * so a test can both connect simply and check that a refused password never shows in an error.
  */
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { execFile, execFileSync } from "node:child_process"
@@ -33,13 +34,15 @@ export interface Cluster {
   readonly start: Effect.Effect<void>
 }
 
+class SetupError extends Data.TaggedError("SetupError")<{ readonly message: string }> {}
+
 const asPostgres = (command: string, args: ReadonlyArray<string>) =>
-  Effect.async<string, Error>((resume) => {
+  Effect.async<string, SetupError>((resume) => {
     execFile("runuser", ["-u", "postgres", "--", command, ...args], { encoding: "utf8" }, (error, stdout, stderr) =>
       resume(
         error === null
           ? Effect.succeed(stdout)
-          : Effect.fail(new Error(`${command} failed: ${stderr || error.message}`))
+          : Effect.fail(new SetupError({ message: `${command} failed: ${stderr || error.message}` }))
       )
     )
   })
