@@ -1,6 +1,6 @@
 /**
  * A throw-away Postgres 15 cluster for the tests, never the system one: `initdb` into a fresh temp dir
- * (owned by the `postgres` user, since Postgres refuses to run as root), started with `pg_ctl` on a free port
+ * (owned by the `postgres` user when the tests run as root, since Postgres refuses to run as root), started with `pg_ctl` on a free port
  * of 127.0.0.1 and a Unix socket in that dir, stopped (`-m immediate`) and removed when the scope closes.
  *
  * The superuser `postgres` has a password: over TCP it is required (scram), over the socket it is not (trust),
@@ -34,11 +34,16 @@ export interface Cluster {
   readonly start: Effect.Effect<void>
 }
 
+// Postgres refuses to run as root: as root (this machine, CI), the cluster belongs to the `postgres` user;
+// as anyone else, to that user.
+const asRoot = process.getuid?.() === 0
+
 class SetupError extends Data.TaggedError("SetupError")<{ readonly message: string }> {}
 
 const asPostgres = (command: string, args: ReadonlyArray<string>) =>
   Effect.async<string, SetupError>((resume) => {
-    execFile("runuser", ["-u", "postgres", "--", command, ...args], { encoding: "utf8" }, (error, stdout, stderr) =>
+    const [file, argv] = asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args]
+    execFile(file, argv, { encoding: "utf8" }, (error, stdout, stderr) =>
       resume(
         error === null
           ? Effect.succeed(stdout)
@@ -62,18 +67,22 @@ export const start: Effect.Effect<Cluster, never, Scope.Scope> = Effect.gen(func
   Error,
   Scope.Scope
 > {
-  const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim())
-  const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim())
+  const owner = (path: string) => {
+    if (!asRoot) return
+    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim())
+    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim())
+    chownSync(path, uid, gid)
+  }
   const dir = yield* Effect.acquireRelease(
     Effect.sync(() => mkdtempSync(join(tmpdir(), "batch-export-pg-"))),
     (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
   )
-  chownSync(dir, uid, gid)
+  owner(dir)
   const data = join(dir, "data")
   const password = "pg-Secret-9f3a"
   const pwfile = join(dir, "pwfile")
   writeFileSync(pwfile, `${password}\n`)
-  chownSync(pwfile, uid, gid)
+  owner(pwfile)
   yield* asPostgres(join(binDir, "initdb"), [
     "-D",
     data,
