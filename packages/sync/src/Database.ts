@@ -59,11 +59,28 @@ const missingDriver = (name: string, range: string) => () =>
 const onlySqlClient = <E, R>(layer: Layer.Layer<SqlClient.SqlClient, E, R>): Layer.Layer<SqlClient.SqlClient, E, R> =>
   Layer.map(layer, (context) => Context.make(SqlClient.SqlClient, Context.get(context, SqlClient.SqlClient)))
 
-/** A failure or a defect of building a driver's layer (the SQLite driver throws), as a `SinkError`. */
-const buildError =
+/**
+ * A failure or a defect of building a driver's layer (the SQLite driver throws) as a `SinkError`; an
+ * interruption stays one.
+ */
+const typedBuild =
   (secrets: ReadonlyArray<string>) =>
-  (cause: Cause.Cause<unknown>): SinkError =>
-    SinkError.fromUnknown("connect", secrets)(Cause.squash(cause))
+  <R>(layer: Layer.Layer<SqlClient.SqlClient, unknown, R>): Layer.Layer<SqlClient.SqlClient, SinkError, R> =>
+    Layer.catchAllCause(layer, (cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Layer.failCause(Cause.map(cause, SinkError.fromUnknown("connect", secrets)))
+        : Layer.fail(SinkError.fromUnknown("connect", secrets)(Cause.squash(cause)))
+    )
+
+/** The password of a connection URL, as it may appear in a message: raw and decoded. */
+const urlPassword = (url: string): ReadonlyArray<string> => {
+  try {
+    const password = new URL(url).password
+    return password === "" ? [] : [password, decodeURIComponent(password)]
+  } catch {
+    return []
+  }
+}
 
 /**
  * A SQLite database in one file, through `@effect/sql-sqlite-node` (WAL mode: readers in other connections
@@ -80,9 +97,7 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<SqlClient.SqlCl
     }).pipe(
       Effect.map((SqliteClient) =>
         onlySqlClient(
-          SqliteClient.layer({ filename: options.filename, readonly: options.readonly ?? false }).pipe(
-            Layer.catchAllCause((cause) => Layer.fail(buildError([])(cause)))
-          )
+          SqliteClient.layer({ filename: options.filename, readonly: options.readonly ?? false }).pipe(typedBuild([]))
         )
       )
     )
@@ -102,9 +117,11 @@ export const layerPg = (options: PgOptions): Layer.Layer<SqlClient.SqlClient, Si
       catch: missingDriver("@effect/sql-pg", "^0.53.0")
     }).pipe(
       Effect.map((PgClient) => {
-        const secrets = [options.password, options.url].flatMap((secret) =>
-          secret === undefined ? [] : [Redacted.value(secret)]
-        )
+        const url = options.url === undefined ? undefined : Redacted.value(options.url)
+        const secrets = [
+          ...(options.password === undefined ? [] : [Redacted.value(options.password)]),
+          ...(url === undefined ? [] : [url, ...urlPassword(url)])
+        ]
         return onlySqlClient(
           PgClient.layer({
             url: options.url,
@@ -116,7 +133,7 @@ export const layerPg = (options: PgOptions): Layer.Layer<SqlClient.SqlClient, Si
             maxConnections: options.maxConnections,
             connectTimeout: options.connectTimeout,
             applicationName: "batch-export"
-          }).pipe(Layer.catchAllCause((cause) => Layer.fail(buildError(secrets)(cause))))
+          }).pipe(typedBuild(secrets))
         )
       })
     )
