@@ -10,6 +10,7 @@ export const projects: Array<TestProjectConfiguration> = [
   project("emulator", "packages/emulator"),
   project("node", "packages/node"),
   project("cli", "packages/cli"),
+  project("sync", "packages/sync"),
   project("examples", "examples"),
   project("packaging", "packaging")
 ]

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process"
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { delimiter, join, resolve } from "node:path"
 
-const packages = ["core", "node", "emulator", "cli"]
+const packages = ["core", "node", "emulator", "cli", "sync"]
 const docgen = resolve("node_modules/.bin/docgen")
 // docgen type-checks the examples by spawning `tsc` (and runs them with `tsx`) from the PATH
 const env = { ...process.env, PATH: `${resolve("node_modules/.bin")}${delimiter}${process.env.PATH ?? ""}` }

@@ -1,9 +1,15 @@
 // Runs the Effect language-service diagnostics (errors only) over every TypeScript project.
-// The cli and examples projects reference all the others, so checking them (and the packing test) covers the whole tree.
+// The cli and examples projects reference all the others but sync, so checking them, sync and the packing test covers
+// the whole tree.
 import { spawnSync } from "node:child_process"
 import { resolve } from "node:path"
 
-const projects = ["packages/cli/tsconfig.json", "examples/tsconfig.json", "packaging/tsconfig.json"]
+const projects = [
+  "packages/cli/tsconfig.json",
+  "packages/sync/tsconfig.json",
+  "examples/tsconfig.json",
+  "packaging/tsconfig.json"
+]
 let failed = false
 for (const project of projects) {
   const result = spawnSync(

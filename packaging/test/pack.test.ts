@@ -18,7 +18,7 @@ import * as Stream from "effect/Stream"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
-const packages = ["core", "node", "emulator", "cli"] as const
+const packages = ["core", "node", "emulator", "cli", "sync"] as const
 
 const Manifest = Schema.Struct({
   name: Schema.String,
@@ -190,7 +190,7 @@ describe("the published packages", () => {
           }
         }
 
-        // A fresh npm project: our four tarballs, and the peers pinned to the versions we build with.
+        // A fresh npm project: our tarballs, and the peers pinned to the versions we build with.
         const peers = manifests.get("cli")!.devDependencies ?? {}
         yield* fs.writeFileString(
           path.join(app, "package.json"),
@@ -223,15 +223,18 @@ describe("the published packages", () => {
           [
             `import { Records } from "@batch-export/core"`,
             `import { ExportsClient } from "@batch-export/node"`,
+            // without either SQL driver installed (optional peers): they load only when a layer is built
+            `import { Database, Sink } from "@batch-export/sync"`,
             `import { Effect, Stream } from "effect"`,
             `const bytes = Stream.make(new TextEncoder().encode('{"a":1}\\n{"b":2}\\n'))`,
             `const records = await Effect.runPromise(Stream.runCount(Records.values(bytes)))`,
-            `console.log(JSON.stringify({ records, layerConfig: typeof ExportsClient.layerConfig }))`
+            `const sink = [typeof Sink.layer, typeof Database.layerSqlite, typeof Database.layerPg].join(",")`,
+            `console.log(JSON.stringify({ records, layerConfig: typeof ExportsClient.layerConfig, sink }))`
           ].join("\n")
         )
         const imported = yield* succeed(app, process.execPath, ["imports.mjs"])
         const result: unknown = JSON.parse(imported.stdout)
-        assert.deepStrictEqual(result, { records: 2, layerConfig: "function" })
+        assert.deepStrictEqual(result, { records: 2, layerConfig: "function", sink: "object,function,function" })
 
         // ... and type-check through their `types`, against the consumer's own effect.
         yield* fs.writeFileString(

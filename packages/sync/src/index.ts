@@ -1,0 +1,12 @@
+/**
+ * @since 0.1.0
+ */
+export * as Database from "./Database.js"
+/**
+ * @since 0.1.0
+ */
+export * as Sink from "./Sink.js"
+/**
+ * @since 0.1.0
+ */
+export * as SinkError from "./SinkError.js"
