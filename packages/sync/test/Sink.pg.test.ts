@@ -12,7 +12,18 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Database from "../src/Database.js"
 import * as Sink from "../src/Sink.js"
-import { profile, sinkSuite, withSink } from "./sinkSuite.js"
+import {
+  count,
+  load,
+  loadEvents,
+  onFreshSink,
+  profile,
+  profiles,
+  publish,
+  publishWindow,
+  sinkSuite,
+  withSink
+} from "./sinkSuite.js"
 import * as Backend from "./support/backend.js"
 import * as Postgres from "./support/postgres.js"
 
@@ -32,34 +43,18 @@ describe.skipIf(!Postgres.available)("Sink on Postgres 15", () => {
           yield* withSink(
             fresh,
             Effect.gen(function* () {
-              const sink = yield* Sink.Sink
-              const part = (exportId: string, n: number) =>
-                sink.loadPart(
-                  { project: "p", exportId, part: 1, type: "ATTRIBUTES" },
-                  Stream.range(1, n).pipe(Stream.map((i) => profile(i)))
-                )
-              yield* part("export_old", old)
-              yield* sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_old", parts: 1 })
-              yield* part("export_new", next)
+              yield* load("p", "export_old", 1, profiles(1, old))
+              yield* publish("export_old", 1)
+              yield* load("p", "export_new", 1, profiles(1, next))
 
               const done = yield* Deferred.make<void>()
               const seen: Array<number> = []
               const reader = yield* Effect.gen(function* () {
-                const sql = yield* SqlClient.SqlClient
-                while (!(yield* Deferred.isDone(done))) {
-                  const rows = yield* sql<{ readonly n: unknown }>`SELECT COUNT(*) AS n FROM batch_profiles
-                    WHERE project = 'p' AND definition = 'all'`
-                  seen.push(Number(rows[0]?.n))
-                }
+                while (!(yield* Deferred.isDone(done))) seen.push(yield* count("batch_profiles", "p"))
               }).pipe(Effect.provide(fresh.second), Effect.orDie, Effect.fork)
               // let the reader connect and read the old snapshot first
               while (seen.length < 3) yield* Effect.sleep("5 millis")
-              const published = yield* sink.publishSnapshot({
-                project: "p",
-                definition: "all",
-                exportId: "export_new",
-                parts: 1
-              })
+              const published = yield* publish("export_new", 1)
               assert.deepStrictEqual(published, { records: next, replayed: false })
               const readsDuring = seen.length
               while (seen.length < readsDuring + 3) yield* Effect.sleep("5 millis")
@@ -76,75 +71,41 @@ describe.skipIf(!Postgres.available)("Sink on Postgres 15", () => {
     it.effect(
       "a COMMIT that fails (a deferred constraint: the analogue of a disk full at commit) fails typed and publishes nothing",
       () =>
-        Effect.gen(function* () {
-          const fresh = yield* (yield* Backend.Backend).fresh
-          yield* withSink(
-            fresh,
-            Effect.gen(function* () {
-              const sql = yield* SqlClient.SqlClient
-              // checked only at COMMIT: @effect/sql turns a failed COMMIT into a defect, the sink into a SinkError
-              yield* sql.unsafe(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        onFreshSink(
+          Effect.gen(function* () {
+            const sql = yield* SqlClient.SqlClient
+            // checked only at COMMIT: @effect/sql turns a failed COMMIT into a defect, the sink into a SinkError
+            yield* sql.unsafe(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
               BEGIN RAISE EXCEPTION 'refused at commit'; END $$`)
-              yield* sql.unsafe(`CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON batch_cursors
+            yield* sql.unsafe(`CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON batch_cursors
               DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()`)
-              const sink = yield* Sink.Sink
-              yield* sink.loadPart(
-                { project: "p", exportId: "export_1", part: 1, type: "EVENTS" },
-                Stream.make({ identifiers: { custom_id: "u" }, name: "open" })
-              )
-              const failed = yield* Effect.flip(
-                sink.publishWindow({
-                  project: "p",
-                  definition: "events",
-                  type: "EVENTS",
-                  exportId: "export_1",
-                  parts: 1,
-                  windowEnd: new Date("2026-12-01T00:00:00Z")
-                })
-              )
-              assert.strictEqual(failed._tag, "SinkError")
-              if (failed._tag === "SinkError") assert.include(failed.detail, "refused at commit")
-              const rows = yield* sql<{ readonly n: unknown }>`SELECT COUNT(*) AS n FROM batch_events`
-              assert.strictEqual(Number(rows[0]?.n), 0)
-            })
-          )
-        })
+            yield* loadEvents("export_1", 1, 1, 1)
+            const failed = yield* Effect.flip(publishWindow("export_1", 1, "2026-12-01T00:00:00Z"))
+            assert.strictEqual(failed._tag, "SinkError")
+            if (failed._tag === "SinkError") assert.include(failed.detail, "refused at commit")
+            assert.strictEqual(yield* count("batch_events", "p"), 0)
+          })
+        )
     )
 
     it.effect("two publishes of one snapshot at once: one replaces the other whole, neither fails nor mixes", () =>
-      Effect.gen(function* () {
-        const fresh = yield* (yield* Backend.Backend).fresh
-        yield* withSink(
-          fresh,
-          Effect.gen(function* () {
-            const sink = yield* Sink.Sink
-            const part = (exportId: string, from: number, to: number) =>
-              sink.loadPart(
-                { project: "p", exportId, part: 1, type: "ATTRIBUTES" },
-                Stream.range(from, to).pipe(Stream.map((i) => profile(i)))
-              )
-            // overlapping profiles (same keys) and different counts
-            yield* part("export_a", 1, 5_000)
-            yield* part("export_b", 2_001, 8_000)
-            const [a, b] = yield* Effect.all(
-              [
-                sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_a", parts: 1 }),
-                sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_b", parts: 1 })
-              ],
-              { concurrency: 2 }
-            )
-            assert.deepStrictEqual([a.records, b.records], [5_000, 6_000])
-            const sql = yield* SqlClient.SqlClient
-            const rows = yield* sql<{ readonly export_id: string; readonly n: unknown }>`SELECT export_id, COUNT(*) AS n
+      onFreshSink(
+        Effect.gen(function* () {
+          // overlapping profiles (same keys) and different counts
+          yield* load("p", "export_a", 1, profiles(1, 5_000))
+          yield* load("p", "export_b", 1, profiles(2_001, 8_000))
+          const [a, b] = yield* Effect.all([publish("export_a", 1), publish("export_b", 1)], { concurrency: 2 })
+          assert.deepStrictEqual([a.records, b.records], [5_000, 6_000])
+          const sql = yield* SqlClient.SqlClient
+          const rows = yield* sql<{ readonly export_id: string; readonly n: unknown }>`SELECT export_id, COUNT(*) AS n
               FROM batch_profiles WHERE project = 'p' AND definition = 'all' GROUP BY export_id`
-            const current = yield* sql<{ readonly export_id: string }>`SELECT export_id FROM batch_snapshots
+          const current = yield* sql<{ readonly export_id: string }>`SELECT export_id FROM batch_snapshots
               WHERE project = 'p' AND definition = 'all'`
-            assert.strictEqual(rows.length, 1, `one export's profiles only: ${JSON.stringify(rows)}`)
-            assert.strictEqual(rows[0]?.export_id, current[0]?.export_id)
-            assert.strictEqual(Number(rows[0]?.n), rows[0]?.export_id === "export_a" ? 5_000 : 6_000)
-          })
-        )
-      })
+          assert.strictEqual(rows.length, 1, `one export's profiles only: ${JSON.stringify(rows)}`)
+          assert.strictEqual(rows[0]?.export_id, current[0]?.export_id)
+          assert.strictEqual(Number(rows[0]?.n), rows[0]?.export_id === "export_a" ? 5_000 : 6_000)
+        })
+      )
     )
 
     it.effect("a refused password fails the layer with a typed SinkError that does not show the password", () =>
@@ -192,20 +153,13 @@ describe.skipIf(!Postgres.available)("Sink on Postgres 15", () => {
               startedAt: new Date()
             })
             yield* Effect.acquireRelease(cluster.stop, () => cluster.start)
-            const load = yield* Effect.flip(
-              sink.loadPart(
-                { project: "p", exportId: "export_1", part: 1, type: "ATTRIBUTES" },
-                Stream.make(profile(1))
-              )
-            )
-            assert.strictEqual(load._tag, "SinkError")
+            const loadFailed = yield* Effect.flip(load("p", "export_1", 1, Stream.make(profile(1))))
+            assert.strictEqual(loadFailed._tag, "SinkError")
             const runs = yield* Effect.flip(sink.runs())
             assert.strictEqual(runs._tag, "SinkError")
             assert.strictEqual(runs.operation, "runs")
-            const publish = yield* Effect.flip(
-              sink.publishSnapshot({ project: "p", definition: "all", exportId: "export_1", parts: 1 })
-            )
-            assert.strictEqual(publish._tag, "SinkError")
+            const publishFailed = yield* Effect.flip(publish("export_1", 1))
+            assert.strictEqual(publishFailed._tag, "SinkError")
           }).pipe(Effect.scoped, Effect.provide(Layer.provideMerge(Sink.layer, client)))
           // back up: a new client works
           const runs = yield* Effect.provide(

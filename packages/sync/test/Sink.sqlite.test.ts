@@ -11,7 +11,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Database from "../src/Database.js"
 import * as Sink from "../src/Sink.js"
-import { profile, sinkSuite, withSink } from "./sinkSuite.js"
+import { load, profile, sinkSuite, withSink } from "./sinkSuite.js"
 import * as Backend from "./support/backend.js"
 
 layer(Backend.sqlite, { excludeTestServices: true })("Sink on SQLite", (it) => sinkSuite(it))
@@ -42,17 +42,7 @@ describe("SQLite that refuses", () => {
             client: Database.layerSqlite({ filename, readonly: true }),
             second: Database.layerSqlite({ filename })
           }
-          const failed = yield* withSink(
-            readOnly,
-            Effect.flatMap(Sink.Sink, (sink) =>
-              Effect.flip(
-                sink.loadPart(
-                  { project: "p", exportId: "export_1", part: 1, type: "ATTRIBUTES" },
-                  Stream.make(profile(1))
-                )
-              )
-            )
-          )
+          const failed = yield* withSink(readOnly, Effect.flip(load("p", "export_1", 1, Stream.make(profile(1)))))
           assert.strictEqual(failed._tag, "SinkError")
           if (failed._tag === "SinkError") {
             assert.strictEqual(failed.operation, "loadPart")

@@ -11,10 +11,7 @@ import type { ExportType, LoadError, Loaded, PartKey } from "../Sink.js"
 import * as Db from "./db.js"
 import * as Rows from "./rows.js"
 
-const toRow: Record<
-  ExportType,
-  (record: unknown, project: string, exportId: string, part: number, line: number) => Rows.Mapped
-> = {
+const toRow: Record<ExportType, Rows.ToRow> = {
   ATTRIBUTES: Rows.profileRow,
   EVENTS: Rows.eventRow,
   REACHABILITY: Rows.reachabilityRow

@@ -41,6 +41,9 @@ const toJson = (value: unknown): string | { readonly error: string } => {
 /** A staging row, or why the record cannot be one. */
 export type Mapped = { readonly row: Record<string, string | number | null> } | { readonly error: string }
 
+/** Line `line` of part `part` of an export, as a row of its type's staging table. */
+export type ToRow = (record: unknown, project: string, exportId: string, part: number, line: number) => Mapped
+
 /**
  * Which profile a record is, so that a snapshot holds each profile once: its custom id when it has one, else
  * its smallest installation id (an installation belongs to one profile), else its position in the export (a
@@ -75,7 +78,7 @@ const extraOf = (record: Struct, identifiers: Struct | undefined): Struct | unde
   return extra
 }
 
-export const profileRow = (record: unknown, project: string, exportId: string, part: number, line: number): Mapped => {
+export const profileRow: ToRow = (record, project, exportId, part, line) => {
   if (!isStruct(record)) return { error: "a profile record must be a JSON object" }
   const identifiers = record["identifiers"]
   if (identifiers !== undefined && !isStruct(identifiers)) return { error: "identifiers must be an object" }
@@ -124,45 +127,32 @@ const customIdOf = (record: Struct): string | null => {
 const eventTimeOf = (record: Struct): string | null =>
   stringOrNull(record["timestamp"]) ?? stringOrNull(record["time"]) ?? stringOrNull(record["date"])
 
-export const eventRow = (record: unknown, project: string, exportId: string, part: number, line: number): Mapped => {
-  const json = toJson(record)
-  if (typeof json !== "string") return json
-  const struct = isStruct(record) ? record : {}
-  return {
-    row: {
-      project,
-      export_id: exportId,
-      part,
-      line,
-      custom_id: customIdOf(struct),
-      name: stringOrNull(struct["name"]) ?? stringOrNull(struct["event"]),
-      event_time: eventTimeOf(struct),
-      record: json
+/** A record kept whole, with its custom id, its time and the `fields` its type names copied out. */
+const rawRow =
+  (fields: (record: Struct) => { readonly [column: string]: string | null }): ToRow =>
+  (record, project, exportId, part, line) => {
+    const json = toJson(record)
+    if (typeof json !== "string") return json
+    const struct = isStruct(record) ? record : {}
+    return {
+      row: {
+        project,
+        export_id: exportId,
+        part,
+        line,
+        custom_id: customIdOf(struct),
+        ...fields(struct),
+        event_time: eventTimeOf(struct),
+        record: json
+      }
     }
   }
-}
 
-export const reachabilityRow = (
-  record: unknown,
-  project: string,
-  exportId: string,
-  part: number,
-  line: number
-): Mapped => {
-  const json = toJson(record)
-  if (typeof json !== "string") return json
-  const struct = isStruct(record) ? record : {}
-  return {
-    row: {
-      project,
-      export_id: exportId,
-      part,
-      line,
-      custom_id: customIdOf(struct),
-      channel: stringOrNull(struct["channel"]),
-      status: stringOrNull(struct["status"]),
-      event_time: eventTimeOf(struct),
-      record: json
-    }
-  }
-}
+export const eventRow: ToRow = rawRow((record) => ({
+  name: stringOrNull(record["name"]) ?? stringOrNull(record["event"])
+}))
+
+export const reachabilityRow: ToRow = rawRow((record) => ({
+  channel: stringOrNull(record["channel"]),
+  status: stringOrNull(record["status"])
+}))
