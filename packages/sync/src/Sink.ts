@@ -194,6 +194,18 @@ export interface Run {
 }
 
 /**
+ * What `beginCreate` found on the run row before marking it: when an earlier attempt of the run's create step
+ * started (none on the first attempt) and the export id recorded for the run, if any.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateIntent {
+  readonly requestedAt: Option.Option<Date>
+  readonly exportId: Option.Option<string>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -249,6 +261,14 @@ export interface Service {
   readonly recordRun: (run: RunStart) => Effect.Effect<void, SinkError>
   /** Records how a run ended (calling it again overwrites with the same values). */
   readonly finishRun: (runId: string, end: RunEnd) => Effect.Effect<void, SinkError>
+  /**
+   * Marks, in one transaction, that the run's create step is starting, before it posts to Batch, and returns
+   * what the run row held before: an earlier attempt's start (then that attempt may have created the export)
+   * and the export id already recorded. The first start is kept. Fails when the run was not recorded.
+   */
+  readonly beginCreate: (runId: string) => Effect.Effect<CreateIntent, SinkError>
+  /** Records the export a run created, as soon as Batch answered (before the run ends). */
+  readonly recordExport: (runId: string, exportId: string) => Effect.Effect<void, SinkError>
   /** The latest runs, newest first. */
   readonly runs: (filter?: RunFilter) => Effect.Effect<ReadonlyArray<Run>, SinkError>
 }

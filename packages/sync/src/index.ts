@@ -10,3 +10,7 @@ export * as Sink from "./Sink.js"
  * @since 0.1.0
  */
 export * as SinkError from "./SinkError.js"
+/**
+ * @since 0.1.0
+ */
+export * as ExportSync from "./ExportSync.js"

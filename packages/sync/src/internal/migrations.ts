@@ -138,7 +138,16 @@ const initial = Effect.gen(function* () {
   )`
 })
 
+// When the sync workflow's create step first started, written before its POST: a replayed create that finds it
+// set knows an earlier attempt may have created the export on Batch, and looks for it before posting again.
+const createRequested = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const { time } = types(sql)
+  yield* sql`ALTER TABLE batch_runs ADD COLUMN create_requested_at ${time}`
+})
+
 /** Add a step as `"<n>_<name>": effect`; never edit a step that has shipped. */
 export const loader = Migrator.fromRecord({
-  "1_initial": initial
+  "1_initial": initial,
+  "2_create_requested": createRequested
 })

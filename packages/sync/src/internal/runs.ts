@@ -4,8 +4,10 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import type { Run, RunEnd, RunFilter, RunStart } from "../Sink.js"
-import { sanitizeDetail, type SinkError } from "../SinkError.js"
+import * as Arr from "effect/Array"
+import * as Option from "effect/Option"
+import type { CreateIntent, Run, RunEnd, RunFilter, RunStart } from "../Sink.js"
+import { sanitizeDetail, SinkError } from "../SinkError.js"
 import * as Db from "./db.js"
 
 const RunRow = Schema.Struct({
@@ -26,7 +28,41 @@ const RunRow = Schema.Struct({
   error_message: Schema.OptionFromNullOr(Schema.String)
 })
 
+const IntentRow = Schema.Struct({
+  create_requested_at: Schema.OptionFromNullOr(Db.Instant),
+  export_id: Schema.OptionFromNullOr(Schema.String)
+})
+
 export const make = (sql: SqlClient.SqlClient) => {
+  const beginCreate = (runId: string): Effect.Effect<CreateIntent, SinkError> =>
+    Db.typedSqlErrors(
+      "beginCreate",
+      sql.withTransaction(
+        Effect.gen(function* () {
+          const rows = yield* Effect.flatMap(
+            sql`SELECT create_requested_at, export_id FROM batch_runs WHERE run_id = ${runId}`,
+            Db.decodeRows("beginCreate", IntentRow)
+          )
+          const row = yield* Option.match(Arr.head(rows), {
+            // without its run row, a second attempt could not know about the first: refuse rather than post
+            onNone: () =>
+              Effect.fail(new SinkError({ operation: "beginCreate", detail: `no run ${sanitizeDetail(runId)}` })),
+            onSome: Effect.succeed
+          })
+          if (Option.isNone(row.create_requested_at)) {
+            yield* sql`UPDATE batch_runs SET create_requested_at = ${yield* Db.now} WHERE run_id = ${runId}`
+          }
+          return { requestedAt: row.create_requested_at, exportId: row.export_id }
+        })
+      )
+    ).pipe(Effect.withSpan("Sink.beginCreate"))
+
+  const recordExport = (runId: string, exportId: string): Effect.Effect<void, SinkError> =>
+    Db.typedSqlErrors("recordExport", sql`UPDATE batch_runs SET export_id = ${exportId} WHERE run_id = ${runId}`).pipe(
+      Effect.asVoid,
+      Effect.withSpan("Sink.recordExport")
+    )
+
   const recordRun = (run: RunStart): Effect.Effect<void, SinkError> =>
     Db.typedSqlErrors(
       "recordRun",
@@ -97,5 +133,5 @@ export const make = (sql: SqlClient.SqlClient) => {
       Effect.withSpan("Sink.runs")
     )
 
-  return { recordRun, finishRun, runs }
+  return { recordRun, finishRun, runs, beginCreate, recordExport }
 }

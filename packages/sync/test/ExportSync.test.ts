@@ -1,0 +1,204 @@
+/**
+ * The sync workflow end to end, in process: the durable engine (`ClusterWorkflowEngine` over `SingleRunner`)
+ * and the sink on two SQLite files in the test's temp dir, the emulator as Batch.
+ */
+import { CreateExport } from "@batch-export/core"
+import { Emulator } from "@batch-export/emulator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ExportSync } from "../src/ExportSync.js"
+import * as Sink from "../src/Sink.js"
+import * as Sync from "./support/sync.js"
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "batch-export-sync-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** An emulator with no seeded export (so every export on it was created by the sync) and exports of `parts` parts. */
+const emulatorOptions = (options?: Emulator.Options): Emulator.Options => ({
+  exports: [],
+  pollsPerStatus: 0,
+  partsPerExport: 3,
+  recordsPerPart: 40,
+  ...options
+})
+
+/** Runs `program` with a fresh emulator and the sync wired to it over two SQLite files in a temp dir. */
+const withSync = <A, E, R>(
+  program: (emulator: Emulator.Service) => Effect.Effect<A, E, R>,
+  options?: { readonly emulator?: Emulator.Options; readonly sync?: Parameters<typeof Sync.layer>[1] }
+) =>
+  Effect.gen(function* () {
+    const dir = yield* tempDir
+    const emulator = yield* Emulator.make(emulatorOptions(options?.emulator))
+    return yield* program(emulator).pipe(Effect.provide(Sync.layer(Sync.where(dir, emulator), options?.sync)))
+  })
+
+const attributes: CreateExport.CreateExportRequestInput = {
+  export_type: "ATTRIBUTES",
+  attributes: ["$email_address", "$language"],
+  identifiers: ["custom_id", "installation_ids"]
+}
+
+/** The payload of slot `slot` of project "shop"'s definition "profiles", from a request as JSON. */
+const payload = (slot: string, request: CreateExport.CreateExportRequestInput = attributes) =>
+  Effect.map(Effect.orDie(Schema.decodeUnknown(CreateExport.CreateExportRequest)(request)), (decoded) => ({
+    project: "shop",
+    definition: "profiles",
+    slot,
+    request: decoded
+  }))
+
+const posts = (emulator: Emulator.Service) =>
+  Effect.map(
+    emulator.requests,
+    (requests) => requests.filter((r) => r.method === "POST" && r.path.endsWith("/profiles/export")).length
+  )
+
+const customIds = (emulator: Emulator.Service, exportId: string) =>
+  Effect.gen(function* () {
+    const exp = (yield* emulator.exports).find((e) => e.id === exportId)
+    const ids: Array<string> = []
+    for (const file of exp?.files ?? []) {
+      const text = Buffer.from(yield* Effect.orDie(emulator.fileBytes(file.id))).toString("utf8")
+      for (const line of text.split("\n").filter((l) => l.trim() !== "")) {
+        ids.push(JSON.parse(line).identifiers.custom_id)
+      }
+    }
+    return ids.sort()
+  })
+
+const rows = <A extends object>(query: (sql: SqlClient.SqlClient) => Effect.Effect<ReadonlyArray<A>, unknown>) =>
+  Effect.orDie(Effect.flatMap(SqlClient.SqlClient, query))
+
+const runOf = (runId: string) =>
+  Effect.flatMap(Sink.Sink, (sink) => Effect.orDie(sink.runs())).pipe(
+    Effect.map((runs) => runs.find((run) => run.runId === runId))
+  )
+
+describe("ExportSync", () => {
+  it.scopedLive("an ATTRIBUTES sync of 3 parts lands every profile once, and writes a run row", () =>
+    withSync((emulator) =>
+      Effect.gen(function* () {
+        const input = yield* payload("2026-12-07T02:00Z")
+        const result = yield* ExportSync.execute(input)
+        assert.strictEqual(result.parts, 3)
+        assert.strictEqual(result.records, 120)
+        assert.strictEqual(result.published, 120)
+
+        const expected = yield* customIds(emulator, result.exportId)
+        assert.strictEqual(expected.length, 120)
+        const stored = yield* rows(
+          (sql) =>
+            sql<{ custom_id: string }>`SELECT custom_id FROM batch_profiles WHERE project = 'shop' ORDER BY custom_id`
+        )
+        assert.deepStrictEqual(
+          stored.map((row) => row.custom_id),
+          expected
+        )
+
+        const run = yield* runOf(yield* ExportSync.executionId(input))
+        assert.isDefined(run)
+        assert.strictEqual(run?.outcome, "success")
+        assert.deepStrictEqual(run?.exportId, Option.some(result.exportId))
+        assert.strictEqual(run?.parts, 3)
+        assert.strictEqual(run?.records, 120)
+        assert.isTrue(Option.isSome(run?.finishedAt ?? Option.none()))
+      })
+    )
+  )
+
+  it.scopedLive("an EVENTS sync appends the window's events and saves its end as the cursor", () =>
+    withSync((emulator) =>
+      Effect.gen(function* () {
+        const to = new Date(Math.floor(Date.now() / 1000) * 1000)
+        const from = new Date(to.getTime() - 86_400_000)
+        const input = yield* payload("2026-12-07T02:00Z", {
+          export_type: "EVENTS",
+          from: from.toISOString(),
+          to: to.toISOString()
+        })
+        const result = yield* ExportSync.execute({ ...input, definition: "events" })
+        assert.strictEqual(result.records, 120)
+        const cursor = yield* Effect.flatMap(Sink.Sink, (sink) => Effect.orDie(sink.cursor("shop", "events")))
+        assert.isTrue(Option.isSome(cursor))
+        if (Option.isSome(cursor)) {
+          assert.strictEqual(cursor.value.windowEnd.getTime(), to.getTime())
+          assert.strictEqual(cursor.value.exportId, result.exportId)
+        }
+        const events = yield* rows((sql) => sql<{ n: number }>`SELECT COUNT(*) AS n FROM batch_events`)
+        assert.strictEqual(Number(events[0]?.n), 120)
+        assert.strictEqual(yield* posts(emulator), 1)
+      })
+    )
+  )
+
+  it.scopedLive("an export that ends in ERROR fails the execution with ExportFailed and a failed run row", () =>
+    withSync(() =>
+      Effect.gen(function* () {
+        const input = yield* payload("2026-12-07T02:00Z", {
+          ...attributes,
+          export_type: "ATTRIBUTES",
+          filter: { segment: "ERROR" }
+        })
+        const exit = yield* Effect.exit(ExportSync.execute(input))
+        assert.isTrue(Exit.isFailure(exit))
+        if (Exit.isFailure(exit)) {
+          const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          assert.strictEqual(error?._tag, "ExportFailed")
+        }
+        const run = yield* runOf(yield* ExportSync.executionId(input))
+        assert.strictEqual(run?.outcome, "failure")
+        assert.deepStrictEqual(run?.errorTag, Option.some("ExportFailed"))
+        assert.isTrue(Option.isSome(run?.errorMessage ?? Option.none()))
+      })
+    )
+  )
+
+  it.scopedLive("the same slot triggered twice, at once and again later, runs once: one export created", () =>
+    withSync((emulator) =>
+      Effect.gen(function* () {
+        const input = yield* payload("2026-12-07T02:00Z")
+        const [first, second] = yield* Effect.all([ExportSync.execute(input), ExportSync.execute(input)], {
+          concurrency: 2
+        })
+        const third = yield* ExportSync.execute(input)
+        assert.strictEqual(second.exportId, first.exportId)
+        assert.strictEqual(third.exportId, first.exportId)
+        assert.strictEqual(yield* posts(emulator), 1)
+        assert.strictEqual((yield* emulator.exports).length, 1)
+        const runs = yield* Effect.flatMap(Sink.Sink, (sink) => Effect.orDie(sink.runs()))
+        assert.strictEqual(runs.length, 1)
+
+        // another slot is another run
+        yield* ExportSync.execute({ ...input, slot: "2026-12-08T02:00Z" })
+        assert.strictEqual(yield* posts(emulator), 2)
+      })
+    )
+  )
+
+  it.scopedLive("a create whose answer is lost adopts the export Batch made instead of posting again", () =>
+    withSync((emulator) =>
+      Effect.gen(function* () {
+        // Batch creates the export, then the connection drops before the 202 arrives
+        yield* emulator.script("create", Emulator.Reply.dropAfter(0))
+        const result = yield* ExportSync.execute(yield* payload("2026-12-07T02:00Z"))
+        assert.strictEqual(yield* posts(emulator), 1, "a second POST was sent after the lost answer")
+        const exports = yield* emulator.exports
+        assert.deepStrictEqual(
+          exports.map((e) => e.id),
+          [result.exportId]
+        )
+        assert.strictEqual(result.records, 120)
+      })
+    )
+  )
+})
