@@ -245,6 +245,11 @@ export interface Service {
     part: PartKey,
     records: Stream.Stream<unknown, E, R>
   ) => Effect.Effect<Loaded, E | LoadError, R>
+  /**
+   * The records a completed `loadPart` of (project, export, part) staged, if one completed: a caller that
+   * finds it need not download the part again (a workflow step the process died in after the load committed).
+   */
+  readonly loadedPart: (part: Omit<PartKey, "type">) => Effect.Effect<Option.Option<number>, SinkError>
   /** Replaces the snapshot of (project, definition) by the export's profiles, atomically. */
   readonly publishSnapshot: (key: SnapshotKey) => Effect.Effect<Published, PublishError>
   /** Appends the export's rows and moves the cursor to `windowEnd`, in one transaction. */
@@ -323,7 +328,12 @@ export const make: Effect.Effect<Service, SinkError, SqlClient.SqlClient> = Effe
   const sql = yield* SqlClient.SqlClient
   yield* migrate
 
-  return Sink.of({ loadPart: Load.make(sql, batchSize), ...Publish.make(sql), ...Runs.make(sql) })
+  return Sink.of({
+    loadPart: Load.make(sql, batchSize),
+    loadedPart: Load.loaded(sql),
+    ...Publish.make(sql),
+    ...Runs.make(sql)
+  })
 })
 
 /**

@@ -4,10 +4,12 @@
 import { Records } from "@batch-export/core"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { ExportType, LoadError, Loaded, PartKey } from "../Sink.js"
+import type { SinkError } from "../SinkError.js"
 import * as Db from "./db.js"
 import * as Rows from "./rows.js"
 
@@ -70,3 +72,19 @@ export const make =
       })
     )
   }
+
+/** The records a completed `loadPart` staged for (project, export, part), if one completed. */
+export const loaded =
+  (sql: SqlClient.SqlClient) =>
+  (key: Omit<PartKey, "type">): Effect.Effect<Option.Option<number>, SinkError> =>
+    Db.typedSqlErrors(
+      "loadedPart",
+      Effect.flatMap(
+        sql`SELECT records FROM batch_parts
+          WHERE project = ${key.project} AND export_id = ${key.exportId} AND part = ${key.part}`,
+        Db.decodeRows("loadedPart", Db.CountRow)
+      )
+    ).pipe(
+      Effect.map((rows) => Option.map(Arr.head(rows), (row) => row.records)),
+      Effect.withSpan("Sink.loadedPart")
+    )

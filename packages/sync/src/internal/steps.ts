@@ -145,6 +145,11 @@ export const run = (payload: ExportSync.Payload, runId: string, settings: Settin
       Schema.Number,
       Effect.gen(function* () {
         const sink = yield* Sink.Sink
+        // the process died after the load committed, before the engine stored this step's result: not again
+        const done = yield* sink
+          .loadedPart({ project, exportId, part: file.part })
+          .pipe(Effect.mapError(StepFailed.of(`load-part-${file.part}`)))
+        if (Option.isSome(done)) return done.value
         const batch = yield* client(`load-part-${file.part}`)
         const loaded = yield* sink
           .loadPart(

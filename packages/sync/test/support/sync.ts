@@ -9,6 +9,7 @@ import { ExportsClient } from "@batch-export/node"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { join } from "node:path"
 import * as Database from "../../src/Database.js"
@@ -38,12 +39,16 @@ export const where = (dir: string, emulator: Emulator.Service): Where => ({
  */
 export const layer = (
   at: Where,
-  options?: ExportSync.Options
+  options?: ExportSync.Options,
+  decorate: (sink: Sink.Service) => Sink.Service = (sink) => sink
 ): Layer.Layer<
   WorkflowEngine | Sink.Sink | SqlClient.SqlClient,
   SinkError | ConfigError.ConfigError | ClientError.InvalidArgument
 > => {
-  const sink = Layer.provideMerge(Sink.layer, Database.layerSqlite({ filename: join(at.dir, "sink.db") }))
+  const sink = Layer.provideMerge(
+    Layer.effect(Sink.Sink, Effect.map(Sink.make, decorate)),
+    Database.layerSqlite({ filename: join(at.dir, "sink.db") })
+  )
   const engine = ExportSync.layerEngineSqlite({
     filename: join(at.dir, "engine.db"),
     shardingConfig: { entityMessagePollInterval: "100 millis" }
