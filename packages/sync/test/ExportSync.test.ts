@@ -3,13 +3,20 @@
  * and the sink on two SQLite files in the test's temp dir, the emulator as Batch.
  */
 import { CreateExport } from "@batch-export/core"
-import { Emulator } from "@batch-export/emulator"
+import { Emulator, Testing } from "@batch-export/emulator"
+import { ExportsClient } from "@batch-export/node"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as TestClock from "effect/TestClock"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -34,12 +41,12 @@ const emulatorOptions = (options?: Emulator.Options): Emulator.Options => ({
 /** Runs `program` with a fresh emulator and the sync wired to it over two SQLite files in a temp dir. */
 const withSync = <A, E, R>(
   program: (emulator: Emulator.Service) => Effect.Effect<A, E, R>,
-  options?: { readonly emulator?: Emulator.Options; readonly sync?: Parameters<typeof Sync.layer>[1] }
+  options?: { readonly emulator?: Emulator.Options; readonly setup?: Sync.Setup }
 ) =>
   Effect.gen(function* () {
     const dir = yield* tempDir
     const emulator = yield* Emulator.make(emulatorOptions(options?.emulator))
-    return yield* program(emulator).pipe(Effect.provide(Sync.layer(Sync.where(dir, emulator), options?.sync)))
+    return yield* program(emulator).pipe(Effect.provide(Sync.layer(Sync.where(dir, emulator), options?.setup)))
   })
 
 const attributes: CreateExport.CreateExportRequestInput = {
@@ -199,6 +206,77 @@ describe("ExportSync", () => {
         )
         assert.strictEqual(result.records, 120)
       })
+    )
+  )
+})
+
+/**
+ * Runs `execute` on the TestClock, letting each wait between two looks at the export elapse: the `n`-th wait
+ * is the `n`-th delay of the client's default poll schedule. Returns the exit and the time that elapsed.
+ */
+const driveDefaultPolls = <A, E, R>(execute: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(execute)
+    const delays = Chunk.toReadonlyArray(
+      yield* Schedule.run(
+        Schedule.delays(ExportsClient.defaultPollSchedule),
+        0,
+        Array.from({ length: 500 }, () => undefined)
+      )
+    )
+    for (const delay of delays) {
+      const done = yield* Effect.raceFirst(
+        Effect.map(Fiber.await(fiber), Option.some),
+        Effect.as(Testing.awaitSleep(delay), Option.none())
+      )
+      if (Option.isSome(done)) return { exit: done.value, elapsed: Duration.millis(yield* TestClock.currentTimeMillis) }
+      yield* TestClock.adjust(delay)
+    }
+    return yield* Effect.dieMessage("more looks than the test expected")
+  })
+
+/**
+ * The cluster engine's runner sleeps on the same Clock (shard acquisition, storage polling), so under the
+ * TestClock it would acquire nothing unless the test moved time for it too, racing the HTTP calls; the long
+ * waits run on the in-memory engine instead, whose durable clocks are plain sleeps: the workflow is the same.
+ */
+describe("ExportSync on the TestClock", () => {
+  const memory = { engine: WorkflowEngine.layerMemory }
+
+  it.scoped("a 1h40 wait for Batch, polled at the client's default pace, ends in a sync", () =>
+    withSync(
+      (emulator) =>
+        Effect.gen(function* () {
+          const { elapsed, exit } = yield* driveDefaultPolls(ExportSync.execute(yield* payload("2026-12-07T02:00Z")))
+          assert.isTrue(Exit.isSuccess(exit), String(exit))
+          if (Exit.isSuccess(exit)) assert.strictEqual(exit.value.records, 120)
+          assert.isTrue(Duration.greaterThan(elapsed, Duration.minutes(100)), Duration.format(elapsed))
+          // SUCCESS at the 109th look (36 looks per status): one look per wait, no more
+          const views = (yield* emulator.requests).filter((r) => r.path.endsWith("/exports/view")).length
+          assert.strictEqual(views, 109)
+        }),
+      { emulator: { pollsPerStatus: 36 }, setup: memory }
+    )
+  )
+
+  it.scoped("an export still running 2 hours after its creation fails the run with ExportTimeout", () =>
+    withSync(
+      () =>
+        Effect.gen(function* () {
+          const input = yield* payload("2026-12-07T02:00Z")
+          const { elapsed, exit } = yield* driveDefaultPolls(ExportSync.execute(input))
+          assert.isTrue(Exit.isFailure(exit))
+          if (Exit.isFailure(exit) && exit.cause._tag === "Fail") {
+            const error = exit.cause.error
+            assert.strictEqual(error._tag, "StepFailed")
+            if (error._tag === "StepFailed") assert.strictEqual(error.reason, "ExportTimeout")
+          }
+          assert.isTrue(Duration.greaterThanOrEqualTo(elapsed, Duration.hours(2)), Duration.format(elapsed))
+          assert.isTrue(Duration.lessThan(elapsed, Duration.minutes(122)), Duration.format(elapsed))
+          const run = yield* runOf(yield* ExportSync.executionId(input))
+          assert.deepStrictEqual(run?.errorTag, Option.some("ExportTimeout"))
+        }),
+      { emulator: { pollsPerStatus: 1000 }, setup: memory }
     )
   )
 })

@@ -98,7 +98,10 @@ export const sinkSuite = (it: Vitest.MethodsNonLive<Backend, true>) => {
     Effect.gen(function* () {
       const fresh = yield* (yield* Backend).fresh
       const first = yield* Effect.provide(Sink.migrate, fresh.client)
-      assert.deepStrictEqual(first, [[1, "initial"]])
+      assert.deepStrictEqual(first, [
+        [1, "initial"],
+        [2, "create_requested"]
+      ])
       const second = yield* Effect.provide(Sink.migrate, fresh.client)
       assert.deepStrictEqual(second, [])
       // building the sink migrates again, and works
@@ -413,6 +416,47 @@ export const sinkSuite = (it: Vitest.MethodsNonLive<Backend, true>) => {
           reach.map((row) => [row.channel, row.status]),
           [["email", "unsubscribed"]]
         )
+      })
+    )
+  )
+
+  it.effect("beginCreate marks the run's create once and tells a later attempt when it started and the export", () =>
+    onFreshSink(
+      Effect.gen(function* () {
+        const sink = yield* Sink.Sink
+        const missing = yield* Effect.flip(sink.beginCreate("run-0"))
+        assert.strictEqual(missing.operation, "beginCreate")
+        yield* sink.recordRun({
+          runId: "run-1",
+          project: "p",
+          definition: "all",
+          type: "ATTRIBUTES",
+          startedAt: new Date("2026-12-07T01:00:00Z")
+        })
+        const first = yield* sink.beginCreate("run-1")
+        assert.deepStrictEqual(first, { requestedAt: Option.none(), exportId: Option.none() })
+        const second = yield* sink.beginCreate("run-1")
+        assert.isTrue(Option.isSome(second.requestedAt))
+        assert.deepStrictEqual(second.exportId, Option.none())
+        yield* sink.recordExport("run-1", "export_1")
+        const third = yield* sink.beginCreate("run-1")
+        // the first attempt's start is kept
+        assert.deepStrictEqual(third.requestedAt, second.requestedAt)
+        assert.deepStrictEqual(third.exportId, Option.some("export_1"))
+      })
+    )
+  )
+
+  it.effect("loadedPart: nothing before a load completes, its count after", () =>
+    onFreshSink(
+      Effect.gen(function* () {
+        const sink = yield* Sink.Sink
+        const part = { project: "p", exportId: "export_1", part: 1 }
+        assert.deepStrictEqual(yield* sink.loadedPart(part), Option.none())
+        yield* Effect.either(load("p", "export_1", 1, Stream.concat(profiles(1, 3), Stream.fail("cut"))))
+        assert.deepStrictEqual(yield* sink.loadedPart(part), Option.none())
+        yield* load("p", "export_1", 1, profiles(1, 3))
+        assert.deepStrictEqual(yield* sink.loadedPart(part), Option.some(3))
       })
     )
   )

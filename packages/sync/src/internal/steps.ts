@@ -46,7 +46,7 @@ const pollDelay = (settings: Settings, n: number): Effect.Effect<Duration.Durati
     ? Effect.succeed(settings.pollInterval)
     : Effect.map(
         Schedule.run(
-          ExportsClient.defaultPollSchedule,
+          Schedule.delays(ExportsClient.defaultPollSchedule),
           0,
           Array.from({ length: n }, () => undefined)
         ),

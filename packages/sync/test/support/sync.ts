@@ -32,6 +32,14 @@ export const where = (dir: string, emulator: Emulator.Service): Where => ({
   projectKey: emulator.projectKey
 })
 
+export interface Setup {
+  readonly sync?: ExportSync.Options | undefined
+  /** wraps the sink, e.g. to print or pause at its calls */
+  readonly decorate?: ((sink: Sink.Service) => Sink.Service) | undefined
+  /** the engine; default: the durable one, on `engine.db` */
+  readonly engine?: Layer.Layer<WorkflowEngine> | undefined
+}
+
 /**
  * The workflow registered on the engine, with the sink (and its `SqlClient`, for the tests' own queries) in
  * the output. Stored messages and clocks are looked at every 100 ms instead of 10 s, so that tests do not
@@ -39,22 +47,23 @@ export const where = (dir: string, emulator: Emulator.Service): Where => ({
  */
 export const layer = (
   at: Where,
-  options?: ExportSync.Options,
-  decorate: (sink: Sink.Service) => Sink.Service = (sink) => sink
+  setup: Setup = {}
 ): Layer.Layer<
   WorkflowEngine | Sink.Sink | SqlClient.SqlClient,
   SinkError | ConfigError.ConfigError | ClientError.InvalidArgument
 > => {
   const sink = Layer.provideMerge(
-    Layer.effect(Sink.Sink, Effect.map(Sink.make, decorate)),
+    Layer.effect(Sink.Sink, Effect.map(Sink.make, setup.decorate ?? ((sink) => sink))),
     Database.layerSqlite({ filename: join(at.dir, "sink.db") })
   )
-  const engine = ExportSync.layerEngineSqlite({
-    filename: join(at.dir, "engine.db"),
-    shardingConfig: { entityMessagePollInterval: "100 millis" }
-  })
+  const engine =
+    setup.engine ??
+    ExportSync.layerEngineSqlite({
+      filename: join(at.dir, "engine.db"),
+      shardingConfig: { entityMessagePollInterval: "100 millis" }
+    })
   const clients = ExportSync.layerClient.pipe(
     Layer.provide(ExportsClient.layer({ baseUrl: at.apiUrl, restApiKey: at.restApiKey, projectKey: at.projectKey }))
   )
-  return ExportSync.layer(options).pipe(Layer.provideMerge(Layer.mergeAll(engine, sink, clients)))
+  return ExportSync.layer(setup.sync).pipe(Layer.provideMerge(Layer.mergeAll(engine, sink, clients)))
 }

@@ -67,8 +67,7 @@ program.pipe(
         projectKey: env("BATCH_PROJECT_KEY")
       },
       // the emulator moves one status per look: three looks, a second apart
-      { pollInterval: "1 second" },
-      traced
+      { sync: { pollInterval: "1 second" }, decorate: traced }
     )
   ),
   NodeRuntime.runMain
