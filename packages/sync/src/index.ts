@@ -5,12 +5,12 @@ export * as Database from "./Database.js"
 /**
  * @since 0.1.0
  */
+export * as ExportSync from "./ExportSync.js"
+/**
+ * @since 0.1.0
+ */
 export * as Sink from "./Sink.js"
 /**
  * @since 0.1.0
  */
 export * as SinkError from "./SinkError.js"
-/**
- * @since 0.1.0
- */
-export * as ExportSync from "./ExportSync.js"

@@ -14,6 +14,7 @@ import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
 import type * as Sink from "../Sink.js"
 import type { SinkError } from "../SinkError.js"
@@ -37,13 +38,10 @@ export const sameJson = (a: unknown, b: unknown): boolean => {
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]))
   }
-  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
-    const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined)
-    const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined)
-    return (
-      ka.length === kb.length &&
-      ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
-    )
+  if (Predicate.isRecord(a) && Predicate.isRecord(b)) {
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined)
+    const kb = Object.keys(b).filter((k) => b[k] !== undefined)
+    return ka.length === kb.length && ka.every((k) => sameJson(a[k], b[k]))
   }
   return a === b
 }
