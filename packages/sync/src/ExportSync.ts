@@ -26,12 +26,14 @@
  *    reason is `ExportTimeout`.
  * 4. `load-part-<n>`: the part's records, streamed from storage (link renewal, resume and bounds come from
  *    `ExportsClient`) into `Sink.loadPart`, which stages them in one transaction that replaces what an
- *    interrupted attempt staged: each part is loaded exactly once, and a finished part is never downloaded
- *    again.
+ *    interrupted attempt staged: each part is loaded exactly once. A part is never downloaded again once
+ *    its load committed: a finished step is not rerun, and a step rerun because the process died between
+ *    the commit and the engine storing the step's end finds the part loaded (`Sink.loadedPart`).
  * 5. `publish`: `Sink.publishSnapshot` (ATTRIBUTES) or `Sink.publishWindow` (EVENTS, REACHABILITY: the
  *    request's `to` becomes the cursor, in the transaction that appends the rows).
  * 6. `finish`: the run row's outcome, counts, and on failure the error's tag and sanitized message (the
- *    staged rows of a failed run are discarded).
+ *    staged rows of a failed run are discarded). On failure this step is best effort: the execution fails
+ *    with its own error even when the run row cannot be written.
  *
  * Wiring: the engine's storage and the sink must be two `SqlClient`s. `@effect/sql-sqlite-node` has one
  * connection behind a semaphore, and `loadPart` holds it for a whole part's download: an engine sharing it
@@ -63,8 +65,9 @@ import { sanitizeDetail, type SinkError } from "./SinkError.js"
 /**
  * What one execution syncs. `project` and `definition` are the caller's names (the sync configuration's),
  * `slot` names the run (say, the scheduled time `2026-12-07T02:00Z`): with them, it makes the execution id.
- * `request` is the create request as Batch receives it; for EVENTS and REACHABILITY its `to` is required,
- * it becomes the cursor. No secret travels here: the REST key stays in the client's configuration
+ * `request` is the create request as Batch receives it; for EVENTS and REACHABILITY its `to` is required
+ * (it becomes the cursor): without it the execution fails at once with `StepFailed` (reason
+ * `InvalidArgument`), before anything is written. No secret travels here: the REST key stays in the client's configuration
  * ({@link Clients}).
  *
  * @since 0.1.0
