@@ -23,7 +23,8 @@ export const renderManifest = (files: ReadonlyArray<ExportFiles.ManifestEntry>):
   files.map((file) => `${file.part}\t${file.path}\t${file.bytes}`)
 
 /**
- * The manifest as printed with `--json`.
+ * The manifest as printed with `--json`: every file with `skipped` (true when a re-run found it complete and did
+ * not download it).
  *
  * @since 0.1.0
  * @category rendering
@@ -34,7 +35,8 @@ export const manifestJson = (manifest: ExportFiles.Manifest) => ({
     part: file.part,
     fileId: file.fileId,
     path: file.path,
-    bytes: file.bytes
+    bytes: file.bytes,
+    skipped: file.skipped
   }))
 })
 
