@@ -226,7 +226,7 @@ describe.skipIf(!built)("the built executable, as a process", () => {
   }
 
   it.scopedLive(
-    "colors on a terminal only, and not with NO_COLOR: the error line, @effect/cli's help",
+    "colors on a terminal only, and not with NO_COLOR: the error line; help has none",
     () =>
       Effect.gen(function* () {
         const emulator = yield* Emulator.make()
@@ -235,10 +235,10 @@ describe.skipIf(!built)("the built executable, as a process", () => {
         assert.strictEqual(colored.code, 1)
         assert.include(colored.screen, "\x1b[31merror:\x1b[0m NotFound")
         const plain = yield* inTerminal(80, ["--help"], { NO_COLOR: "1" })
-        assert.include(plain.screen, "EXIT CODES")
+        assert.include(plain.screen, "Exit codes:")
         assert.notInclude(plain.screen, "\x1b[")
         const help = yield* run(["--help"])
-        assert.include(help.stdout.toString("utf8"), "EXIT CODES")
+        assert.include(help.stdout.toString("utf8"), "Exit codes:")
         assert.notInclude(help.stdout.toString("utf8") + help.stderr, "\x1b[")
         // (the error line without a terminal is plain: see bin.test.ts)
       }),
