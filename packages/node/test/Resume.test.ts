@@ -245,11 +245,22 @@ describe("resumable downloads across runs", () => {
           )
 
           yield* emulator.clearRequests
-          const second = yield* drive(files.downloadAll(exp.id, out, { resume: true }))
+          const reported: Array<readonly [number, number, Option.Option<number>]> = []
+          const second = yield* drive(
+            files.downloadAll(exp.id, out, {
+              resume: true,
+              onProgress: (p) => Effect.sync(() => reported.push([p.part, p.bytes, p.total]))
+            })
+          )
           assert.deepStrictEqual(yield* storageRequests(emulator), [])
           assert.deepStrictEqual(
             second.files.map((f) => [f.part, f.path, f.bytes, f.skipped]),
             first.files.map((f) => [f.part, f.path, f.bytes, true])
+          )
+          // a skipped part is reported once, complete: a progress display counts it as done
+          assert.deepStrictEqual(
+            reported,
+            exp.files.map((f) => [f.part, f.size, Option.some(f.size)])
           )
 
           // the first part loses its last byte: not complete, downloaded again
