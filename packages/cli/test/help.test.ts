@@ -1,6 +1,7 @@
 import { Cli } from "@batch-export/cli"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { runCli } from "./support/harness.js"
 import { built, inTerminal, run } from "./support/process.js"
 
 const COMMANDS: ReadonlyArray<ReadonlyArray<string>> = [
@@ -63,6 +64,15 @@ describe("--help", () => {
       assert.match(help, new RegExp(`^  ${name} +\\S`, "m"))
     assert.match(help, /^Exit codes:\n0 {4}success/m)
   })
+
+  it.effect("batch-export alone shows the root's help, exit 0", () =>
+    Effect.gen(function* () {
+      const alone = yield* runCli([])
+      assert.strictEqual(alone.code, 0, alone.output)
+      assert.strictEqual(alone.stdout.join("\n"), Cli.helpFor(["--help"]))
+      assert.strictEqual(alone.stdout.join("\n").split("\n")[0], "Usage: batch-export <command> [options]")
+    })
+  )
 
   it("-h too, after the command's arguments too; never after --", () => {
     assert.strictEqual(Cli.helpFor(["fetch", "export_x", "-h"], 80), Cli.helpFor(["fetch", "--help"], 80))

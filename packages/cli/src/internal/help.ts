@@ -49,13 +49,14 @@ export const topic = (
 
 /**
  * The topics a command line asks help for (the root first, then each subcommand named), when it holds `--help`
- * or `-h` before any `--`; `undefined` otherwise.
+ * or `-h` before any `--`, or is empty (`batch-export` alone shows the help); `undefined` otherwise.
  *
  * @internal
  * @since 0.1.0
  * @category parsing
  */
 export const requested = (root: Topic, args: ReadonlyArray<string>): ReadonlyArray<Topic> | undefined => {
+  if (args.length === 0) return [root]
   const end = args.indexOf("--")
   const words = end === -1 ? args : args.slice(0, end)
   if (!words.includes("--help") && !words.includes("-h")) return undefined
