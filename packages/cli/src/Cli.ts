@@ -12,7 +12,7 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import { Redaction } from "@batch-export/core"
 import * as Config from "effect/Config"
-import type * as Console from "effect/Console"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as HashSet from "effect/HashSet"
@@ -28,6 +28,7 @@ import * as RecordsCommand from "./commands/records.js"
 import * as View from "./commands/view.js"
 import type * as Failure from "./Failure.js"
 import * as exit from "./internal/exit.js"
+import * as Help from "./internal/help.js"
 import { lazily } from "./internal/lazy.js"
 import { packageVersion } from "./internal/version.js"
 
@@ -38,6 +39,17 @@ import { packageVersion } from "./internal/version.js"
  * @category constants
  */
 export const version: string = packageVersion(import.meta.url, "@batch-export/cli")
+
+/** The commands without subcommands, in the order the help lists them (after `create`). */
+const leaves = [
+  View.command,
+  List.command,
+  Fetch.command,
+  RecordsCommand.command,
+  Download.command,
+  EmulatorCommand.command,
+  Demo.command
+] as const
 
 /**
  * `batch-export` with its subcommands `create`, `view`, `list`, `fetch`, `records`, `download`, `emulator` and
@@ -51,24 +63,40 @@ export const command = Command.make("batch-export").pipe(
     HelpDoc.blocks([
       HelpDoc.p("Create, inspect and download Batch (batch.com) exports, or try it all on a local emulator."),
       HelpDoc.p(
-        "Credentials come from BATCH_REST_API_KEY and BATCH_PROJECT_KEY. Progress and logs go to stderr, " +
-          "results to stdout; --json on every command prints JSON (and errors as one JSON object on stderr)."
+        "Credentials come from BATCH_REST_API_KEY and BATCH_PROJECT_KEY. Results go to stdout, progress and logs " +
+          "to stderr. --json prints one JSON document a line (errors too, on stderr)."
       ),
-      HelpDoc.h2("EXIT CODES"),
+      HelpDoc.h2("Exit codes"),
       ...exit.exitCodesHelp.map((line) => HelpDoc.p(line))
     ])
   ),
-  Command.withSubcommands([
-    Create.command,
-    View.command,
-    List.command,
-    Fetch.command,
-    RecordsCommand.command,
-    Download.command,
-    EmulatorCommand.command,
-    Demo.command
-  ])
+  Command.withSubcommands([Create.command, ...leaves])
 )
+
+/** What `--help` can show: the command tree, in the order `command` lists it. */
+const helpTopics = Help.topic(command, [
+  Help.topic(
+    Create.command,
+    Create.subcommands.map((subcommand) => Help.topic(subcommand))
+  ),
+  ...leaves.map((leaf) => Help.topic(leaf))
+])
+
+/** The width help is wrapped to: the terminal's, or 80 columns off a terminal. */
+const helpWidth = (): number =>
+  process.stdout.isTTY === true && process.stdout.columns > 0 ? process.stdout.columns : 80
+
+/**
+ * The help of the command a command line names, when it asks for help (`--help` or `-h`), wrapped to the
+ * terminal (see `internal/help.ts` for why it is not @effect/cli's).
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const helpFor = (args: ReadonlyArray<string>, width: number = helpWidth()): string | undefined => {
+  const path = Help.requested(helpTopics, args)
+  return path === undefined ? undefined : Help.render(path, width)
+}
 
 /**
  * What `run` needs: @effect/cli's `FileSystem`, `Path` and `Terminal` (`NodeContext.layer` provides them).
@@ -147,7 +175,10 @@ const withoutColors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, 
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<Failure.ExitCode, never, Environment> =>
   Effect.locally(
-    cli(argv).pipe(
+    Effect.suspend(() => {
+      const help = helpFor(argv.slice(2))
+      return help === undefined ? cli(argv) : Console.log(help)
+    }).pipe(
       Effect.as(exit.ExitCode.success),
       Effect.catchAllCause((cause) =>
         Effect.flatMap(formatOf(argv), (format) =>

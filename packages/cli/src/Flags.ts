@@ -74,6 +74,17 @@ export const wholeNumber = (name: string, min: number, max: number, description:
   )
 
 /**
+ * A flag's default, applied and shown at the end of its description (`(default 2)`): one place for both.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withDefault =
+  <A>(value: A, shown: string) =>
+  (self: Options.Options<A>): Options.Options<A> =>
+    self.pipe(Options.withDefault(value), Options.withDescription(`(default ${shown})`))
+
+/**
  * `--base-url URL`: the API origin.
  *
  * @since 0.1.0
@@ -115,7 +126,7 @@ export const idleTimeout: Options.Options<Option.Option<Duration.Duration>> = se
  * @category constructors
  */
 export const json: Options.Options<boolean> = Options.boolean("json").pipe(
-  Options.withDescription("Print JSON on stdout instead of text, and errors as one JSON object on stderr")
+  Options.withDescription("Print one JSON document a line on stdout, and errors as one JSON line on stderr")
 )
 
 /**
@@ -139,5 +150,5 @@ export const maxSize: Options.Options<Option.Option<number>> = wholeNumber(
   "max-size",
   1,
   Number.MAX_SAFE_INTEGER,
-  "Fail at the first byte past this many in a file, keeping nothing of that file (fetch keeps no part to continue)"
+  "Fail a file larger than this many bytes, keeping nothing of it"
 ).pipe(Options.withPseudoName("BYTES"), Options.optional)

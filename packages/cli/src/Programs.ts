@@ -13,7 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { printJsonLine, shown } from "./internal/output.js"
+import { printJson, shown } from "./internal/output.js"
 import * as Progress from "./Progress.js"
 
 /**
@@ -137,5 +137,5 @@ export const printRecords = <E, R>(
   limit: Option.Option<number>
 ): Effect.Effect<void, E, R> => {
   const wanted = Option.match(limit, { onNone: () => records, onSome: (n) => Stream.take(records, n) })
-  return Stream.runForEach(wanted, printJsonLine)
+  return Stream.runForEach(wanted, printJson)
 }

@@ -1,7 +1,7 @@
 /**
- * The download progress display on stderr: percentage, bytes in human units, speed and time left.
- * On a terminal one line is redrawn in place, cut to the terminal's width so it never wraps (a wrapped line
- * leaves a stale copy at every redraw). Elsewhere (a pipe, a log file) sparse plain lines are printed: one
+ * The download progress display on stderr: percentage, bytes in human units, speed and time left, then what is
+ * downloaded. On a terminal one line is redrawn in place, fitted to the terminal's width so it never wraps (a
+ * wrapped line leaves a stale copy at every redraw): the numbers keep their place and the label is shortened. Elsewhere (a pipe, a log file) sparse plain lines are printed: one
  * every 25 % or every 10 seconds, and the final one. `--quiet` turns it off.
  *
  * @since 0.1.0
@@ -124,14 +124,14 @@ export interface Snapshot extends Update {
   readonly elapsedMillis: number
 }
 
-/** The figures after the label, e.g. `45% 12.3 MiB/27.4 MiB 3.2 MiB/s ETA 5s`. */
-const figures = (snapshot: Snapshot): string => {
+/** The figures of a line, in the order they are shown: `45%`, `12.3 MiB/27.4 MiB`, `3.2 MiB/s`, `ETA 5s`. */
+const figures = (snapshot: Snapshot): ReadonlyArray<string> => {
   const seconds = snapshot.elapsedMillis / 1000
   // a speed from less than half a second of data says nothing yet
   const speed = seconds >= 0.5 ? snapshot.bytes / seconds : undefined
   const rate = speed === undefined ? [] : [`${formatBytes(Math.round(speed))}/s`]
   return Option.match(snapshot.total, {
-    onNone: () => [formatBytes(snapshot.bytes), ...rate].join(" "),
+    onNone: () => [formatBytes(snapshot.bytes), ...rate],
     onSome: (total) => {
       const eta =
         speed !== undefined && speed > 0 && snapshot.bytes < total
@@ -142,33 +142,64 @@ const figures = (snapshot: Snapshot): string => {
         `${formatBytes(snapshot.bytes)}/${formatBytes(total)}`,
         ...rate,
         ...eta
-      ].join(" ")
+      ]
     }
   })
 }
 
-const cut = (text: string, width: number): string =>
-  text.length <= width ? text : width <= 1 ? text.slice(0, width) : `${text.slice(0, width - 1)}…`
+/**
+ * The figures that fit in `width`, in their order: a narrow line drops the speed first, then the time left,
+ * then the bytes; the percentage (or, without a total, the bytes) stays.
+ */
+const fittingFigures = (all: ReadonlyArray<string>, width: number): string | undefined => {
+  const dropped = (figure: string) =>
+    figure.endsWith("/s") ? 0 : figure.startsWith("ETA ") ? 1 : figure.endsWith("%") ? 3 : 2
+  const byPriority = [...all].sort((a, b) => dropped(a) - dropped(b))
+  for (let drop = 0; drop < all.length; drop++) {
+    const gone = new Set(byPriority.slice(0, drop))
+    const line = all.filter((figure) => !gone.has(figure)).join(" ")
+    if (line.length <= width) return line
+  }
+  return undefined
+}
+
+/** `text` in at most `width` characters, its middle replaced by `…` (an id's ends are what tell ids apart). */
+const shorten = (text: string, width: number): string => {
+  if (text.length <= width) return text
+  if (width <= 1) return text.slice(0, Math.max(0, width))
+  const head = Math.ceil((width - 1) / 2)
+  return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`
+}
+
+/** A label shorter than this says nothing: it is left out rather than shown. */
+const MIN_LABEL = 8
+/** The bar is drawn only when it can be at least this wide, and is never wider than `BAR_MAX`. */
+const BAR_MIN = 10
+const BAR_MAX = 20
 
 /**
- * The text of one progress line, at most `width` characters: `label [####......] figures` when there is
- * room for a bar, then without the bar, then with the label shortened, and at worst cut.
+ * The text of one progress line, at most `width` characters. The numbers come first and stay: `45% 12.3 MiB/27.4
+ * MiB 3.2 MiB/s ETA 5s [####......] label` when there is room for everything; on a narrower line the bar goes
+ * first, then the label is shortened in its middle, then left out, then the speed and the time left go, and at
+ * worst the figures are cut.
  *
  * @since 0.1.0
  * @category rendering
  */
 export const render = (label: string, snapshot: Snapshot, width: number = Number.MAX_SAFE_INTEGER): string => {
-  const stats = figures(snapshot)
-  const plain = `${label} ${stats}`
-  const room = width - plain.length - 3 // " [" + "]"
-  if (Option.isSome(snapshot.total) && room >= 10) {
-    const barWidth = Math.min(20, room)
+  const all = figures(snapshot)
+  const stats = all.join(" ")
+  const barRoom = width - stats.length - 1 - label.length - 1 - 2 // " [" + "] "
+  if (Option.isSome(snapshot.total) && barRoom >= BAR_MIN) {
+    const barWidth = Math.min(BAR_MAX, barRoom)
     const filled = Math.floor((percent(snapshot.bytes, snapshot.total.value) * barWidth) / 100)
-    return `${label} [${"#".repeat(filled).padEnd(barWidth, ".")}] ${stats}`
+    return `${stats} [${"#".repeat(filled).padEnd(barWidth, ".")}] ${label}`.trimEnd()
   }
-  if (plain.length <= width) return plain
-  const labelRoom = width - stats.length - 1
-  return labelRoom >= 8 ? `${cut(label, labelRoom)} ${stats}` : cut(plain, width)
+  const line = fittingFigures(all, width)
+  // not even the first figure fits: its start
+  if (line === undefined) return (all[0] ?? "").slice(0, Math.max(0, width))
+  const room = width - line.length - 1
+  return label !== "" && room >= Math.min(MIN_LABEL, label.length) ? `${line} ${shorten(label, room)}` : line
 }
 
 /**

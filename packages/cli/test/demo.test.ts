@@ -38,7 +38,7 @@ describe("batch-export demo", () => {
         `${id}: RUNNING, next check in 1s`,
         `${id}: SUCCESS`
       ])
-      assert.match(run.stderr.at(-1)!, new RegExp(`^${id} \\(3 files\\) \\[#+\\] 100% ([\\d.]+ \\w+)/\\1`))
+      assert.match(run.stderr.at(-1)!, new RegExp(`^100% ([\\d.]+ \\w+)/\\1 .*\\[#+\\] ${id} \\(3 files\\)$`))
 
       // 3 parts of 500 records
       const names = (yield* fs.readDirectory(dir)).sort()

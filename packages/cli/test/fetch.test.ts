@@ -76,8 +76,11 @@ describe("batch-export fetch", () => {
         const files = (yield* emulator.exports).find((exp) => exp.id === id)!.files
         assert.strictEqual(files.length, 3)
         const total = files.reduce((n, f) => n + f.size, 0)
-        assert.include(run.stderr.at(-1), `${id} (3 files) [`)
-        assert.include(run.stderr.at(-1), `100% ${Progress.formatBytes(total)}/${Progress.formatBytes(total)}`)
+        assert.isTrue(run.stderr.at(-1)!.endsWith(`] ${id} (3 files)`), run.stderr.at(-1))
+        assert.isTrue(
+          run.stderr.at(-1)!.startsWith(`100% ${Progress.formatBytes(total)}/${Progress.formatBytes(total)}`),
+          run.stderr.at(-1)
+        )
 
         // the manifest: one line per file, part TAB path TAB bytes, in part order
         assert.deepStrictEqual(

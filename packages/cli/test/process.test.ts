@@ -4,7 +4,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { execFileSync } from "node:child_process"
-import { existsSync, statSync } from "node:fs"
+import { existsSync, rmSync, statSync } from "node:fs"
 import * as Path from "node:path"
 import { envFor } from "./support/harness.js"
 import { built, inTerminal, run, shell, start, until } from "./support/process.js"
@@ -184,15 +184,49 @@ describe.skipIf(!built)("the built executable, as a process", () => {
           assert.include(result.screen, "\r\x1b[2K")
           const progress = segments(result.screen).filter((segment) => segment.includes("%"))
           assert.isAbove(progress.length, 0, JSON.stringify(result.screen))
-          for (const line of progress) assert.isBelow(line.length, columns, JSON.stringify(line))
+          for (const line of progress) {
+            assert.isBelow(line.length, columns, JSON.stringify(line))
+            assert.match(line, /^\d{1,3}% /, "the numbers come first")
+          }
           assert.include(progress.at(-1), "100%")
+        }).pipe(Effect.provide(NodeFileSystem.layer)),
+      30_000
+    )
+
+    it.scopedLive(
+      `on a ${columns}-column terminal fetch shows the numbers first and its label shortened; a re-run that ` +
+        "skips a part ends at 100%",
+      () =>
+        Effect.gen(function* () {
+          const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 2, recordsPerPart: 2000 }] })
+          const [exp] = yield* emulator.exports
+          const dir = yield* tempDir
+          const fetch = ["fetch", exp!.id, "--out-dir", dir, "--json"]
+          const progressOf = (screen: string) => {
+            const lines = segments(screen).filter((segment) => /^\d{1,3}% /.test(segment))
+            assert.isAbove(lines.length, 0, JSON.stringify(screen))
+            for (const line of lines) assert.isBelow(line.length, columns, JSON.stringify(line))
+            return lines
+          }
+          const first = yield* inTerminal(columns, fetch, envFor(emulator))
+          assert.strictEqual(first.code, 0, first.screen)
+          const last = progressOf(first.screen).at(-1)!
+          assert.match(last, /^100% /)
+          // the label keeps its ends (the id's start, the number of files), shortened in its middle when narrow
+          assert.match(last, /^100% .* export_.*files\)$/)
+          if (columns === 80) assert.include(last, `${exp!.id} (2 files)`)
+          // part 2 is complete: the re-run skips it and downloads part 1 only
+          yield* Effect.sync(() => rmSync(Path.join(dir, `${exp!.id}-part-001.json`)))
+          const again = yield* inTerminal(columns, fetch, envFor(emulator))
+          assert.strictEqual(again.code, 0, again.screen)
+          assert.match(progressOf(again.screen).at(-1)!, /^100% /, "a skipped part counts as done")
         }).pipe(Effect.provide(NodeFileSystem.layer)),
       30_000
     )
   }
 
   it.scopedLive(
-    "colors on a terminal only, and not with NO_COLOR: the error line, @effect/cli's help",
+    "colors on a terminal only, and not with NO_COLOR: the error line; help has none",
     () =>
       Effect.gen(function* () {
         const emulator = yield* Emulator.make()
@@ -201,10 +235,10 @@ describe.skipIf(!built)("the built executable, as a process", () => {
         assert.strictEqual(colored.code, 1)
         assert.include(colored.screen, "\x1b[31merror:\x1b[0m NotFound")
         const plain = yield* inTerminal(80, ["--help"], { NO_COLOR: "1" })
-        assert.include(plain.screen, "EXIT CODES")
+        assert.include(plain.screen, "Exit codes:")
         assert.notInclude(plain.screen, "\x1b[")
         const help = yield* run(["--help"])
-        assert.include(help.stdout.toString("utf8"), "EXIT CODES")
+        assert.include(help.stdout.toString("utf8"), "Exit codes:")
         assert.notInclude(help.stdout.toString("utf8") + help.stderr, "\x1b[")
         // (the error line without a terminal is plain: see bin.test.ts)
       }),

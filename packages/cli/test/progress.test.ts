@@ -32,15 +32,15 @@ describe("Progress", () => {
     assert.strictEqual(Progress.formatSeconds(65), "1m05s")
     assert.strictEqual(
       Progress.render("file_x", { bytes: 50 * MiB, total: Option.some(200 * MiB), elapsedMillis: 10_000 }),
-      "file_x [#####...............] 25% 50.0 MiB/200 MiB 5.0 MiB/s ETA 30s"
+      "25% 50.0 MiB/200 MiB 5.0 MiB/s ETA 30s [#####...............] file_x"
     )
     assert.strictEqual(
       Progress.render("file_x", { bytes: 3 * MiB, total: Option.none(), elapsedMillis: 2_000 }),
-      "file_x 3.0 MiB 1.5 MiB/s"
+      "3.0 MiB 1.5 MiB/s file_x"
     )
   })
 
-  it("a line never exceeds the width it is given, whatever the label and figures", () => {
+  it("a line never exceeds the width it is given and starts with the numbers, whatever the label and figures", () => {
     FastCheck.assert(
       FastCheck.property(
         FastCheck.string({ maxLength: 120 }),
@@ -51,20 +51,27 @@ describe("Progress", () => {
         (label, bytes, total, elapsedMillis, width) => {
           const line = Progress.render(label, { bytes, total: Option.fromNullable(total), elapsedMillis }, width)
           assert.isAtMost(line.length, width, line)
+          if (total !== undefined && width >= 4) assert.match(line, /^\d{1,3}%/, line)
+          else if (total === undefined && width >= 9) assert.match(line, /^\d/, line)
         }
       )
     )
   })
 
-  it("on a narrow terminal the bar goes first, then the label shrinks; the figures stay", () => {
+  it("on a narrow terminal the bar goes first, then the label is shortened in its middle; the numbers stay", () => {
     const snapshot = { bytes: 50 * MiB, total: Option.some(200 * MiB), elapsedMillis: 10_000 }
     const label = "export_0123456789abcdef0123456789abcdef (3 files)"
+    const figures = "25% 50.0 MiB/200 MiB 5.0 MiB/s ETA 30s"
     assert.include(Progress.render(label, snapshot, 120), "[")
-    assert.notInclude(Progress.render(label, snapshot, 80), "[")
-    const narrow = Progress.render(label, snapshot, 60)
-    assert.isAtMost(narrow.length, 60)
-    assert.include(narrow, "25% 50.0 MiB/200 MiB 5.0 MiB/s ETA 30s")
-    assert.include(narrow, "…")
+    const wide = Progress.render(label, snapshot, 79)
+    assert.notInclude(wide, "[")
+    assert.strictEqual(wide, `${figures} export_0123456789abc…789abcdef (3 files)`)
+    const narrow = Progress.render(label, snapshot, 39)
+    assert.strictEqual(narrow, "25% 50.0 MiB/200 MiB 5.0 MiB/s ETA 30s")
+    // narrower than the figures: the speed goes, then the time left; the percentage and the bytes stay
+    assert.strictEqual(Progress.render(label, snapshot, 30), "25% 50.0 MiB/200 MiB ETA 30s")
+    assert.strictEqual(Progress.render(label, snapshot, 24), "25% 50.0 MiB/200 MiB")
+    assert.strictEqual(Progress.render(label, snapshot, 6), "25%")
   })
 
   it.effect("without a terminal: a line every 25 %, and the final one", () =>
@@ -130,7 +137,7 @@ describe("Progress", () => {
         stderr.map((line) => /(\d+)% (\d+) B\/(\d+) B/.exec(line)!.slice(1).join(" ")),
         ["10 100 1000", "30 300 1000", "80 800 1000", "100 1000 1000"]
       )
-      assert.match(stderr[0]!, /^export_x \(2 files\) \[/)
+      assert.match(stderr[0]!, /^10% .* \[#+\.+\] export_x \(2 files\)$/)
     })
   )
 })

@@ -103,6 +103,7 @@ export interface DownloadAllOptions {
    * (see `downloadToFile`'s `resume`). Default false.
    */
   readonly resume?: boolean | undefined
+  /** Called as each part's bytes are written; a part skipped by `resume` is reported once, complete. */
   readonly onProgress?: ((progress: Progress & { readonly part: number }) => Effect.Effect<void>) | undefined
 }
 
@@ -457,6 +458,7 @@ const makeWith = (
         yield* fs.makeDirectory(directory, { recursive: true }).pipe(Effect.mapError(Files.writeError(directory)))
         const width = Math.max(3, String(parts.at(-1)?.part ?? 0).length)
         const resume = options?.resume === true
+        const report = options?.onProgress
         const files = yield* Effect.forEach(
           parts,
           (file) =>
@@ -471,9 +473,12 @@ const makeWith = (
                     forgetPartial(destination)
                   )
                 )
+                // a progress display counts it as done: it is part of the export, already here
+                if (report !== undefined) {
+                  yield* report({ fileId: file.id, bytes: file.size, total: Option.some(file.size), part: file.part })
+                }
                 return { part: file.part, fileId: file.id, path: destination, bytes: file.size, skipped: true }
               }
-              const report = options?.onProgress
               const done = yield* downloadToFile(file.id, destination, {
                 expectedSize: file.size,
                 maxBytes: options?.maxBytes,

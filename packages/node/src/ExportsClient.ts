@@ -218,6 +218,22 @@ export interface Service {
     readonly pageSize?: number | undefined
     readonly from?: string | undefined
   }) => Stream.Stream<Export.Export, ApiCallError>
+  /**
+   * `GET /exports/list`: one page, the JSON exactly as Batch sent it (unknown fields, key order and date
+   * spellings kept), after the same checks as `list`.
+   */
+  readonly listJson: (options?: {
+    readonly limit?: number | undefined
+    readonly from?: string | undefined
+  }) => Effect.Effect<unknown, ApiCallError>
+  /**
+   * Every export as Batch sent it (each element of each page's `exports`, untouched), following the cursors
+   * as `listAll` does, after the same checks.
+   */
+  readonly listAllJson: (options?: {
+    readonly pageSize?: number | undefined
+    readonly from?: string | undefined
+  }) => Stream.Stream<unknown, ApiCallError>
   /** Polls `view` until `SUCCESS` (returned) or `ERROR` (`ExportFailed`), within a deadline (`ExportTimeout`). */
   readonly awaitCompletion: (exportId: string, options?: AwaitOptions) => Effect.Effect<Export.Export, AwaitError>
   /**
@@ -329,6 +345,21 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
       return id
     })
 
+    /** Batch's answer decoded by `decode`, or the `ResponseDecodeError` naming the endpoint (the key scrubbed). */
+    const decoded = <A>(
+      endpoint: string,
+      decode: (body: unknown) => Either.Either<A, ParseResult.ParseIssue>,
+      body: unknown
+    ) =>
+      Either.mapLeft(
+        decode(body),
+        (issue) =>
+          new ClientError.ResponseDecodeError({
+            endpoint,
+            detail: Transport.formatIssue(issue, 2000, [Redacted.value(config.restApiKey)])
+          })
+      )
+
     const decodeExport = ParseResult.decodeUnknownEither(Export.Export)
 
     /** The answer of `/exports/view`, as sent and as decoded: checked to be the export asked about. */
@@ -342,14 +373,7 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
           200,
           Schema.Unknown
         )
-        const exp = yield* Either.mapLeft(
-          decodeExport(body),
-          (issue) =>
-            new ClientError.ResponseDecodeError({
-              endpoint: VIEW,
-              detail: Transport.formatIssue(issue, 2000, [Redacted.value(config.restApiKey)])
-            })
-        )
+        const exp = yield* decoded(VIEW, decodeExport, body)
         if (exp.id !== id) {
           return yield* new ExportError.InconsistentExport({
             exportId: id,
@@ -367,34 +391,60 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
       return (yield* viewed(exportId)).body
     })
 
+    const decodePage = ParseResult.decodeUnknownEither(Export.ExportPage)
+    // the same page's exports, each left as sent (a struct keeps the values of the fields it names)
+    const decodeRawExports = ParseResult.decodeUnknownEither(Schema.Struct({ exports: Schema.Array(Schema.Unknown) }))
+
+    /** One answer of `/exports/list`: as sent, as decoded, and its exports as sent. */
+    const listed = (options?: { readonly limit?: number | undefined; readonly from?: string | undefined }) =>
+      Effect.gen(function* () {
+        const valid = yield* Api.argument("list options", Export.ListOptions, {
+          ...(options?.limit === undefined ? {} : { limit: options.limit }),
+          ...(options?.from === undefined ? {} : { from: options.from })
+        })
+        const body = yield* api.json(
+          LIST,
+          HttpClientRequest.get("/exports/list", {
+            urlParams: {
+              ...(valid.limit === undefined ? {} : { limit: String(valid.limit) }),
+              ...(valid.from === undefined ? {} : { from: valid.from })
+            }
+          }),
+          200,
+          Schema.Unknown
+        )
+        const page = yield* decoded(LIST, decodePage, body)
+        const { exports } = yield* decoded(LIST, decodeRawExports, body)
+        return { body, page, exports }
+      })
+
     const list = Effect.fn("ExportsClient.list")(function* (options?: {
       readonly limit?: number | undefined
       readonly from?: string | undefined
     }) {
-      const valid = yield* Api.argument("list options", Export.ListOptions, {
-        ...(options?.limit === undefined ? {} : { limit: options.limit }),
-        ...(options?.from === undefined ? {} : { from: options.from })
-      })
-      return yield* api.json(
-        LIST,
-        HttpClientRequest.get("/exports/list", {
-          urlParams: {
-            ...(valid.limit === undefined ? {} : { limit: String(valid.limit) }),
-            ...(valid.from === undefined ? {} : { from: valid.from })
-          }
-        }),
-        200,
-        Export.ExportPage
-      )
+      return (yield* listed(options)).page
     })
 
-    const listAll = (options?: { readonly pageSize?: number | undefined; readonly from?: string | undefined }) =>
+    const listJson = Effect.fn("ExportsClient.listJson")(function* (options?: {
+      readonly limit?: number | undefined
+      readonly from?: string | undefined
+    }) {
+      return (yield* listed(options)).body
+    })
+
+    /** Every page's exports (`pick` chooses decoded or as sent), following cursors lazily, one page at a time. */
+    const everyPage = <A>(
+      name: string,
+      pick: (page: Effect.Effect.Success<ReturnType<typeof listed>>) => ReadonlyArray<A>,
+      options?: { readonly pageSize?: number | undefined; readonly from?: string | undefined }
+    ): Stream.Stream<A, ApiCallError> =>
       Stream.suspend(() => {
         // a cursor seen before would start the same pages again, forever
         const seen = new Set<string>()
         const page = (from: Option.Option<string>) =>
-          Effect.flatMap(list({ limit: options?.pageSize, from: Option.getOrUndefined(from) }), (page) => {
-            if (!page.hasMore || page.nextFrom === undefined) return Effect.succeed([page, Option.none()] as const)
+          Effect.flatMap(listed({ limit: options?.pageSize, from: Option.getOrUndefined(from) }), (answer) => {
+            const { page } = answer
+            if (!page.hasMore || page.nextFrom === undefined) return Effect.succeed([answer, Option.none()] as const)
             if (seen.has(page.nextFrom)) {
               return new ClientError.ResponseDecodeError({
                 endpoint: LIST,
@@ -402,18 +452,22 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
               })
             }
             seen.add(page.nextFrom)
-            return Effect.succeed([page, Option.some(Option.some(page.nextFrom))] as const)
+            return Effect.succeed([answer, Option.some(Option.some(page.nextFrom))] as const)
           })
         const start = Option.fromNullable(options?.from)
         Option.map(start, (from) => seen.add(from))
-        return spanned("ExportsClient.listAll", {}, (span) =>
+        return spanned(name, {}, (span) =>
           Effect.succeed(
-            Stream.paginateEffect(start, (from) => Effect.withParentSpan(page(from), span)).pipe(
-              Stream.mapConcat((page) => page.exports)
-            )
+            Stream.paginateEffect(start, (from) => Effect.withParentSpan(page(from), span)).pipe(Stream.mapConcat(pick))
           )
         )
       })
+
+    const listAll = (options?: { readonly pageSize?: number | undefined; readonly from?: string | undefined }) =>
+      everyPage("ExportsClient.listAll", (answer) => answer.page.exports, options)
+
+    const listAllJson = (options?: { readonly pageSize?: number | undefined; readonly from?: string | undefined }) =>
+      everyPage("ExportsClient.listAllJson", (answer) => answer.exports, options)
 
     const awaitCompletion = Effect.fn("ExportsClient.awaitCompletion")(
       function* (exportId: string, options?: AwaitOptions) {
@@ -566,7 +620,9 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
       view,
       viewJson,
       list,
+      listJson,
       listAll,
+      listAllJson,
       awaitCompletion,
       downloadLink,
       open,

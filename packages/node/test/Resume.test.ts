@@ -4,6 +4,7 @@ import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -11,6 +12,7 @@ import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { spawnSync } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as Path from "node:path"
@@ -243,11 +245,22 @@ describe("resumable downloads across runs", () => {
           )
 
           yield* emulator.clearRequests
-          const second = yield* drive(files.downloadAll(exp.id, out, { resume: true }))
+          const reported: Array<readonly [number, number, Option.Option<number>]> = []
+          const second = yield* drive(
+            files.downloadAll(exp.id, out, {
+              resume: true,
+              onProgress: (p) => Effect.sync(() => reported.push([p.part, p.bytes, p.total]))
+            })
+          )
           assert.deepStrictEqual(yield* storageRequests(emulator), [])
           assert.deepStrictEqual(
             second.files.map((f) => [f.part, f.path, f.bytes, f.skipped]),
             first.files.map((f) => [f.part, f.path, f.bytes, true])
+          )
+          // a skipped part is reported once, complete: a progress display counts it as done
+          assert.deepStrictEqual(
+            reported,
+            exp.files.map((f) => [f.part, f.size, Option.some(f.size)])
           )
 
           // the first part loses its last byte: not complete, downloaded again
@@ -310,6 +323,30 @@ describe("resumable downloads across runs", () => {
         )
         const error = yield* Effect.flip(client.viewJson(exp.id))
         assert.strictEqual(error._tag, "InconsistentExport")
+      })
+    )
+
+    it.scoped("listJson and listAllJson: Batch's JSON untouched, after the checks list makes", () =>
+      Effect.gen(function* () {
+        const { client, emulator, exp } = yield* setup
+        const raw = (n: number) => ({
+          novelty: n,
+          id: `${exp.id.slice(0, -1)}${n}`,
+          request_date: "2026-11-29T20:00:00+00:00",
+          scope: "PROFILE_ATTRIBUTES",
+          status: "RUNNING"
+        })
+        const first = { exports: [raw(1)], has_more: true, next_from: "cursor_2", extra: [1] }
+        const last = { exports: [raw(2)], has_more: false }
+        yield* emulator.script("list", Emulator.Reply.status(200, { body: first }))
+        assert.deepStrictEqual(yield* client.listJson({ limit: 1 }), first)
+        yield* emulator.script("list", Emulator.Reply.status(200, { body: first }))
+        yield* emulator.script("list", Emulator.Reply.status(200, { body: last }))
+        const all = yield* Stream.runCollect(client.listAllJson({ pageSize: 1 }))
+        assert.deepStrictEqual(Chunk.toReadonlyArray(all), [raw(1), raw(2)])
+        // what list refuses, listJson refuses
+        yield* emulator.script("list", Emulator.Reply.status(200, { body: { exports: "none", has_more: false } }))
+        assert.strictEqual((yield* Effect.flip(client.listJson()))._tag, "ResponseDecodeError")
       })
     )
   })

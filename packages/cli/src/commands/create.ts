@@ -219,6 +219,14 @@ export const reachabilityCommand = Command.make(
 )
 
 /**
+ * The subcommands of `create`, in the order the help lists them.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const subcommands = [attributesCommand, eventsCommand, reachabilityCommand] as const
+
+/**
  * `batch-export create <attributes|events|reachability> …`; a bare `create` is a usage error (exit 2).
  *
  * @since 0.1.0
@@ -230,5 +238,5 @@ export const command = Command.make("create", {}, () =>
   )
 ).pipe(
   Command.withDescription("Create an export (prints its id). Credentials come from the environment."),
-  Command.withSubcommands([attributesCommand, eventsCommand, reachabilityCommand])
+  Command.withSubcommands(subcommands)
 )

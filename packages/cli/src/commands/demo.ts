@@ -96,7 +96,7 @@ const outDir = Options.text("out-dir").pipe(
   // text, not Options.directory: its existence check dies (a defect) on paths like a-file/sub
   Options.withPseudoName("DIR"),
   Options.withDescription("Where to save the files (created if missing)"),
-  Options.withDefault("batch-export-demo")
+  Flags.withDefault("batch-export-demo", "batch-export-demo")
 )
 
 /**

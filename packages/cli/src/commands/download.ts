@@ -23,9 +23,8 @@ const out = Options.text("out").pipe(
   Options.withAlias("o"),
   Options.withPseudoName("PATH"),
   Options.withDescription(
-    "Where to save the file: a path (written atomically: nothing is left there on failure), an existing " +
-      "directory or a path ending in / (saved as <file_id>.json inside it), a device or FIFO (written in " +
-      "place), or - for stdout"
+    "A path (written atomically), a directory or a path ending in / (saved as <file_id>.json in it), a device " +
+      "or FIFO, or - for stdout"
   )
 )
 

@@ -23,7 +23,8 @@ export const renderManifest = (files: ReadonlyArray<ExportFiles.ManifestEntry>):
   files.map((file) => `${file.part}\t${file.path}\t${file.bytes}`)
 
 /**
- * The manifest as printed with `--json`.
+ * The manifest as printed with `--json`: every file with `skipped` (true when a re-run found it complete and did
+ * not download it).
  *
  * @since 0.1.0
  * @category rendering
@@ -34,7 +35,8 @@ export const manifestJson = (manifest: ExportFiles.Manifest) => ({
     part: file.part,
     fileId: file.fileId,
     path: file.path,
-    bytes: file.bytes
+    bytes: file.bytes,
+    skipped: file.skipped
   }))
 })
 
@@ -43,29 +45,27 @@ const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The
 // text, not Options.directory: its existence check dies (a defect) on paths like a-file/sub
 const outDir = Options.text("out-dir").pipe(
   Options.withPseudoName("DIR"),
-  Options.withDescription(
-    "Where to save the parts, as <export id>-part-NNN.json (created if missing). One run at a time: a run " +
-      "finding a part another run is writing (its .<name>.lock) fails at once"
-  )
+  Options.withDescription("Where to save the parts, as <export id>-part-NNN.json (created if missing)")
 )
 
 const pollInterval = Flags.seconds(
   "poll-interval",
-  "Seconds between two looks at the export: at least 1 (Batch rate-limits its API), default 5",
+  "Seconds between two looks at the export, at least 1 (Batch rate-limits its API)",
   (checks) => checks.pollInterval
-).pipe(Options.withDefault(Flags.toDuration(5)))
+).pipe(Flags.withDefault(Flags.toDuration(5), "5"))
 
 const timeout = Flags.seconds("timeout", "Give up when the export is not done after this long (default 2 hours)").pipe(
   Options.optional
 )
 
-const concurrency = Flags.wholeNumber("concurrency", 1, 64, "Parts downloaded at once").pipe(Options.withDefault(2))
+const concurrency = Flags.wholeNumber("concurrency", 1, 64, "Parts downloaded at once, 1 to 64").pipe(
+  Flags.withDefault(2, "2")
+)
 
 const force = Options.boolean("force").pipe(
   Options.withDescription(
-    "Download every part again from byte 0. Without it, a re-run skips parts that already have Batch's size and " +
-      "continues a part an interrupted or failed run kept (.<name>.partial and .<name>.partial.state) when the " +
-      "stored file is unchanged; a kept part larger than Batch's size or --max-size is started over"
+    "Download every part again from byte 0 (without it, a re-run skips complete parts and continues the ones an " +
+      "interrupted run kept)"
   )
 )
 

@@ -30,34 +30,26 @@ const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202
 const escape = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`
 
 /**
- * `value` as JSON text that is safe on a terminal: every character a terminal would act on is written as a
- * `\uXXXX` escape. Such characters can only stand inside JSON strings, so the text parses to the same value:
- * what Batch sent, exactly. Every JSON the commands print goes through it.
+ * `value` as compact JSON text (one line) that is safe on a terminal: every character a terminal would act on is
+ * written as a `\uXXXX` escape. Such characters can only stand inside JSON strings, so the text parses to the
+ * same value: what Batch sent, exactly. Every JSON the commands print goes through it.
  *
  * @internal
  * @since 0.1.0
  * @category rendering
  */
-export const jsonText = (value: unknown, indent?: number): string =>
-  (JSON.stringify(value, null, indent) ?? "null").replace(UNSAFE_IN_JSON, escape)
+export const jsonText = (value: unknown): string => (JSON.stringify(value) ?? "null").replace(UNSAFE_IN_JSON, escape)
 
 /**
- * Prints a value as JSON on stdout (exact: never sanitized, escaped by `jsonText`), pretty-printed.
+ * Prints one JSON document on one line of stdout (escaped by `jsonText`, never sanitized): the one rule of
+ * `--json`. A command printing one result prints one such line; a stream (`list --all`, `records`) prints one per
+ * item (NDJSON).
  *
  * @internal
  * @since 0.1.0
  * @category rendering
  */
-export const printJson = (value: unknown): Effect.Effect<void> => Console.log(jsonText(value, 2))
-
-/**
- * Prints a value as one line of JSON on stdout (NDJSON: `list --all`, `records`), escaped by `jsonText`.
- *
- * @internal
- * @since 0.1.0
- * @category rendering
- */
-export const printJsonLine = (value: unknown): Effect.Effect<void> => Console.log(jsonText(value))
+export const printJson = (value: unknown): Effect.Effect<void> => Console.log(jsonText(value))
 
 /**
  * Writes bytes to stdout as they are (`--out -`), waiting for the stream to take them (backpressure).

@@ -15,7 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { emulatorOptions, pollInterval, renderSummary, request, type Summary } from "../../commands/demo.js"
 import { fetchExport } from "../../Programs.js"
-import { printJsonLine } from "../output.js"
+import { printJson } from "../output.js"
 
 /**
  * See `DemoCommand.workflow`.
@@ -77,7 +77,7 @@ export const demo = ({ json, outDir }: Config) =>
       })
       const summary = yield* Effect.provide(workflow(directory, say), client)
       yield* json
-        ? printJsonLine({ ...summary, seconds: summary.millis / 1000 })
+        ? printJson({ ...summary, seconds: summary.millis / 1000 })
         : Console.log(renderSummary(summary).join("\n"))
     })
   )

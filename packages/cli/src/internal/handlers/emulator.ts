@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { banner, bannerJson } from "../../commands/emulator.js"
-import { printJsonLine } from "../output.js"
+import { printJson } from "../output.js"
 import { sampleExports } from "../sampleExports.js"
 
 /**
@@ -56,7 +56,7 @@ export const emulator = ({ apiPort, exports, json, partSize, parts, seed, storag
   const announce = Layer.effectDiscard(
     Effect.flatMap(Emulator.Emulator, (emulator) =>
       json
-        ? Effect.flatMap(bannerJson(emulator), printJsonLine)
+        ? Effect.flatMap(bannerJson(emulator), printJson)
         : Effect.flatMap(banner(emulator), (lines) => Console.log(lines.join("\n")))
     )
   )

@@ -4,17 +4,15 @@
  * @internal
  * @since 0.1.0
  */
-import { Export } from "@batch-export/core"
 import { ExportsClient } from "@batch-export/node"
 import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Client from "../../Client.js"
 import { renderTable } from "../../commands/list.js"
-import { printJson, printJsonLine, shown } from "../output.js"
+import { printJson, shown } from "../output.js"
 import { HEADER, renderRows, rowOf } from "../table.js"
 
 /**
@@ -31,14 +29,12 @@ export interface Config extends Client.Overrides {
   readonly json: boolean
 }
 
-const encodeExport = Schema.encode(Export.Export)
-
-/** One page: the table (and the cursor of the next one on stderr), or the page as JSON. */
+/** One page: the table (and the cursor of the next one on stderr), or the page as Batch sent it. */
 const onePage = (json: boolean, options: { readonly limit?: number; readonly from?: string }) =>
   Effect.gen(function* () {
     const client = yield* ExportsClient.ExportsClient
+    if (json) return yield* Effect.flatMap(client.listJson(options), printJson)
     const page = yield* client.list(options)
-    if (json) return yield* printJson(yield* Effect.orDie(Schema.encode(Export.ExportPage)(page)))
     yield* Console.log(page.exports.length === 0 ? "no exports" : renderTable(page.exports).join("\n"))
     if (page.hasMore) {
       yield* Console.error(
@@ -49,21 +45,20 @@ const onePage = (json: boolean, options: { readonly limit?: number; readonly fro
     }
   })
 
-/** Every page, streamed: rows (or NDJSON lines) are printed as each page arrives, in constant memory. */
+/**
+ * Every page, streamed: rows (or with `--json` each export as Batch sent it, one a line) are printed as each page
+ * arrives, in constant memory.
+ */
 const everyPage = (json: boolean, options: { readonly pageSize?: number }) =>
   Effect.gen(function* () {
     const client = yield* ExportsClient.ExportsClient
-    let header = !json
+    if (json) return yield* Stream.runForEach(client.listAllJson(options), printJson)
+    let header = true
     yield* client.listAll(options).pipe(
       Stream.chunks,
       Stream.runForEach((chunk) =>
         Effect.gen(function* () {
-          const exports = Chunk.toReadonlyArray(chunk)
-          if (json) {
-            for (const exp of exports) yield* printJsonLine(yield* Effect.orDie(encodeExport(exp)))
-            return
-          }
-          const rows = exports.map(rowOf)
+          const rows = Chunk.toReadonlyArray(chunk).map(rowOf)
           yield* Console.log(renderRows(header ? [HEADER, ...rows] : rows).join("\n"))
           header = false
         })
