@@ -20,8 +20,8 @@ import { jsonText } from "./internal/output.js"
 
 /**
  * The process exit codes of `batch-export`: 0 success, 1 failure (trying later may help), 2 usage (the command
- * line did not parse, or the client refused a value in it: `InvalidArgument`), 3 unauthorized (Batch refused the REST API key), 129/130/143 hung up, interrupted,
- * terminated.
+ * line did not parse, or the client refused a value in it: `InvalidArgument`), 3 unauthorized (Batch refused the
+ * REST API key), 129/130/143 hung up, interrupted, terminated.
  *
  * @since 0.1.0
  * @category models
