@@ -158,11 +158,12 @@ export interface AwaitOptions {
   readonly schedule?: Schedule.Schedule<unknown, Export.Export> | undefined
   /**
    * Shorthand for a fixed schedule: poll every `pollInterval`, at least 1 second (Batch rate-limits its API;
-   * less fails with `InvalidArgument`).
+   * less fails with `InvalidArgument`). A number is seconds, as in every duration setting
+   * (`BatchConfig.DurationSetting`).
    */
-  readonly pollInterval?: Duration.DurationInput | undefined
-  /** Give up after this long. Default: 2 hours. */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly pollInterval?: BatchConfig.DurationSetting | undefined
+  /** Give up after this long (a number is seconds). Default: 2 hours. */
+  readonly timeout?: BatchConfig.DurationSetting | undefined
   /** Called with each export seen while waiting. */
   readonly onPoll?: ((exp: Export.Export) => Effect.Effect<void>) | undefined
 }
