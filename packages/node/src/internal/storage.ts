@@ -54,9 +54,11 @@ export const get = (
     hops: number
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError, Scope.Scope> =>
     Effect.flatMap(
-      client
-        .execute(HttpClientRequest.get(current, { headers }))
-        .pipe(Effect.mapError((e) => Transport.transportError(ENDPOINT, e))),
+      Transport.logged(
+        ENDPOINT,
+        `${ENDPOINT} ${current.origin}`,
+        client.execute(HttpClientRequest.get(current, { headers }))
+      ).pipe(Effect.mapError((e) => Transport.transportError(ENDPOINT, e))),
       (response) => {
         if (!Transport.isRedirect(response.status)) return Effect.succeed(response)
         if (hops >= MAX_REDIRECTS) {
