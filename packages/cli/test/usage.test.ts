@@ -19,8 +19,8 @@ describe("command line usage", () => {
         "--limit N",
         "fetch",
         "--out-dir DIR",
-        "--poll-interval SECONDS",
-        "--timeout SECONDS",
+        "--poll-interval DURATION",
+        "--timeout DURATION",
         "--concurrency N",
         "records",
         "<export_id|file_id>",
@@ -28,7 +28,7 @@ describe("command line usage", () => {
         "--out PATH",
         "--base-url URL",
         "--api-version V",
-        "--idle-timeout SECONDS",
+        "--idle-timeout DURATION",
         "emulator",
         "demo"
       ]) {
@@ -78,7 +78,7 @@ describe("command line usage", () => {
     Effect.gen(function* () {
       const run = yield* runCli(["download", "file_abc", "--out", "x.json", "--idle-timeout", "0"])
       assert.strictEqual(run.code, 2, run.output)
-      assert.include(run.stderr.join("\n"), "--idle-timeout must be a positive number of seconds")
+      assert.include(run.stderr.join("\n"), "--idle-timeout must be a positive duration")
     })
   )
 })
@@ -98,17 +98,17 @@ describe("numeric flags are checked by the parser (exit 2, the rule named)", () 
     [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "0.5"], "--poll-interval must be at least 1s"],
     [
       ["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "-1"],
-      "--poll-interval must be a number of seconds in decimal digits"
+      "--poll-interval must be a number of seconds (30, 0.5) or a duration with a unit"
     ],
     [
       ["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "1e-9"],
-      "--poll-interval must be a number of seconds in decimal digits"
+      "--poll-interval must be a number of seconds (30, 0.5) or a duration with a unit"
     ],
     [
       ["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "soon"],
-      "--poll-interval must be a number of seconds in decimal digits"
+      "--poll-interval must be a number of seconds (30, 0.5) or a duration with a unit"
     ],
-    [["fetch", "export_abc", "--out-dir", "d", "--timeout", "0"], "--timeout must be a positive number"],
+    [["fetch", "export_abc", "--out-dir", "d", "--timeout", "0"], "--timeout must be a positive duration"],
     [
       ["fetch", "export_abc", "--out-dir", "d", "--concurrency", "0"],
       "--concurrency must be a whole number from 1 to 64"
@@ -117,8 +117,11 @@ describe("numeric flags are checked by the parser (exit 2, the rule named)", () 
       ["fetch", "export_abc", "--out-dir", "d", "--concurrency", "65"],
       "--concurrency must be a whole number from 1 to 64"
     ],
-    [["fetch", "export_abc", "--out-dir", "d", "--idle-timeout", "0"], "--idle-timeout must be a positive number"],
-    [["records", "export_abc", "--idle-timeout", "-1"], "--idle-timeout must be a number of seconds in decimal digits"]
+    [["fetch", "export_abc", "--out-dir", "d", "--idle-timeout", "0"], "--idle-timeout must be a positive duration"],
+    [
+      ["records", "export_abc", "--idle-timeout", "-1"],
+      "--idle-timeout must be a number of seconds (30, 0.5) or a duration with a unit"
+    ]
   ]
   for (const [args, message] of cases) {
     it.effect(`\`${args.join(" ")}\``, () =>

@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Check from "./internal/validate.js"
+import * as Version from "./internal/version.js"
 
 /**
  * How 429 answers (and, for idempotent calls only, 503 answers and refused or reset connections: `create`'s
@@ -75,6 +76,8 @@ export interface Service {
   readonly baseUrl: URL
   /** The version segment of every route, e.g. `"2.10"`. */
   readonly apiVersion: string
+  /** Sent as `User-Agent` on every API and storage request: `batch-export/0.2.0 (node 22.12.0)` by default. */
+  readonly userAgent: string
   readonly retry: RetryPolicy
   readonly timeouts: Timeouts
   readonly limits: Limits
@@ -134,6 +137,11 @@ export interface Options {
   readonly projectKey: string
   readonly baseUrl?: string | URL | undefined
   readonly apiVersion?: string | undefined
+  /**
+   * The `User-Agent` of every request (default `batch-export/<this package's version> (node <version>)`):
+   * printable ASCII, e.g. `"my-sync/1.4 batch-export/0.2.0"`.
+   */
+  readonly userAgent?: string | undefined
   readonly retry?:
     | {
         readonly maxRetries?: number | string | undefined
@@ -160,6 +168,7 @@ export type Setting =
   | "projectKey"
   | "baseUrl"
   | "apiVersion"
+  | "userAgent"
   | "retry.maxRetries"
   | "retry.baseDelay"
   | "retry.maxDelay"
@@ -206,6 +215,8 @@ export const validate = (
       projectKey: yield* check("projectKey", Check.projectKey(options.projectKey)),
       baseUrl: yield* check("baseUrl", Check.baseUrl(options.baseUrl ?? defaults.baseUrl)),
       apiVersion: yield* check("apiVersion", Check.apiVersion(options.apiVersion ?? defaults.apiVersion)),
+      // the default is read only when needed: the package.json lookup is not paid by a caller that sets its own
+      userAgent: yield* check("userAgent", Check.userAgent(options.userAgent ?? Version.userAgent())),
       retry: {
         maxRetries: yield* optional(
           "retry.maxRetries",

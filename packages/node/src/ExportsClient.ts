@@ -34,6 +34,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import * as BatchConfig from "./BatchConfig.js"
+import * as HttpTransport from "./HttpTransport.js"
 import * as Api from "./internal/api.js"
 import * as Download from "./internal/download.js"
 import * as Link from "./internal/link.js"
@@ -313,7 +314,7 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
     const config = yield* BatchConfig.BatchConfig
     const httpClient = yield* HttpClient.HttpClient
     const api = Api.make(config, httpClient)
-    const storage = Storage.client(httpClient)
+    const storage = Storage.client(httpClient, config.userAgent)
 
     const create = Effect.fn("ExportsClient.create")(function* (request: CreateExport.CreateExportRequestInput) {
       const valid = yield* Api.argument("request", CreateExport.CreateExportRequest, request)
@@ -591,7 +592,8 @@ export const layerWithoutDependencies: Layer.Layer<
 > = Layer.effect(ExportsClient, make)
 
 /**
- * The client with explicit options, on undici.
+ * The client with explicit options, on undici, reading nothing from the environment (no proxy either: for one,
+ * provide `HttpTransport.layer` to `layerWithoutDependencies`, or use `layerConfig`).
  *
  * @since 0.1.0
  * @category layers
@@ -601,7 +603,8 @@ export const layer = (options: BatchConfig.Options): Layer.Layer<ExportsClient, 
 
 /**
  * The client configured from the environment (`BATCH_REST_API_KEY`, `BATCH_PROJECT_KEY`, …) with optional
- * overrides, on undici.
+ * overrides, on undici through the environment's proxy, if any (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`:
+ * `HttpTransport.layer`).
  *
  * @since 0.1.0
  * @category layers
@@ -609,6 +612,4 @@ export const layer = (options: BatchConfig.Options): Layer.Layer<ExportsClient, 
 export const layerConfig = (
   overrides?: Partial<BatchConfig.Options>
 ): Layer.Layer<ExportsClient, ConfigError.ConfigError> =>
-  layerWithoutDependencies.pipe(
-    Layer.provide(Layer.merge(BatchConfig.layerConfig(overrides), NodeHttpClient.layerUndici))
-  )
+  layerWithoutDependencies.pipe(Layer.provide(Layer.merge(BatchConfig.layerConfig(overrides), HttpTransport.layer)))

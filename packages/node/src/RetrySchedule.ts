@@ -50,9 +50,9 @@ const roughly = (wait: Duration.Duration): string => {
  * sends `Retry-After`, that wait is used instead (capped at `retryAfterCap`). Any other input stops the
  * schedule at once.
  *
- * Each retry is logged once, at info level, before its wait: what failed and how long the wait really is. Nothing
- * is logged when no retry follows (the budget is spent, or the failure is not retryable): the failure itself is
- * then the caller's.
+ * Each retry that waits is logged once, at info level, before its wait: what failed and how long the wait really
+ * is. Nothing is logged when no wait follows (the budget is spent, the failure is not retryable, or Batch's
+ * `Retry-After: 0` asks for a retry at once): the failure itself is then the caller's.
  *
  * @since 0.1.0
  * @category constructors
@@ -78,8 +78,10 @@ export const make = <E>(
     Schedule.map(([[error, delay], n]) => [error, delay, n] as [E, Duration.Duration, number]),
     Schedule.whileInput(retryable),
     // last, so that it sees the delay that is really waited, and only when a retry follows (a step that ends
-    // the schedule has no delay to modify)
+    // the schedule has no delay to modify); a retry at once (`Retry-After: 0`) has no wait to announce
     Schedule.modifyDelayEffect(([error, , n], wait) =>
-      Effect.as(Effect.logInfo(retryLine(policy, error, wait, n + 1)), wait)
+      Duration.isZero(wait)
+        ? Effect.succeed(wait)
+        : Effect.as(Effect.logInfo(retryLine(policy, error, wait, n + 1)), wait)
     )
   )

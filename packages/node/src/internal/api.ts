@@ -66,6 +66,7 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
         HttpClientRequest.prependUrl(prefix),
         HttpClientRequest.bearerToken(config.restApiKey),
         HttpClientRequest.setHeader("x-batch-project", config.projectKey),
+        HttpClientRequest.setHeader("user-agent", config.userAgent),
         HttpClientRequest.acceptJson
       )
     )

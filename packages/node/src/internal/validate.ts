@@ -52,6 +52,15 @@ export const baseUrl = (value: string | URL): Check<URL> => {
   return Either.right(new URL(url.href.replace(/\/+$/, "")))
 }
 
+// printable ASCII and spaces, no control character: a header value that cannot split a header
+const HEADER_TEXT = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/
+
+/** A `User-Agent` value: printable ASCII, inner spaces allowed (`batch-export/0.1.0 (node 22.12.0)`). */
+export const userAgent = (value: string): Check<string> =>
+  HEADER_TEXT.test(value)
+    ? Either.right(value)
+    : Either.left("must be printable ASCII (inner spaces allowed), without control characters")
+
 export const apiVersion = (value: string): Check<string> =>
   VERSION.test(value) ? Either.right(value) : Either.left(`must look like "2.10"`)
 
