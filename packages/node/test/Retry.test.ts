@@ -36,6 +36,17 @@ const pendingRetryDelays = Effect.gen(function* () {
     .filter((d) => d > 0 && d < Duration.toMillis("30 minutes"))
 })
 
+/** The one retry sleep pending, once the client has registered it (real time, for I/O only). */
+const nextRetryDelay = (what: string) =>
+  Effect.gen(function* () {
+    yield* eventually(
+      Effect.map(pendingRetryDelays, (d) => d.length === 1),
+      what
+    )
+    const [delay] = yield* pendingRetryDelays
+    return delay!
+  })
+
 describe("retries, driven by TestClock", () => {
   it.scoped("429 with Retry-After: 7 waits exactly 7 seconds", () =>
     Effect.gen(function* () {
@@ -75,14 +86,10 @@ describe("retries, driven by TestClock", () => {
       const fiber = yield* Effect.fork(client.downloadLink(fileId))
       const delays: Array<number> = []
       for (let attempt = 1; attempt <= 3; attempt++) {
-        yield* eventually(
-          Effect.map(pendingRetryDelays, (d) => d.length === 1),
-          `retry sleep ${attempt}`
-        )
-        const [delay] = yield* pendingRetryDelays
-        delays.push(delay!)
+        const delay = yield* nextRetryDelay(`retry sleep ${attempt}`)
+        delays.push(delay)
         assert.strictEqual(yield* downloads, attempt)
-        yield* TestClock.adjust(Duration.millis(delay!))
+        yield* TestClock.adjust(Duration.millis(delay))
       }
       yield* Fiber.join(fiber)
       assert.strictEqual(yield* downloads, 4)
@@ -143,11 +150,7 @@ describe("what a retry says", () => {
         const fiber = yield* Effect.fork(Effect.flip(client.downloadLink(fileId)).pipe(Effect.provide(logs.layer)))
         const announced: Array<string> = []
         for (let attempt = 1; attempt <= 2; attempt++) {
-          yield* eventually(
-            Effect.map(pendingRetryDelays, (d) => d.length === 1),
-            `retry sleep ${attempt}`
-          )
-          const [delay] = yield* pendingRetryDelays
+          const delay = yield* nextRetryDelay(`retry sleep ${attempt}`)
           const info = messages(yield* logs.lines, "INFO")
           // the first wait (about a second) is announced too: nothing stays silent while the client waits
           assert.strictEqual(info.length, attempt, info.join("\n"))
@@ -157,11 +160,11 @@ describe("what a retry says", () => {
           )
           // the wait announced is the one TestClock holds (jitter included), not the backoff before jitter
           assert.isTrue(
-            info[attempt - 1]!.endsWith(`; retry ${attempt} of 2 in ${(delay! / 1000).toFixed(1)}s`),
+            info[attempt - 1]!.endsWith(`; retry ${attempt} of 2 in ${(delay / 1000).toFixed(1)}s`),
             `${info[attempt - 1]} / ${delay}`
           )
           announced.push(info[attempt - 1]!)
-          yield* TestClock.adjust(Duration.millis(delay!))
+          yield* TestClock.adjust(Duration.millis(delay))
         }
         const error = yield* Fiber.join(fiber)
         assert.instanceOf(error, ApiError.ServiceUnavailable)
@@ -204,12 +207,8 @@ describe("what a retry says", () => {
       const { client, emulator, fileId } = yield* setup
       yield* emulator.script("download", Emulator.Reply.status(503))
       const fiber = yield* Effect.fork(client.downloadLink(fileId).pipe(Effect.provide(logs.layer)))
-      yield* eventually(
-        Effect.map(pendingRetryDelays, (d) => d.length === 1),
-        "the retry's sleep"
-      )
-      const [delay] = yield* pendingRetryDelays
-      yield* TestClock.adjust(Duration.millis(delay!))
+      const delay = yield* nextRetryDelay("the retry's sleep")
+      yield* TestClock.adjust(Duration.millis(delay))
       yield* Fiber.join(fiber)
       const all = yield* logs.lines
       assert.deepStrictEqual(messages(all, "DEBUG"), [
@@ -309,13 +308,9 @@ describe("the resume backoff", () => {
       )
       const delays: Array<number> = []
       for (let resume = 1; resume <= 3; resume++) {
-        yield* eventually(
-          Effect.map(pendingRetryDelays, (d) => d.length === 1),
-          `resume sleep ${resume}`
-        )
-        const [delay] = yield* pendingRetryDelays
-        delays.push(delay!)
-        yield* TestClock.adjust(Duration.millis(delay!))
+        const delay = yield* nextRetryDelay(`resume sleep ${resume}`)
+        delays.push(delay)
+        yield* TestClock.adjust(Duration.millis(delay))
       }
       const received = yield* Fiber.join(fiber)
       assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))
