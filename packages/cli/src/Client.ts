@@ -1,18 +1,22 @@
 /**
  * The client every command uses: configured from the environment only (`BATCH_REST_API_KEY`, `BATCH_PROJECT_KEY`,
- * `BATCH_API_URL`, …), with the `--base-url`, `--api-version` and `--idle-timeout` flags taking precedence. The
- * credentials are never read from the command line.
+ * `BATCH_API_URL`, …), with the `--base-url`, `--api-version` and `--idle-timeout` flags taking precedence, through
+ * the environment's proxy if any (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`). The credentials are never read from
+ * the command line.
  *
  * @since 0.1.0
  */
 import { ClientError } from "@batch-export/core"
-import { BatchConfig, ExportFiles, ExportsClient } from "@batch-export/node"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { BatchConfig, ExportFiles, ExportsClient, HttpTransport } from "@batch-export/node"
 import * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { packageVersion } from "./internal/version.js"
+
+/** The CLI names itself, with the version `--version` prints. */
+const userAgent = `batch-export/${packageVersion(import.meta.url, "@batch-export/cli")} (node ${process.versions.node})`
 
 /**
  * What the command line may change in the configuration read from the environment.
@@ -30,7 +34,7 @@ export interface Overrides {
 /**
  * The client and the file service, configured from the environment with the flags on top: every source is
  * turned into `BatchConfig.Options` and validated once, by `BatchConfig.make`; a bad value is named by the
- * flag or the variable it came from, on undici.
+ * flag or the variable it came from, on undici through the environment's proxy (`HttpTransport.layer`).
  *
  * @since 0.1.0
  * @category layers
@@ -48,6 +52,7 @@ export const layer = (
       BatchConfig.make(
         {
           ...env,
+          userAgent,
           baseUrl: Option.getOrElse(flags.baseUrl, () => env.baseUrl),
           apiVersion: Option.getOrElse(flags.apiVersion, () => env.apiVersion),
           timeouts: {
@@ -69,8 +74,6 @@ export const layer = (
       )
     )
   )
-  const client = ExportsClient.layerWithoutDependencies.pipe(
-    Layer.provide(Layer.merge(config, NodeHttpClient.layerUndici))
-  )
+  const client = ExportsClient.layerWithoutDependencies.pipe(Layer.provide(Layer.merge(config, HttpTransport.layer)))
   return ExportFiles.layer.pipe(Layer.provideMerge(client))
 }

@@ -20,8 +20,8 @@ import { jsonText } from "./internal/output.js"
 
 /**
  * The process exit codes of `batch-export`: 0 success, 1 failure (trying later may help), 2 usage (the command
- * line did not parse), 3 unauthorized (Batch refused the REST API key), 129/130/143 hung up, interrupted,
- * terminated.
+ * line did not parse, or the client refused a value in it: `InvalidArgument`), 3 unauthorized (Batch refused the
+ * REST API key), 129/130/143 hung up, interrupted, terminated.
  *
  * @since 0.1.0
  * @category models
@@ -135,7 +135,7 @@ export const lineOf = (cause: Cause.Cause<unknown>): Option.Option<string> =>
 
 /**
  * The exit code for a failure cause: 3 for a refused REST key (401), 2 for a command line that does not
- * parse, 130 for an interruption, 1 for anything else.
+ * parse or a value the client refused (`InvalidArgument`), 130 for an interruption, 1 for anything else.
  *
  * @since 0.1.0
  * @category rendering

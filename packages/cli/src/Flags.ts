@@ -1,6 +1,7 @@
 /**
- * The command-line flags shared by the commands, and the generic builders for the others. Every duration is
- * given in plain seconds on the command line and turned into a `Duration` here, once.
+ * The command-line flags shared by the commands, and the generic builders for the others. A duration is given
+ * in seconds (`30`, `0.5`) or with units (`500ms`, `2m`, `1h30m`) and turned into a `Duration` here, once; a size
+ * in bytes, with an optional 1024-based unit (`512K`, `100M`, `1GiB`).
  *
  * Numbers are checked by the rules the environment's settings follow (`BatchConfig.checks`): decimal digits
  * only, with a fraction for seconds — `0x10`, `1e3` or `-1` are refused by a flag as by a variable.
@@ -42,8 +43,8 @@ const checked = <A>(name: string, check: (checks: Checks) => (value: unknown) =>
   )
 
 /**
- * A flag taking a number of seconds that must be positive (`--timeout`, `--idle-timeout`, …), as a `Duration`;
- * `atLeast` picks a stricter rule (`--poll-interval`'s floor).
+ * A flag taking a positive duration (`--timeout`, `--idle-timeout`, …): seconds, or amounts with units (`2m`), as
+ * a `Duration`; `atLeast` picks a stricter rule (`--poll-interval`'s floor).
  *
  * @since 0.1.0
  * @category constructors
@@ -55,7 +56,7 @@ export const seconds = (
     checks.duration({ positive: true })
 ): Options.Options<Duration.Duration> =>
   Options.text(name).pipe(
-    Options.withPseudoName("SECONDS"),
+    Options.withPseudoName("DURATION"),
     checked(name, atLeast),
     Options.withDescription(description)
   )
@@ -109,7 +110,7 @@ export const apiVersion: Options.Options<Option.Option<string>> = Options.text("
 )
 
 /**
- * `--idle-timeout SECONDS`: how long a download may go without receiving a byte.
+ * `--idle-timeout DURATION`: how long a download may go without receiving a byte.
  *
  * @since 0.1.0
  * @category constructors
@@ -141,14 +142,26 @@ export const quiet: Options.Options<boolean> = Options.boolean("quiet").pipe(
 )
 
 /**
- * `--max-size BYTES`: refuse a file larger than this (like curl's `--max-filesize`).
+ * A flag taking a size in bytes, at least `min`: digits with an optional 1024-based unit (`512K`, `100M`, `1G`).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const maxSize: Options.Options<Option.Option<number>> = wholeNumber(
+export const size = (name: string, min: number, description: string): Options.Options<number> =>
+  Options.text(name).pipe(
+    Options.withPseudoName("SIZE"),
+    checked(name, (checks) => checks.size(min)),
+    Options.withDescription(description)
+  )
+
+/**
+ * `--max-size SIZE`: refuse a file larger than this (like curl's `--max-filesize`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const maxSize: Options.Options<Option.Option<number>> = size(
   "max-size",
   1,
-  Number.MAX_SAFE_INTEGER,
-  "Fail a file larger than this many bytes, keeping nothing of it"
-).pipe(Options.withPseudoName("BYTES"), Options.optional)
+  "Fail a file larger than this (1024-based K/M/G allowed), keeping nothing of it"
+).pipe(Options.optional)

@@ -24,9 +24,9 @@ import * as Progress from "./Progress.js"
  */
 export interface FetchOptions {
   /** How long to wait between two looks at the export. */
-  readonly pollInterval: Duration.DurationInput
+  readonly pollInterval: Duration.Duration
   /** Give up waiting after this long (the client's default, 2 hours, when absent). */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly timeout?: Duration.Duration | undefined
   /** Parts downloaded at once. */
   readonly concurrency: number
   /** Fail a part larger than this many bytes (`--max-size`). */
@@ -44,11 +44,11 @@ const finished = (status: string) => status === "SUCCESS" || status === "ERROR"
  * @since 0.1.0
  * @category rendering
  */
-export const statusLine = (exp: Export.Export, pollInterval: Duration.DurationInput): string => {
+export const statusLine = (exp: Export.Export, pollInterval: Duration.Duration): string => {
   const status = `${exp.id}: ${shown(exp.status)}`
   return finished(exp.status)
     ? status
-    : `${status}, next check in ${Progress.formatSeconds(Duration.toSeconds(Duration.decode(pollInterval)))}`
+    : `${status}, next check in ${Progress.formatSeconds(Duration.toSeconds(pollInterval))}`
 }
 
 /**

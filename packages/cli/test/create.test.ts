@@ -70,7 +70,7 @@ describe("batch-export create attributes", () => {
           yield* emulator.clearRequests
           const run = yield* runCli(["create", "attributes", ...flags], envFor(emulator))
           assertOneLineFailure(run, "InvalidArgument", ...expected)
-          assert.strictEqual(run.code, 1)
+          assert.strictEqual(run.code, 2)
           assert.deepStrictEqual(yield* emulator.requests, [])
         })
       )

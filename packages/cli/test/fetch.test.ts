@@ -257,7 +257,7 @@ describe.skipIf(!executableBuilt)("fetch's numbers, as a process", () => {
       Effect.gen(function* () {
         const env = { BATCH_REST_API_KEY: "rest_key_never_printed", BATCH_PROJECT_KEY: "project_x" }
         const fetch = ["fetch", "export_abc", "--out-dir", "d"]
-        const seconds = "must be a number of seconds in decimal digits"
+        const seconds = "must be a number of seconds (30, 0.5) or a duration with a unit"
         for (const [args, extra, code, message] of [
           [[...fetch, "--poll-interval", "1e-9"], {}, 2, `--poll-interval ${seconds}`],
           [

@@ -43,7 +43,7 @@ describe("--help", () => {
     assert.isAtMost(lines.length, 40)
     assert.strictEqual(lines[0], "Usage: batch-export fetch <export_id> --out-dir DIR [options]")
     const help = lines.join("\n")
-    assert.match(help, /--poll-interval SECONDS(?:(?!\n {2}-)[\s\S])*\(default 5\)/)
+    assert.match(help, /--poll-interval DURATION(?:(?!\n {2}-)[\s\S])*\(default 5\)/)
     assert.match(help, /--concurrency N(?:(?!\n {2}-)[\s\S])*\(default 2\)/)
     assert.include(help, "-q, --quiet")
     assert.include(help, "Global options: -h, --help, --version, --log-level LEVEL")

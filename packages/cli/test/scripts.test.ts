@@ -246,7 +246,10 @@ describe("output for people and scripts", () => {
         const run = yield* Fiber.join(fiber)
         assert.strictEqual(run.code, 0, run.output)
         assert.strictEqual(run.stderr.length, 1, run.output)
-        assert.match(run.stderr[0]!, /^info: Batch asked to retry after .*: waiting 2m \(the retryAfterCap\)$/)
+        assert.match(
+          run.stderr[0]!,
+          /^info: GET \/exports\/view answered HTTP 429.*; Batch asked to retry after .* \(capped at retryAfterCap\); retry 1 of 5 in 2m$/
+        )
       })
     )
 

@@ -17,8 +17,8 @@ describe("command line usage", () => {
           ["--attribute NAME", "--identifier NAME", "--segment CODE", "--json"]
         ],
         [["list"], ["--limit N", "--base-url URL", "--api-version V"]],
-        [["fetch"], ["--out-dir DIR", "--poll-interval SECONDS", "--timeout SECONDS", "--concurrency N"]],
-        [["records"], ["<export_id|file_id>", "--idle-timeout SECONDS"]],
+        [["fetch"], ["--out-dir DIR", "--poll-interval DURATION", "--timeout DURATION", "--concurrency N"]],
+        [["records"], ["<export_id|file_id>", "--idle-timeout DURATION"]],
         [["download"], ["--out PATH"]]
       ]
       for (const [command, expected] of flags) {
@@ -69,7 +69,7 @@ describe("command line usage", () => {
     Effect.gen(function* () {
       const run = yield* runCli(["download", "file_abc", "--out", "x.json", "--idle-timeout", "0"])
       assert.strictEqual(run.code, 2, run.output)
-      assert.include(run.stderr.join("\n"), "--idle-timeout must be a positive number of seconds")
+      assert.include(run.stderr.join("\n"), "--idle-timeout must be a positive duration")
     })
   )
 })
@@ -89,17 +89,17 @@ describe("numeric flags are checked by the parser (exit 2, the rule named)", () 
     [["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "0.5"], "--poll-interval must be at least 1s"],
     [
       ["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "-1"],
-      "--poll-interval must be a number of seconds in decimal digits"
+      "--poll-interval must be a number of seconds (30, 0.5) or a duration with a unit"
     ],
     [
       ["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "1e-9"],
-      "--poll-interval must be a number of seconds in decimal digits"
+      "--poll-interval must be a number of seconds (30, 0.5) or a duration with a unit"
     ],
     [
       ["fetch", "export_abc", "--out-dir", "d", "--poll-interval", "soon"],
-      "--poll-interval must be a number of seconds in decimal digits"
+      "--poll-interval must be a number of seconds (30, 0.5) or a duration with a unit"
     ],
-    [["fetch", "export_abc", "--out-dir", "d", "--timeout", "0"], "--timeout must be a positive number"],
+    [["fetch", "export_abc", "--out-dir", "d", "--timeout", "0"], "--timeout must be a positive duration"],
     [
       ["fetch", "export_abc", "--out-dir", "d", "--concurrency", "0"],
       "--concurrency must be a whole number from 1 to 64"
@@ -108,8 +108,11 @@ describe("numeric flags are checked by the parser (exit 2, the rule named)", () 
       ["fetch", "export_abc", "--out-dir", "d", "--concurrency", "65"],
       "--concurrency must be a whole number from 1 to 64"
     ],
-    [["fetch", "export_abc", "--out-dir", "d", "--idle-timeout", "0"], "--idle-timeout must be a positive number"],
-    [["records", "export_abc", "--idle-timeout", "-1"], "--idle-timeout must be a number of seconds in decimal digits"]
+    [["fetch", "export_abc", "--out-dir", "d", "--idle-timeout", "0"], "--idle-timeout must be a positive duration"],
+    [
+      ["records", "export_abc", "--idle-timeout", "-1"],
+      "--idle-timeout must be a number of seconds (30, 0.5) or a duration with a unit"
+    ]
   ]
   for (const [args, message] of cases) {
     it.effect(`\`${args.join(" ")}\``, () =>

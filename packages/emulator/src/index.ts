@@ -17,6 +17,13 @@ export * as Dataset from "./Dataset.js"
 export * as Emulator from "./Emulator.js"
 
 /**
+ * A forward proxy on 127.0.0.1 for tests: CONNECT tunnels and forwarded requests, recorded.
+ *
+ * @since 0.2.0
+ */
+export * as ForwardProxy from "./ForwardProxy.js"
+
+/**
  * Helpers for tests that combine the emulator's real sockets with the TestClock.
  *
  * @since 0.1.0

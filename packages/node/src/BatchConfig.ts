@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Check from "./internal/validate.js"
+import * as Version from "./internal/version.js"
 
 /**
  * How 429 answers (and, for idempotent calls only, 503 answers and refused or reset connections: `create`'s
@@ -75,6 +76,8 @@ export interface Service {
   readonly baseUrl: URL
   /** The version segment of every route, e.g. `"2.10"`. */
   readonly apiVersion: string
+  /** Sent as `User-Agent` on every API and storage request: `batch-export/0.2.0 (node 22.12.0)` by default. */
+  readonly userAgent: string
   readonly retry: RetryPolicy
   readonly timeouts: Timeouts
   readonly limits: Limits
@@ -105,13 +108,23 @@ export const defaults = {
 } as const
 
 /**
- * A duration setting: an Effect duration (a number is milliseconds), or text as flags and environment
- * variables spell it (`"30"` is seconds, `"30 seconds"`).
+ * A duration setting, by one rule wherever it comes from: a number is **seconds** (`30`, `0.5`) — not Effect's
+ * milliseconds —, text is seconds or amounts with units (`"30"`, `"500ms"`, `"2m"`, `"1h30m"`, `"2 minutes"`),
+ * and a `Duration` is used as it is (`Duration.millis(500)`).
  *
  * @since 0.1.0
  * @category models
  */
-export type DurationSetting = Duration.DurationInput | string
+export type DurationSetting = number | string | Duration.Duration
+
+/**
+ * A size setting in bytes: a number, or text with an optional 1024-based unit (`"512K"`, `"100M"`, `"4GiB"`;
+ * `K`/`KiB`, `M`/`MiB`, `G`/`GiB`). `"10KB"` is refused as ambiguous.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SizeSetting = number | string
 
 /**
  * What `make` and `layer` accept. Keys may be plain strings or `Redacted`.
@@ -124,6 +137,11 @@ export interface Options {
   readonly projectKey: string
   readonly baseUrl?: string | URL | undefined
   readonly apiVersion?: string | undefined
+  /**
+   * The `User-Agent` of every request (default `batch-export/<this package's version> (node <version>)`):
+   * printable ASCII, e.g. `"my-sync/1.4 batch-export/0.2.0"`.
+   */
+  readonly userAgent?: string | undefined
   readonly retry?:
     | {
         readonly maxRetries?: number | string | undefined
@@ -135,7 +153,7 @@ export interface Options {
   readonly timeouts?:
     { readonly request?: DurationSetting | undefined; readonly idle?: DurationSetting | undefined } | undefined
   readonly limits?:
-    { readonly jsonBody?: number | undefined; readonly maxDownloadBytes?: number | undefined } | undefined
+    { readonly jsonBody?: SizeSetting | undefined; readonly maxDownloadBytes?: SizeSetting | undefined } | undefined
 }
 
 /**
@@ -150,6 +168,7 @@ export type Setting =
   | "projectKey"
   | "baseUrl"
   | "apiVersion"
+  | "userAgent"
   | "retry.maxRetries"
   | "retry.baseDelay"
   | "retry.maxDelay"
@@ -196,6 +215,8 @@ export const validate = (
       projectKey: yield* check("projectKey", Check.projectKey(options.projectKey)),
       baseUrl: yield* check("baseUrl", Check.baseUrl(options.baseUrl ?? defaults.baseUrl)),
       apiVersion: yield* check("apiVersion", Check.apiVersion(options.apiVersion ?? defaults.apiVersion)),
+      // the default is read only when needed: the package.json lookup is not paid by a caller that sets its own
+      userAgent: yield* check("userAgent", Check.userAgent(options.userAgent ?? Version.userAgent())),
       retry: {
         maxRetries: yield* optional(
           "retry.maxRetries",
@@ -221,13 +242,13 @@ export const validate = (
           "limits.jsonBody",
           options.limits?.jsonBody,
           defaults.limits.jsonBody,
-          Check.wholeNumber(1024)
+          Check.size(1024)
         ),
         maxDownloadBytes: yield* optional(
           "limits.maxDownloadBytes",
           options.limits?.maxDownloadBytes,
           defaults.limits.maxDownloadBytes,
-          Check.wholeNumber(1)
+          Check.size(1)
         )
       }
     }
@@ -261,7 +282,7 @@ const orUndefined = <A>(option: Option.Option<A>) => Option.getOrUndefined(optio
 
 /**
  * The settings as the environment (or any `ConfigProvider`) spells them, not yet validated: durations in
- * plain seconds (`30`) or as durations (`30 seconds`).
+ * plain seconds (`30`) or with units (`2m`, `30 seconds`).
  *
  * | variable | required | default |
  * | --- | --- | --- |
@@ -382,11 +403,14 @@ export const formatConfigError = (error: ConfigError.ConfigError | ClientError.I
 /**
  * The checks behind the settings, for other sources of the same values (the CLI's flags use them, so that a
  * flag and its environment variable accept the same text). Text numbers are decimal digits only — no sign,
- * exponent (`1e3`) or hex (`0x10`) — with an optional fraction for seconds; a duration may also be written
- * `"30 seconds"`. Each answers with the value or with what is wrong, phrased to follow the setting's name.
+ * exponent (`1e3`) or hex (`0x10`) — with an optional fraction for seconds; a duration may also carry units
+ * (`500ms`, `30s`, `2m`, `1h30m`, `"30 seconds"`), a size a 1024-based unit (`512K`, `100M`, `1GiB`). Each
+ * answers with the value or with what is wrong, phrased to follow the setting's name.
  *
  * - `wholeNumber(min, max?)`: a whole number from `min` to `max`.
- * - `duration({ positive?, min? })`: a finite duration, not negative (`positive`: not zero either).
+ * - `size(min, max?)`: bytes from `min` to `max`, with an optional unit (K/KiB, M/MiB, G/GiB: 1024-based).
+ * - `duration({ positive?, min? })`: a finite duration, not negative (`positive`: not zero either); a number
+ *   is seconds.
  * - `maxRetries`: `retry.maxRetries`, 0 to 100.
  * - `pollInterval`: `awaitCompletion`'s `pollInterval`, at least 1 second.
  *
@@ -395,6 +419,7 @@ export const formatConfigError = (error: ConfigError.ConfigError | ClientError.I
  */
 export const checks = {
   wholeNumber: Check.wholeNumber,
+  size: Check.size,
   duration: Check.duration,
   maxRetries: Check.maxRetries,
   pollInterval: Check.pollInterval

@@ -34,6 +34,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import * as BatchConfig from "./BatchConfig.js"
+import * as HttpTransport from "./HttpTransport.js"
 import * as Api from "./internal/api.js"
 import * as Download from "./internal/download.js"
 import * as Link from "./internal/link.js"
@@ -158,11 +159,12 @@ export interface AwaitOptions {
   readonly schedule?: Schedule.Schedule<unknown, Export.Export> | undefined
   /**
    * Shorthand for a fixed schedule: poll every `pollInterval`, at least 1 second (Batch rate-limits its API;
-   * less fails with `InvalidArgument`).
+   * less fails with `InvalidArgument`). A number is seconds, as in every duration setting
+   * (`BatchConfig.DurationSetting`).
    */
-  readonly pollInterval?: Duration.DurationInput | undefined
-  /** Give up after this long. Default: 2 hours. */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly pollInterval?: BatchConfig.DurationSetting | undefined
+  /** Give up after this long (a number is seconds). Default: 2 hours. */
+  readonly timeout?: BatchConfig.DurationSetting | undefined
   /** Called with each export seen while waiting. */
   readonly onPoll?: ((exp: Export.Export) => Effect.Effect<void>) | undefined
 }
@@ -328,7 +330,7 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
     const config = yield* BatchConfig.BatchConfig
     const httpClient = yield* HttpClient.HttpClient
     const api = Api.make(config, httpClient)
-    const storage = Storage.client(httpClient)
+    const storage = Storage.client(httpClient, config.userAgent)
 
     const create = Effect.fn("ExportsClient.create")(function* (request: CreateExport.CreateExportRequestInput) {
       const valid = yield* Api.argument("request", CreateExport.CreateExportRequest, request)
@@ -646,7 +648,8 @@ export const layerWithoutDependencies: Layer.Layer<
 > = Layer.effect(ExportsClient, make)
 
 /**
- * The client with explicit options, on undici.
+ * The client with explicit options, on undici, reading nothing from the environment (no proxy either: for one,
+ * provide `HttpTransport.layer` to `layerWithoutDependencies`, or use `layerConfig`).
  *
  * @since 0.1.0
  * @category layers
@@ -656,7 +659,8 @@ export const layer = (options: BatchConfig.Options): Layer.Layer<ExportsClient, 
 
 /**
  * The client configured from the environment (`BATCH_REST_API_KEY`, `BATCH_PROJECT_KEY`, …) with optional
- * overrides, on undici.
+ * overrides, on undici through the environment's proxy, if any (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`:
+ * `HttpTransport.layer`).
  *
  * @since 0.1.0
  * @category layers
@@ -664,6 +668,4 @@ export const layer = (options: BatchConfig.Options): Layer.Layer<ExportsClient, 
 export const layerConfig = (
   overrides?: Partial<BatchConfig.Options>
 ): Layer.Layer<ExportsClient, ConfigError.ConfigError> =>
-  layerWithoutDependencies.pipe(
-    Layer.provide(Layer.merge(BatchConfig.layerConfig(overrides), NodeHttpClient.layerUndici))
-  )
+  layerWithoutDependencies.pipe(Layer.provide(Layer.merge(BatchConfig.layerConfig(overrides), HttpTransport.layer)))

@@ -19,6 +19,10 @@ export * as ExportsClient from "./ExportsClient.js"
  */
 export * as ExportWorkflow from "./ExportWorkflow.js"
 /**
+ * @since 0.2.0
+ */
+export * as HttpTransport from "./HttpTransport.js"
+/**
  * @since 0.1.0
  */
 export * as RetrySchedule from "./RetrySchedule.js"

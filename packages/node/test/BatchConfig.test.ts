@@ -135,8 +135,104 @@ describe("BatchConfig hardening", () => {
     })
   )
 
+  it.effect("durations take units in the environment as on the command line: 500ms, 30s, 2m, 1h30m, 2 minutes", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [string, number]> = [
+        ["500ms", 500],
+        ["30s", 30_000],
+        ["2m", 120_000],
+        ["2 min", 120_000],
+        ["2 minutes", 120_000],
+        ["1h30m", 5_400_000],
+        ["1 hour 30 minutes", 5_400_000],
+        ["1.5h", 5_400_000],
+        ["2M", 120_000],
+        ["1d", 86_400_000]
+      ]
+      for (const [value, millis] of cases) {
+        const config = Either.getOrThrow(yield* fromEnv({ ...base, BATCH_REQUEST_TIMEOUT: value }))
+        assert.strictEqual(Duration.toMillis(config.timeouts.request), millis, value)
+      }
+    })
+  )
+
+  it.effect("a bare number is seconds in code too: timeouts.request 1 is one second, not Effect's 1 ms", () =>
+    Effect.gen(function* () {
+      const config = yield* BatchConfig.make({
+        restApiKey: KEY,
+        projectKey: PROJECT,
+        timeouts: { request: 1, idle: 0.25 },
+        retry: { baseDelay: 2, maxDelay: 60, retryAfterCap: 300 }
+      })
+      assert.strictEqual(Duration.toMillis(config.timeouts.request), 1000)
+      assert.strictEqual(Duration.toMillis(config.timeouts.idle), 250)
+      assert.strictEqual(Duration.toSeconds(config.retry.baseDelay), 2)
+      assert.strictEqual(Duration.toSeconds(config.retry.maxDelay), 60)
+      assert.strictEqual(Duration.toSeconds(config.retry.retryAfterCap), 300)
+      // a Duration is taken as it is, and text as the environment spells it
+      const exact = yield* BatchConfig.make({
+        restApiKey: KEY,
+        projectKey: PROJECT,
+        timeouts: { request: Duration.millis(1), idle: "1" }
+      })
+      assert.strictEqual(Duration.toMillis(exact.timeouts.request), 1)
+      assert.strictEqual(Duration.toMillis(exact.timeouts.idle), 1000)
+    })
+  )
+
+  it.effect("what is neither seconds, text nor a Duration is refused rather than guessed at (a bigint, NaN)", () =>
+    Effect.gen(function* () {
+      for (const value of [1000n, Number.NaN, -1, [1, 0]]) {
+        const check = BatchConfig.checks.duration({ positive: true })(value)
+        assert.isTrue(Either.isLeft(check), String(value))
+      }
+      const error = yield* Effect.flip(
+        BatchConfig.make({ restApiKey: KEY, projectKey: PROJECT, timeouts: { request: Number.POSITIVE_INFINITY } })
+      )
+      assert.strictEqual(error.argument, "timeouts.request")
+      assert.strictEqual(error.detail, "must be a finite duration")
+    })
+  )
+
+  it.effect("sizes: digits with an optional 1024-based unit (K, M, G, KiB, MiB, GiB); KB, MB, GB refused", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [string | number, number]> = [
+        [1048576, 1048576],
+        ["1048576", 1048576],
+        ["10K", 10 * 1024],
+        ["10k", 10 * 1024],
+        ["10 KiB", 10 * 1024],
+        ["100M", 100 * 1024 ** 2],
+        ["100MiB", 100 * 1024 ** 2],
+        ["4G", 4 * 1024 ** 3],
+        ["4gib", 4 * 1024 ** 3],
+        ["512B", 512]
+      ]
+      for (const [value, bytes] of cases) assert.deepStrictEqual(BatchConfig.checks.size(1)(value), Either.right(bytes))
+      for (const value of ["10KB", "10 mb", "1GB"]) {
+        const check = BatchConfig.checks.size(1)(value)
+        assert.isTrue(Either.isLeft(check), value)
+        assert.match(
+          Either.getLeft(check).pipe((o) => (o._tag === "Some" ? o.value : "")),
+          /^must not end in [KMG]B \(1000 or 1024\?\)/
+        )
+      }
+      for (const value of ["1.5M", "10X", "-1K", "0x10", "1e3", "0K"]) {
+        assert.isTrue(Either.isLeft(BatchConfig.checks.size(1)(value)), value)
+      }
+      const config = yield* BatchConfig.make({
+        restApiKey: KEY,
+        projectKey: PROJECT,
+        limits: { jsonBody: "64K", maxDownloadBytes: "1GiB" }
+      })
+      assert.strictEqual(config.limits.jsonBody, 65536)
+      assert.strictEqual(config.limits.maxDownloadBytes, 1024 ** 3)
+    })
+  )
+
   for (const [variable, value] of [
     ["BATCH_IDLE_TIMEOUT", "0"],
+    ["BATCH_IDLE_TIMEOUT", "0s"],
     ["BATCH_IDLE_TIMEOUT", "-5"],
     ["BATCH_REQUEST_TIMEOUT", "0 seconds"],
     ["BATCH_REQUEST_TIMEOUT", "-1 seconds"]
@@ -216,9 +312,13 @@ describe("BatchConfig bounds and number syntax", () => {
         assert.match(message(result), /^BATCH_MAX_RETRIES must be a whole number/, value)
         assert.notInclude(message(result), value)
       }
-      for (const value of ["1e3", "0x10", "+5", "5s", ".5"]) {
+      for (const value of ["1e3", "0x10", "+5", "5 parsecs", ".5", "5s3"]) {
         const result = yield* fromEnv({ ...base, BATCH_IDLE_TIMEOUT: value })
-        assert.match(message(result), /^BATCH_IDLE_TIMEOUT must be a number of seconds in decimal digits/, value)
+        assert.match(
+          message(result),
+          /^BATCH_IDLE_TIMEOUT must be a number of seconds \(30, 0.5\) or a duration/,
+          value
+        )
       }
       const padded = Either.getOrThrow(
         yield* fromEnv({ ...base, BATCH_MAX_RETRIES: " 7 ", BATCH_IDLE_TIMEOUT: "0.25" })

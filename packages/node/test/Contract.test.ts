@@ -72,8 +72,12 @@ describe("contract: GET /exports/download", () => {
       const scheme = spec.components.securitySchemes[security!]
       assert.deepStrictEqual([scheme.type, scheme.scheme], ["http", "bearer"])
       assert.strictEqual(request.headers["authorization"], "Bearer secret_key_1")
-      const extra = Object.keys(request.headers).filter((h) => !["authorization", "accept", ...headers].includes(h))
+      // beyond the contract: `accept` and the HTTP-standard `user-agent` (RFC 9110 §10.1.5), nothing else
+      const extra = Object.keys(request.headers).filter(
+        (h) => !["authorization", "accept", "user-agent", ...headers].includes(h)
+      )
       assert.deepStrictEqual(extra, [])
+      assert.match(request.headers["user-agent"] ?? "", /^batch-export\/\S+ \(node \d+\.\d+\.\d+\)$/)
     })
   )
 })

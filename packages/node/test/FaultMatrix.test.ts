@@ -10,7 +10,6 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Inspectable from "effect/Inspectable"
@@ -27,7 +26,7 @@ const REST_KEY = "rest_FaultMatrixSecret_5a4b3c2d1e"
 const shown: Array<string> = []
 
 // Timeouts longer than what `drive` skips over, so that only backoffs (and, where asked, idleness) elapse.
-const layerWith = (timeouts: { readonly request: Duration.DurationInput; readonly idle: Duration.DurationInput }) =>
+const layerWith = (timeouts: { readonly request: string; readonly idle: string }) =>
   clientLayer({ timeouts, retry: { maxRetries: 4 } }).pipe(
     Layer.provideMerge(Emulator.layer({ restApiKey: REST_KEY })),
     Layer.merge(NodeFileSystem.layer)

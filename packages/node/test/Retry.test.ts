@@ -11,7 +11,7 @@ import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { awaitSleep, clientLayer, eventually } from "./support/harness.js"
+import { awaitSleep, captureLogs, clientLayer, eventually } from "./support/harness.js"
 
 const layer = (options?: Parameters<typeof clientLayer>[0]) =>
   clientLayer({ timeouts: { request: "1 hour" }, ...options }).pipe(Layer.provideMerge(Emulator.layer()))
@@ -35,6 +35,17 @@ const pendingRetryDelays = Effect.gen(function* () {
     .map((t) => t - now)
     .filter((d) => d > 0 && d < Duration.toMillis("30 minutes"))
 })
+
+/** The one retry sleep pending, once the client has registered it (real time, for I/O only). */
+const nextRetryDelay = (what: string) =>
+  Effect.gen(function* () {
+    yield* eventually(
+      Effect.map(pendingRetryDelays, (d) => d.length === 1),
+      what
+    )
+    const [delay] = yield* pendingRetryDelays
+    return delay!
+  })
 
 describe("retries, driven by TestClock", () => {
   it.scoped("429 with Retry-After: 7 waits exactly 7 seconds", () =>
@@ -75,14 +86,10 @@ describe("retries, driven by TestClock", () => {
       const fiber = yield* Effect.fork(client.downloadLink(fileId))
       const delays: Array<number> = []
       for (let attempt = 1; attempt <= 3; attempt++) {
-        yield* eventually(
-          Effect.map(pendingRetryDelays, (d) => d.length === 1),
-          `retry sleep ${attempt}`
-        )
-        const [delay] = yield* pendingRetryDelays
-        delays.push(delay!)
+        const delay = yield* nextRetryDelay(`retry sleep ${attempt}`)
+        delays.push(delay)
         assert.strictEqual(yield* downloads, attempt)
-        yield* TestClock.adjust(Duration.millis(delay!))
+        yield* TestClock.adjust(Duration.millis(delay))
       }
       yield* Fiber.join(fiber)
       assert.strictEqual(yield* downloads, 4)
@@ -122,6 +129,96 @@ describe("retries, driven by TestClock", () => {
       }).pipe(Effect.provide(layer()))
     )
   }
+})
+
+describe("what a retry says", () => {
+  /** The messages logged at `level`, in order. */
+  const messages = (lines: ReadonlyArray<string>, level: "INFO" | "DEBUG") =>
+    lines
+      .map((line) => JSON.parse(line) as { readonly message: unknown; readonly level: string })
+      .filter((entry) => entry.level === level)
+      .map((entry) => [entry.message].flat().join(" "))
+
+  it.scoped(
+    "each retry is announced once, before its wait, with the wait that really follows; none after the last try",
+    () =>
+      Effect.gen(function* () {
+        const logs = yield* captureLogs
+        const { client, downloads, emulator, fileId } = yield* setup
+        const reply = Emulator.Reply.status(503)
+        yield* emulator.script("download", reply, reply, reply)
+        const fiber = yield* Effect.fork(Effect.flip(client.downloadLink(fileId)).pipe(Effect.provide(logs.layer)))
+        const announced: Array<string> = []
+        for (let attempt = 1; attempt <= 2; attempt++) {
+          const delay = yield* nextRetryDelay(`retry sleep ${attempt}`)
+          const info = messages(yield* logs.lines, "INFO")
+          // the first wait (about a second) is announced too: nothing stays silent while the client waits
+          assert.strictEqual(info.length, attempt, info.join("\n"))
+          assert.match(
+            info[attempt - 1]!,
+            /^GET \/exports\/download answered HTTP 503 MAINTENANCE: .*; retry \d of 2 in \d+\.\ds$/
+          )
+          // the wait announced is the one TestClock holds (jitter included), not the backoff before jitter
+          assert.isTrue(
+            info[attempt - 1]!.endsWith(`; retry ${attempt} of 2 in ${(delay / 1000).toFixed(1)}s`),
+            `${info[attempt - 1]} / ${delay}`
+          )
+          announced.push(info[attempt - 1]!)
+          yield* TestClock.adjust(Duration.millis(delay))
+        }
+        const error = yield* Fiber.join(fiber)
+        assert.instanceOf(error, ApiError.ServiceUnavailable)
+        assert.strictEqual(yield* downloads, 3)
+        // the budget is spent: no "retrying" line for a retry that never comes
+        assert.deepStrictEqual(messages(yield* logs.lines, "INFO"), announced)
+      }).pipe(Effect.provide(layer({ retry: { maxRetries: 2 } })))
+  )
+
+  it.scoped("a Retry-After is named, with the cap when it applies", () =>
+    Effect.gen(function* () {
+      const logs = yield* captureLogs
+      const { client, emulator, fileId } = yield* setup
+      yield* emulator.script(
+        "download",
+        Emulator.Reply.status(429, { headers: { "retry-after": "7" } }),
+        Emulator.Reply.status(429, { headers: { "retry-after": "3600" } })
+      )
+      const fiber = yield* Effect.fork(client.downloadLink(fileId).pipe(Effect.provide(logs.layer)))
+      yield* awaitSleep("7 seconds")
+      yield* TestClock.adjust("7 seconds")
+      yield* awaitSleep("2 minutes")
+      yield* TestClock.adjust("2 minutes")
+      yield* Fiber.join(fiber)
+      const [first, second] = messages(yield* logs.lines, "INFO")
+      assert.match(
+        first!,
+        /^GET \/exports\/download answered HTTP 429.*; Batch asked to retry after 7s; retry 1 of 5 in 7\.0s$/
+      )
+      assert.match(
+        second!,
+        /^GET \/exports\/download answered HTTP 429.*; Batch asked to retry after 1h \(capped at retryAfterCap\); retry 2 of 5 in 2m$/
+      )
+    }).pipe(Effect.provide(layer()))
+  )
+
+  it.scoped("debug: one line per request (method, endpoint, status, time), no failed-fiber noise", () =>
+    Effect.gen(function* () {
+      const logs = yield* captureLogs
+      const { client, emulator, fileId } = yield* setup
+      yield* emulator.script("download", Emulator.Reply.status(503))
+      const fiber = yield* Effect.fork(client.downloadLink(fileId).pipe(Effect.provide(logs.layer)))
+      const delay = yield* nextRetryDelay("the retry's sleep")
+      yield* TestClock.adjust(Duration.millis(delay))
+      yield* Fiber.join(fiber)
+      const all = yield* logs.lines
+      assert.deepStrictEqual(messages(all, "DEBUG"), [
+        "GET /exports/download: HTTP 503 in 0ms",
+        "GET /exports/download: HTTP 307 in 0ms",
+        "got a download link"
+      ])
+      for (const line of all) assert.notInclude(line, "Fiber terminated")
+    }).pipe(Effect.provide(layer()))
+  )
 })
 
 describe("RetrySchedule", () => {
@@ -211,13 +308,9 @@ describe("the resume backoff", () => {
       )
       const delays: Array<number> = []
       for (let resume = 1; resume <= 3; resume++) {
-        yield* eventually(
-          Effect.map(pendingRetryDelays, (d) => d.length === 1),
-          `resume sleep ${resume}`
-        )
-        const [delay] = yield* pendingRetryDelays
-        delays.push(delay!)
-        yield* TestClock.adjust(Duration.millis(delay!))
+        const delay = yield* nextRetryDelay(`resume sleep ${resume}`)
+        delays.push(delay)
+        yield* TestClock.adjust(Duration.millis(delay))
       }
       const received = yield* Fiber.join(fiber)
       assert.deepStrictEqual(Buffer.concat(Chunk.toArray(received)), Buffer.from(bytes))

@@ -13,6 +13,7 @@ import type { ExportFiles, ExportsClient } from "@batch-export/node"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import * as Flags from "../Flags.js"
 import { lazily } from "../internal/lazy.js"
@@ -55,7 +56,7 @@ export const emulatorOptions: Emulator.Options = {
  * @since 0.1.0
  * @category constants
  */
-export const pollInterval = "1 second"
+export const pollInterval: Duration.Duration = Duration.seconds(1)
 
 /**
  * The request the demo creates.

@@ -33,8 +33,8 @@ const createDirs = Options.boolean("create-dirs").pipe(
 )
 
 /**
- * `batch-export download <file_id> --out <path|dir|-> [--create-dirs] [--max-size BYTES] [--quiet] [--json]
- * [--base-url URL] [--api-version V] [--idle-timeout SECONDS]`
+ * `batch-export download <file_id> --out <path|dir|-> [--create-dirs] [--max-size SIZE] [--quiet] [--json]
+ * [--base-url URL] [--api-version V] [--idle-timeout DURATION]`
  *
  * @since 0.1.0
  * @category commands

@@ -37,24 +37,11 @@ const count = (name: string, description: string) =>
     Options.optional
   )
 
-const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }
-
-/** `1048576`, `512K`, `100M`, `1G` (binary units; a trailing `B`/`iB` is accepted). */
-const parseSize = (text: string): Option.Option<number> => {
-  const match = /^(\d+)\s*([KMG]?)(?:i?B)?$/i.exec(text.trim())
-  if (match === null) return Option.none()
-  const bytes = Number(match[1]) * UNITS[match[2]!.toUpperCase()]!
-  return bytes >= 1 && Number.isSafeInteger(bytes) ? Option.some(bytes) : Option.none()
-}
-
-const partSize = Options.text("part-size").pipe(
-  Options.withPseudoName("SIZE"),
-  Options.filterMap(parseSize, "--part-size must be a size such as 1048576, 512K, 100M or 1G"),
-  Options.withDescription(
-    "Bytes in each file, at least (K, M, G are binary units); large files are streamed, never held in memory"
-  ),
-  Options.optional
-)
+const partSize = Flags.size(
+  "part-size",
+  1,
+  "Bytes in each file, at least (K, M, G are 1024-based); large files are streamed, never held in memory"
+).pipe(Options.optional)
 
 /**
  * The lines the `emulator` command prints once listening: URLs, `export …` lines for a shell, the exports and

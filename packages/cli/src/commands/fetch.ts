@@ -50,7 +50,7 @@ const outDir = Options.text("out-dir").pipe(
 
 const pollInterval = Flags.seconds(
   "poll-interval",
-  "Seconds between two looks at the export, at least 1 (Batch rate-limits its API)",
+  "Time between two looks at the export (seconds, or 30s, 2m), at least 1s: Batch rate-limits its API",
   (checks) => checks.pollInterval
 ).pipe(Flags.withDefault(Flags.toDuration(5), "5"))
 
@@ -70,8 +70,8 @@ const force = Options.boolean("force").pipe(
 )
 
 /**
- * `batch-export fetch <export_id> --out-dir DIR [--poll-interval SECONDS] [--timeout SECONDS] [--concurrency N]
- * [--max-size BYTES] [--force] [--quiet] [--json] [--base-url URL] [--api-version V] [--idle-timeout SECONDS]`
+ * `batch-export fetch <export_id> --out-dir DIR [--poll-interval DURATION] [--timeout DURATION] [--concurrency N]
+ * [--max-size SIZE] [--force] [--quiet] [--json] [--base-url URL] [--api-version V] [--idle-timeout DURATION]`
  *
  * @since 0.1.0
  * @category commands

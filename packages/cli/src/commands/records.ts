@@ -52,7 +52,7 @@ const limit = Flags.wholeNumber("limit", 1, Number.MAX_SAFE_INTEGER, "Stop after
 
 /**
  * `batch-export records <export_id|file_id> [--limit N] [--json] [--base-url URL] [--api-version V]
- * [--idle-timeout SECONDS]`
+ * [--idle-timeout DURATION]`
  *
  * @since 0.1.0
  * @category commands

@@ -19,7 +19,10 @@ export const ExitCode = {
   success: 0,
   /** A command failed (HTTP error, transport, configuration, file…): trying later may help. */
   failure: 1,
-  /** The command line did not parse; @effect/cli has printed why. */
+  /**
+   * The command line did not parse (@effect/cli has printed why), or the client refused a value it gave
+   * (`InvalidArgument`: a malformed id, date or flag value): fix the command, retrying will not help.
+   */
   usage: 2,
   /** Batch refused the REST API key (HTTP 401): fix the key, retrying will not help. */
   unauthorized: 3,
@@ -46,7 +49,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 export const exitCodesHelp: ReadonlyArray<string> = [
   "0    success (also when stdout is closed early, as by `| head`)",
   "1    failure: HTTP error, network, configuration, file (trying later may help)",
-  "2    usage: the command line did not parse",
+  "2    usage: the command line did not parse, or a value in it was refused (InvalidArgument)",
   "3    authentication: Batch refused the REST API key (HTTP 401)",
   "129  hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM): nothing partial is left"
 ]
@@ -72,7 +75,8 @@ export const exitCodeOf = (cause: Cause.Cause<unknown>): ExitCode => {
   if (Cause.isInterruptedOnly(cause)) return ExitCode.interrupted
   return Option.match(Cause.failureOption(cause), {
     onSome: (error) =>
-      ValidationError.isValidationError(error) || error instanceof UsageError
+      // `InvalidArgument` is the client refusing what the command line gave it, before any request
+      ValidationError.isValidationError(error) || error instanceof UsageError || tagOf(error) === "InvalidArgument"
         ? ExitCode.usage
         : tagOf(error) === "Unauthorized"
           ? ExitCode.unauthorized

@@ -66,6 +66,7 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
         HttpClientRequest.prependUrl(prefix),
         HttpClientRequest.bearerToken(config.restApiKey),
         HttpClientRequest.setHeader("x-batch-project", config.projectKey),
+        HttpClientRequest.setHeader("user-agent", config.userAgent),
         HttpClientRequest.acceptJson
       )
     )
@@ -106,7 +107,7 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
         unanswered = false
         return Timeout.timeoutFail(
           Effect.scoped(
-            Effect.matchEffect(client.execute(request), {
+            Effect.matchEffect(Transport.logged(endpoint, endpoint, client.execute(request)), {
               onFailure: (e) => {
                 unanswered = e._tag === "RequestError"
                 return Effect.fail(Transport.transportError(endpoint, e))
@@ -118,10 +119,6 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
           ),
           timeout,
           () => new ClientError.RequestTimeout({ endpoint, timeout })
-        ).pipe(
-          Effect.tapError((error) =>
-            retryable(error) ? Effect.logDebug("retrying if the policy allows", String(error)) : Effect.void
-          )
         )
       })
       // Most calls succeed at once: the retry driver (a schedule and its state) is built only after a failure

@@ -24,14 +24,15 @@ export type RequestError = ClientError.TransportError | ClientError.RequestTimeo
 /**
  * The storage client: the connection belongs to the caller's scope (an unread body — a redirect's, a
  * refusal's — is aborted when that scope closes, never left holding a socket); @effect/platform's tracing is
- * off because its spans would record the signed URL.
+ * off because its spans would record the signed URL. It sends the client's `User-Agent`, no credential.
  */
-export const client = (httpClient: HttpClient.HttpClient): Client =>
+export const client = (httpClient: HttpClient.HttpClient, userAgent: string): Client =>
   httpClient.pipe(
     HttpClient.withScope,
     HttpClient.withTracerPropagation(false),
     HttpClient.withTracerDisabledWhen(() => true),
-    Transport.manualRedirects
+    Transport.manualRedirects,
+    HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", userAgent))
   )
 
 /** The storage client's type: its responses need a scope. */
@@ -54,9 +55,11 @@ export const get = (
     hops: number
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError, Scope.Scope> =>
     Effect.flatMap(
-      client
-        .execute(HttpClientRequest.get(current, { headers }))
-        .pipe(Effect.mapError((e) => Transport.transportError(ENDPOINT, e))),
+      Transport.logged(
+        ENDPOINT,
+        `${ENDPOINT} ${current.origin}`,
+        client.execute(HttpClientRequest.get(current, { headers }))
+      ).pipe(Effect.mapError((e) => Transport.transportError(ENDPOINT, e))),
       (response) => {
         if (!Transport.isRedirect(response.status)) return Effect.succeed(response)
         if (hops >= MAX_REDIRECTS) {

@@ -55,7 +55,9 @@ export const timeoutFail = <A, E, E2, R>(
   Effect.clockWith((clock) =>
     // from the fork to the wait, nothing may interrupt the caller in between and leave the deadline behind
     Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.fork(restore(self)), (fiber) => {
+      // the exchange's failure is its exit value, not the fiber's: a failed fiber nobody "handled" would log
+      // "Fiber terminated with an unhandled error" at debug level on every failed attempt
+      Effect.flatMap(Effect.fork(Effect.exit(restore(self))), (fiber) => {
         let timedOut = false
         return Effect.flatMap(
           schedule(clock, duration, () => {
@@ -65,8 +67,9 @@ export const timeoutFail = <A, E, E2, R>(
           (cancel) =>
             restore(
               Effect.async<A, E | E2>((resume) => {
-                fiber.addObserver((exit) => {
+                fiber.addObserver((outer) => {
                   cancel()
+                  const exit = Exit.flatten(outer)
                   resume(timedOut && Exit.isFailure(exit) ? Effect.fail(onTimeout()) : exit)
                 })
                 // the caller was interrupted: the exchange stops (and its observer clears the deadline) before the

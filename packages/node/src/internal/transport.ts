@@ -7,7 +7,10 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Stream from "effect/Stream"
@@ -29,6 +32,34 @@ export const transportError = (
     detail: Redaction.scrub(inner === undefined || inner === "" ? what : `${what} (${inner})`)
   })
 }
+
+/**
+ * `send`, with one debug line once it ends: what was asked (`GET /exports/view`; a storage request names its
+ * origin, never the signed path or query), the status or why there is none, and how long it took, e.g.
+ * `GET /exports/view: HTTP 200 in 12ms`. The time is the clock's, to the headers (not the body).
+ */
+export const logged = <R>(
+  endpoint: string,
+  shown: string,
+  send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError, R>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError, R> =>
+  Effect.flatMap(Clock.currentTimeMillis, (start) =>
+    Effect.onExit(send, (exit) =>
+      Effect.flatMap(Clock.currentTimeMillis, (end) => {
+        const took = end - start
+        return Effect.logDebug(
+          Exit.match(exit, {
+            onSuccess: (response) => `${shown}: HTTP ${response.status} in ${took}ms`,
+            onFailure: (cause) =>
+              Option.match(Cause.failureOption(cause), {
+                onSome: (error) => `${shown}: no answer after ${took}ms: ${transportError(endpoint, error).detail}`,
+                onNone: () => `${shown}: no answer after ${took}ms: stopped (timed out or interrupted)`
+              })
+          })
+        )
+      })
+    )
+  )
 
 /** A failure while reading a body, from the platform (`HttpClientError`) or from undici's stream directly. */
 export const transportFailure = (endpoint: string, error: unknown): ClientError.TransportError =>

@@ -30,8 +30,13 @@ export const clientLayer = (
 /** Every log line, at every level, as text. */
 export const captureLogs = Effect.gen(function* () {
   const lines = yield* Ref.make<ReadonlyArray<string>>([])
-  const logger = Logger.make(({ annotations, message, cause }) => {
-    Effect.runSync(Ref.update(lines, (all) => [...all, JSON.stringify({ message, annotations, cause: String(cause) })]))
+  const logger = Logger.make(({ annotations, message, cause, logLevel }) => {
+    Effect.runSync(
+      Ref.update(lines, (all) => [
+        ...all,
+        JSON.stringify({ message, annotations, cause: String(cause), level: logLevel.label })
+      ])
+    )
   })
   const layer = Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.All))
   return { lines: Ref.get(lines), layer }

@@ -1,10 +1,11 @@
 import * as Http from "node:http"
+import * as Https from "node:https"
 import type { Socket } from "node:net"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 /** What a hostile server saw and did. */
 export interface Hostile {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (`https://` with TLS) */
   readonly url: string
   /** Every request received, in order. */
   readonly requests: ReadonlyArray<Http.IncomingMessage>
@@ -14,18 +15,25 @@ export interface Hostile {
 
 export type Handler = (request: Http.IncomingMessage, response: Http.ServerResponse, index: number) => void
 
-/** A node:http server on 127.0.0.1 answering with `handler`; closed (every socket destroyed) with the scope. */
-export const serve = (handler: Handler): Effect.Effect<Hostile, never, Scope.Scope> =>
+/**
+ * A node:http server on 127.0.0.1 answering with `handler` (node:https with `tls`: `Tls.identity` is one for
+ * 127.0.0.1); closed (every socket destroyed) with the scope.
+ */
+export const serve = (
+  handler: Handler,
+  tls?: { readonly cert: string; readonly key: string }
+): Effect.Effect<Hostile, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: Http.Server; readonly hostile: Hostile }>((resume) => {
       const requests: Array<Http.IncomingMessage> = []
       const sockets = new Set<Socket>()
       let closed = 0
-      const server = Http.createServer((request, response) => {
+      const listener = (request: Http.IncomingMessage, response: Http.ServerResponse) => {
         requests.push(request)
         handler(request, response, requests.length - 1)
-      })
-      server.on("connection", (socket) => {
+      }
+      const server: Http.Server = tls === undefined ? Http.createServer(listener) : Https.createServer(tls, listener)
+      server.on(tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
         sockets.add(socket)
         socket.on("close", () => {
           sockets.delete(socket)
@@ -40,7 +48,7 @@ export const serve = (handler: Handler): Effect.Effect<Hostile, never, Scope.Sco
         resume(
           Effect.succeed({
             server,
-            hostile: { url: `http://127.0.0.1:${port}`, requests, written }
+            hostile: { url: `${tls === undefined ? "http" : "https"}://127.0.0.1:${port}`, requests, written }
           })
         )
       })
