@@ -37,16 +37,18 @@ const transportError = (detail: string) => new ClientError.TransportError({ endp
 /**
  * The bytes of `response` as received, checked against its `Content-Length` (identity only), with the idle
  * timeout: when the consumer has waited `idle` for the next bytes, `abort` is run (it aborts the request)
- * and the failure that follows is reported as `RequestTimeout`.
+ * and the failure that follows is reported as `RequestTimeout`. `check`, when given, sees each chunk as it is
+ * read and fails the body with what it returns (the download's bounds), before the chunk is passed on.
  *
  * The idle timeout, the length rule and the typing of failures act on the one read each pull makes, not as
  * stream stages of their own: every stage is one more trip through the stream's machinery per chunk.
  */
-export const raw = (
+export const raw = <E = never>(
   response: HttpClientResponse.HttpClientResponse,
   idle: Duration.Duration,
-  abort: Effect.Effect<void>
-): Stream.Stream<Uint8Array, BodyError> =>
+  abort: Effect.Effect<void>,
+  check?: (chunk: Chunk.Chunk<Uint8Array>) => E | undefined
+): Stream.Stream<Uint8Array, BodyError | E> =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
       const clock = yield* Effect.clock
@@ -68,15 +70,17 @@ export const raw = (
         return pull
       }).pipe(
         Effect.matchEffect({
-          onSuccess: (chunk): Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<BodyError>> => {
+          onSuccess: (chunk): Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<BodyError | E>> => {
             waitingSince = undefined
             const tooLong = Option.isSome(length) ? length.value.received(chunk) : undefined
-            return tooLong === undefined ? Effect.succeed(chunk) : Effect.fail(Option.some(tooLong))
+            if (tooLong !== undefined) return Effect.fail(Option.some(tooLong))
+            const refused = check === undefined ? undefined : check(chunk)
+            return refused === undefined ? Effect.succeed(chunk) : Effect.fail(Option.some(refused))
           },
           onFailure: (error) => {
             if (Option.isSome(error)) {
               return Effect.fail(
-                Option.some<BodyError>(
+                Option.some<BodyError | E>(
                   timedOut
                     ? new ClientError.RequestTimeout({ endpoint: ENDPOINT, timeout: idle })
                     : Transport.transportFailure(ENDPOINT, error.value)
