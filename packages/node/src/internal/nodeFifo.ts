@@ -8,6 +8,7 @@
 import type { ClientError } from "@batch-export/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Fs from "node:fs"
 
@@ -23,25 +24,21 @@ const probe = (path: string, onError: (error: NodeJS.ErrnoException) => ClientEr
   })
 
 /**
- * Returns once `path` can be opened for writing without waiting (a FIFO has a reader), checking every 100 ms:
- * interruptible throughout. The descriptor that found the reader stays open with the scope: closed before the
- * real open, it would be the reader's only writer, and its close an end of file (the reader would leave). A
- * reader that leaves before the real open makes that open wait again.
+ * Returns once `path` can be opened for writing without waiting (a FIFO has a reader), trying every 100 ms:
+ * interruptible between tries. The descriptor that found the reader stays open with the scope: closed before
+ * the real open, it would be the reader's only writer, and its close an end of file (the reader would leave). A
+ * reader that leaves before the real open makes that open wait again. Only that descriptor is added to the
+ * scope (a try that finds no reader opens nothing), so a wait of hours holds nothing more than a wait of one try.
  */
 export const awaitReader = (
   path: string,
   onError: (error: NodeJS.ErrnoException) => ClientError.FileWriteError
 ): Effect.Effect<void, ClientError.FileWriteError, Scope.Scope> =>
-  Effect.flatMap(
-    // each try is quick (it never waits) and closes what it opened with the scope
-    Effect.acquireRelease(probe(path, onError), (fd) =>
-      Option.isNone(fd) ? Effect.void : Effect.async<void>((resume) => Fs.close(fd.value, () => resume(Effect.void)))
-    ),
-    (fd) =>
-      Option.isSome(fd)
+  // a try and the finalizer of what it opened, together: an interruption cannot fall between them
+  Effect.uninterruptible(
+    Effect.tap(probe(path, onError), (fd) =>
+      Option.isNone(fd)
         ? Effect.void
-        : Effect.zipRight(
-            Effect.sleep("100 millis"),
-            Effect.suspend(() => awaitReader(path, onError))
-          )
-  )
+        : Effect.addFinalizer(() => Effect.async<void>((resume) => Fs.close(fd.value, () => resume(Effect.void))))
+    )
+  ).pipe(Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: Option.isSome }), Effect.asVoid)
