@@ -88,6 +88,18 @@ const assertFinishedOnce = (dir: string, emulator: Emulator.Service) =>
 
 describe("ExportSync killed with SIGKILL", () => {
   it.scopedLive(
+    "after Batch created the export but before its id was recorded: the restarted create adopts it, no second POST",
+    () =>
+      Effect.gen(function* () {
+        const { dir, emulator, lines } = yield* killedAt("after-post")
+        yield* assertFinishedOnce(dir, emulator)
+        // the restarted step found the mark and the export by listing, and recorded that one
+        assert.include(lines, "recordExport")
+      }),
+    90_000
+  )
+
+  it.scopedLive(
     "after part 1's step finished: the restarted process goes on with part 2 and never touches part 1",
     () =>
       Effect.gen(function* () {

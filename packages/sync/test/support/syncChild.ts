@@ -3,8 +3,9 @@
  * "profiles", slot `SYNC_SLOT`, against the emulator at `BATCH_API_URL`, with the engine and the sink in
  * `SYNC_DIR`, and prints one line per sink call it makes (`loadedPart 1`, `loadPart 1 start`,
  * `loadPart 1 done`) and `result {…}` at the end. `SYNC_PAUSE` stops it forever at a step boundary, for the
- * test to kill it there: `after-load-1` (part 1 committed, its step not yet finished) or `before-load-2`
- * (part 1's step finished, part 2 not started).
+ * test to kill it there: `after-post` (Batch created the export, its id not yet recorded: the answer is lost
+ * with the process), `after-load-1` (part 1 committed, its step not yet finished) or `before-load-2` (part 1's
+ * step finished, part 2 not started).
  *
  * Run with `node --conditions=@batch-export/source --import tsx`.
  */
@@ -30,6 +31,8 @@ const at = (point: string) => (pause === point ? Effect.zipRight(say(`paused ${p
 
 const traced = (sink: Sink.Service): Sink.Service => ({
   ...sink,
+  recordExport: (runId, exportId) =>
+    Effect.zipRight(at("after-post"), Effect.zipRight(say(`recordExport`), sink.recordExport(runId, exportId))),
   loadedPart: (key) => Effect.zipRight(say(`loadedPart ${key.part}`), sink.loadedPart(key)),
   loadPart: (key, records) =>
     Effect.gen(function* () {
