@@ -22,14 +22,19 @@ export const maxDetailLength = 500
 
 /**
  * Free text made safe to store and show: URLs reduced to their origin (a connection string's user and
- * password never survive), bearer tokens redacted, control characters removed, at most `maxLength`
- * characters (default {@link maxDetailLength}).
+ * password never survive), bearer tokens and `secrets` redacted (core's `Redaction.scrub`: also percent-encoded
+ * or in another letter case), control characters removed, at most `maxLength` characters (default
+ * {@link maxDetailLength}).
  *
  * @since 0.1.0
  * @category combinators
  */
-export const sanitizeDetail = (text: string, maxLength: number = maxDetailLength): string => {
-  const safe = Redaction.sanitize(Redaction.scrub(text))
+export const sanitizeDetail = (
+  text: string,
+  maxLength: number = maxDetailLength,
+  secrets: ReadonlyArray<string> = []
+): string => {
+  const safe = Redaction.sanitize(Redaction.scrub(text, secrets))
   return safe.length <= maxLength ? safe : `${safe.slice(0, maxLength - 1)}…`
 }
 
@@ -73,11 +78,12 @@ export class SinkError extends Schema.TaggedError<SinkError>()("SinkError", {
         .map((link) => (Predicate.hasProperty(link, "code") && typeof link.code === "string" ? link.code : ""))
         .find((c) => c.length > 0)
       const texts = [...new Set(chain.map(messageOf).map((text) => text.trim()))].filter((text) => text.length > 0)
-      const text = secrets.reduce(
-        (acc, secret) => (secret.length === 0 ? acc : acc.split(secret).join("<redacted>")),
-        texts.length === 0 ? "unknown database error" : texts.join(": ")
-      )
-      return new SinkError({ operation, detail: sanitizeDetail(text), ...(code === undefined ? {} : { code }) })
+      const text = texts.length === 0 ? "unknown database error" : texts.join(": ")
+      return new SinkError({
+        operation,
+        detail: sanitizeDetail(text, maxDetailLength, secrets),
+        ...(code === undefined ? {} : { code })
+      })
     }
   }
 }

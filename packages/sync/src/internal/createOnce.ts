@@ -10,7 +10,6 @@
  */
 import type { CreateExport, Export } from "@batch-export/core"
 import type { ExportsClient } from "@batch-export/node"
-import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -57,13 +56,11 @@ export const findCreated = (
     Stream.filter(
       (exp) => exp.requestDate !== undefined && exp.requestDate.epochMillis >= from && sameJson(exp.request, body)
     ),
-    Stream.runCollect,
-    Effect.map((found) =>
-      Option.fromNullable(
-        Chunk.toReadonlyArray(found)
-          .slice()
-          .sort((x, y) => (x.requestDate?.epochMillis ?? 0) - (y.requestDate?.epochMillis ?? 0))[0]
-      )
+    // the earliest, in constant memory whatever the list holds
+    Stream.runFold(Option.none<Export.Export>(), (earliest, exp) =>
+      Option.isSome(earliest) && (earliest.value.requestDate?.epochMillis ?? 0) <= (exp.requestDate?.epochMillis ?? 0)
+        ? earliest
+        : Option.some(exp)
     )
   )
 }
