@@ -135,6 +135,33 @@ describe.skipIf(!built)("the built executable, as a process", () => {
     30_000
   )
 
+  it.scopedLive(
+    "a fetch killed with SIGKILL mid-part leaves its lock; the next run takes it over and ends byte-exact",
+    () =>
+      Effect.gen(function* () {
+        const { emulator, exp, file } = yield* oneFile
+        yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
+        const dir = yield* tempDir
+        const name = `${exp.id}-part-001.json`
+        const partial = Path.join(dir, `.${name}.partial`)
+        const lock = Path.join(dir, `.${name}.lock`)
+        const first = yield* start(["fetch", exp.id, "--out-dir", dir, "--idle-timeout", "60"], envFor(emulator))
+        assert.isTrue(yield* until(() => existsSync(partial) && statSync(partial).size === 1000), first.stderrSoFar())
+        first.child.kill("SIGKILL")
+        assert.strictEqual((yield* first.finished).signal, "SIGKILL")
+        assert.isTrue(existsSync(lock), "a killed run cannot remove its lock")
+        const again = yield* run(["fetch", exp.id, "--out-dir", dir], envFor(emulator))
+        assert.strictEqual(again.code, 0, again.stderr)
+        const fs = yield* FileSystem.FileSystem
+        assert.deepStrictEqual(yield* fs.readDirectory(dir), [name])
+        assert.deepStrictEqual(
+          Buffer.from(yield* fs.readFile(Path.join(dir, name))),
+          Buffer.from(yield* emulator.fileBytes(file.id))
+        )
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    30_000
+  )
+
   for (const [signal, code] of [
     ["SIGINT", 130],
     ["SIGTERM", 143]

@@ -13,7 +13,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as Path from "node:path"
 import { within } from "./support/deadline.js"
@@ -356,6 +356,15 @@ describe("resumable downloads across runs", () => {
 const LOCK = ".out.ndjson.lock"
 
 /** A pid no process has any more: a child that has ended. */
+/** The pid of a process that runs until the scope closes. */
+const livePid = Effect.map(
+  Effect.acquireRelease(
+    Effect.sync(() => spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" })),
+    (child) => Effect.sync(() => child.kill("SIGKILL"))
+  ),
+  (child) => child.pid ?? 0
+)
+
 const deadPid = Effect.sync(() => {
   const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" })
   return Number(child.stdout)
@@ -406,6 +415,9 @@ describe("one download per destination", () => {
 
       for (const [content, age] of [
         [`${yield* deadPid} k1\n`, 0],
+        // this process's own pid, but no lock it holds: what a run killed in a container (the same pid, often 1,
+        // every time) leaves for the next
+        [`${process.pid} k2\n`, 0],
         ["", 60],
         ["not a lock", 60]
       ] as const) {
@@ -417,15 +429,16 @@ describe("one download per destination", () => {
         assert.deepStrictEqual(yield* fs.readDirectory(dir), ["out.ndjson"], JSON.stringify(content))
       }
 
-      // an empty lock made a moment ago: a download starting; a lock naming a live process (this one)
-      for (const content of ["", `${process.pid} k2\n`]) {
+      // an empty lock made a moment ago: a download starting; a lock naming a live process (another one)
+      const other = yield* livePid
+      for (const content of ["", `${other} k3\n`]) {
         yield* fs.writeFileString(lock, content)
         const refused = yield* Effect.flip(files.downloadToFile(fileId, destination))
         assert.instanceOf(refused, ClientError.FileWriteError)
         assert.include(refused.message, "another download")
         assert.strictEqual(yield* fs.readFileString(lock), content, "someone else's lock is left alone")
       }
-      assert.strictEqual((yield* storage.requests).length, 3)
+      assert.strictEqual((yield* storage.requests).length, 4)
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 

@@ -5,13 +5,16 @@
  * take hours. The lock is removed with the scope that took it, on success, failure or interruption.
  *
  * A lock left by a process that no longer runs (killed with SIGKILL, a power cut) is stale and taken over:
- * its pid is not alive, or it names no pid and is older than `UNNAMED_GRACE` (a lock is created empty and
- * written an instant later; a crash in between leaves it empty). A pid reused by another process makes a
- * stale lock look held: the message names the lock file, for a person to remove.
+ * its pid is not alive, or it is this process's pid but not a lock this process holds (a container's program
+ * runs as the same pid, often 1, every time: the lock of a run killed there names the next run's own pid), or
+ * it names no pid and is older than `UNNAMED_GRACE` (a lock is created empty and written an instant later; a
+ * crash in between leaves it empty). A pid reused by another process makes a stale lock look held: the
+ * message names the lock file, for a person to remove.
  */
 import { ClientError } from "@batch-export/core"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
@@ -24,6 +27,9 @@ const UNNAMED_GRACE_MILLIS = 10_000
 const LOCK_LIMIT = 256
 
 const CONTENT = /^(\d+) ([0-9a-z]+)\n$/
+
+/** The tokens of the locks this process holds now: a lock naming this pid with another token is not ours. */
+const held = new Set<string>()
 
 /** Whether process `pid` runs (EPERM: it runs, as another user). */
 const alive = (pid: number): boolean => {
@@ -52,7 +58,8 @@ const holder = (fs: FileSystem.FileSystem, lock: string): Effect.Effect<Holder, 
     const match = CONTENT.exec(Option.match(read, { onNone: () => "", onSome: ({ bytes }) => decode(bytes) }))
     if (match !== null) {
       const pid = Number(match[1])
-      return alive(pid) ? { _tag: "Held", pid } : { _tag: "Stale", info: seen.info }
+      const ours = pid === process.pid ? held.has(match[2] ?? "") : alive(pid)
+      return ours ? { _tag: "Held", pid } : { _tag: "Stale", info: seen.info }
     }
     // the file system's clock, not the program's (a test clock must not make every lock look new or old)
     const now = yield* Effect.sync(() => Date.now())
@@ -85,15 +92,27 @@ export const acquire = (
     // a few turns: each stale lock removed may meet another run taking it at the same moment
     for (let turn = 0; turn < 3; turn++) {
       const created = yield* Effect.acquireRelease(
-        fs.writeFileString(lock, mine, { flag: "wx" }).pipe(
+        // counted as held before the file exists: another fiber of this process that reads it meanwhile must
+        // not take it for a lock left by an earlier process with this pid
+        Effect.sync(() => held.add(token)).pipe(
+          Effect.zipRight(fs.writeFileString(lock, mine, { flag: "wx" })),
           Effect.as(true),
           Effect.catchIf(
             (error) => error._tag === "SystemError" && error.reason === "AlreadyExists",
             () => Effect.succeed(false)
           ),
-          Effect.mapError(Files.writeError(lock))
+          Effect.mapError(Files.writeError(lock)),
+          Effect.onExit((exit) =>
+            Exit.isSuccess(exit) && exit.value ? Effect.void : Effect.sync(() => held.delete(token))
+          )
         ),
-        (created) => (created ? release(fs, lock, mine) : Effect.void)
+        (created) =>
+          created
+            ? Effect.ensuring(
+                release(fs, lock, mine),
+                Effect.sync(() => held.delete(token))
+              )
+            : Effect.void
       )
       if (created) return
       const found = yield* holder(fs, lock)
