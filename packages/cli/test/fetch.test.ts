@@ -255,8 +255,14 @@ describe.skipIf(!executableBuilt)("fetch's numbers, as a process", () => {
     "a flag and its variable accept the same numbers: decimal digits only, within the stated bounds",
     () =>
       Effect.gen(function* () {
-        const env = { BATCH_REST_API_KEY: "rest_key_never_printed", BATCH_PROJECT_KEY: "project_x" }
-        const fetch = ["fetch", "export_abc", "--out-dir", "d"]
+        // a closed port and the test's own directory: a regression that let a value through could reach neither
+        // Batch nor the package's directory
+        const env = {
+          BATCH_REST_API_KEY: "rest_key_never_printed",
+          BATCH_PROJECT_KEY: "project_x",
+          BATCH_API_URL: "http://127.0.0.1:1"
+        }
+        const fetch = ["fetch", "export_abc", "--out-dir", Path.join(yield* tempDir, "d")]
         const seconds = "must be a number of seconds (30, 0.5) or a duration with a unit"
         for (const [args, extra, code, message] of [
           [[...fetch, "--poll-interval", "1e-9"], {}, 2, `--poll-interval ${seconds}`],
@@ -277,7 +283,7 @@ describe.skipIf(!executableBuilt)("fetch's numbers, as a process", () => {
           assert.include(result.stderr, message)
           assert.notInclude(result.stderr, "rest_key_never_printed")
         }
-      }),
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
     60_000
   )
 })

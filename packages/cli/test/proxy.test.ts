@@ -65,8 +65,9 @@ describe.skipIf(!built)("proxies and User-Agent, as the built executable uses th
       // the target is not a TLS server: the call fails, after going through the proxy
       assert.strictEqual(finished.code, 1, finished.stderr)
       assert.deepStrictEqual(connects(proxy), [`CONNECT 127.0.0.1:${port}`])
+      // the CONNECT's own headers are all the proxy reads (the tunnel carries TLS; node's Proxy.test checks what
+      // crosses a tunnel to a real TLS server)
       for (const seen of proxy.seen) assert.notInclude(JSON.stringify(seen.headers), "sk_cli_proxy_SecretKey42")
-      assert.isFalse(proxy.tunnelled().includes("sk_cli_proxy_SecretKey42"))
     })
   )
 

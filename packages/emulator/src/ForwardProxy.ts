@@ -1,6 +1,7 @@
 /**
  * A forward proxy on 127.0.0.1 for tests, as corporate networks run them: `CONNECT host:port` opens a tunnel
- * (what a request through a proxy uses), and a request with an absolute URL is forwarded. It records what it
+ * (undici's proxy agent uses it for http and https targets alike); any other request is answered 405 and
+ * recorded, never forwarded. It records what it
  * saw — each request line and its headers, and every byte clients sent through its tunnels: what a proxy could
  * read — so a test can check that a client goes through it and what it lets the proxy see.
  *
@@ -19,7 +20,7 @@ import * as Net from "node:net"
  */
 export interface Seen {
   readonly method: string
-  /** `host:port` for CONNECT, the absolute URL otherwise */
+  /** `host:port` for CONNECT, the request target otherwise */
   readonly target: string
   readonly headers: Http.IncomingHttpHeaders
 }
@@ -55,16 +56,8 @@ export const start: Effect.Effect<ForwardProxy, never, Scope.Scope> = Effect.acq
       }
       const server = Http.createServer((request, response) => {
         seen.push({ method: request.method ?? "", target: request.url ?? "", headers: request.headers })
-        const forwarded = Http.request(
-          request.url ?? "",
-          { method: request.method, headers: request.headers },
-          (answer) => {
-            response.writeHead(answer.statusCode ?? 502, answer.headers)
-            answer.pipe(response)
-          }
-        )
-        forwarded.on("error", () => response.destroy())
-        request.pipe(forwarded)
+        // only tunnels: what a client sends here instead is recorded, and refused
+        response.writeHead(405, { allow: "CONNECT", "content-length": "0" }).end()
       })
       server.on("connection", track)
       server.on("connect", (request: Http.IncomingMessage, client: Net.Socket, head: Buffer) => {

@@ -4,6 +4,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { within } from "./support/deadline.js"
+import { drive } from "./support/harness.js"
 import * as Hostile from "./support/hostile.js"
 
 describe("durations in the library's options", () => {
@@ -30,19 +31,26 @@ describe("durations in the library's options", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("awaitCompletion's pollInterval and timeout: a number is seconds too", () =>
+  it.effect("awaitCompletion's pollInterval and timeout: a number is seconds too (on the TestClock)", () =>
     Effect.gen(function* () {
       const api = yield* Hostile.serve((_request, response) =>
         Hostile.json(response, { id: Hostile.EXPORT_ID, scope: "ATTRIBUTES", status: "RUNNING" })
       )
       const client = yield* Layer.build(
-        ExportsClient.layer({ restApiKey: Hostile.KEY, projectKey: Hostile.PROJECT, baseUrl: api.url })
+        ExportsClient.layer({
+          restApiKey: Hostile.KEY,
+          projectKey: Hostile.PROJECT,
+          baseUrl: api.url,
+          timeouts: { request: "1 hour", idle: "1 hour" }
+        })
       ).pipe(Effect.map(Context.get(ExportsClient.ExportsClient)))
       // half a second is under the 1-second floor
       const refused = yield* Effect.flip(client.awaitCompletion(Hostile.EXPORT_ID, { pollInterval: 0.5 }))
       assert.strictEqual(refused._tag, "InvalidArgument")
       // a timeout of 1 is one second: one look at once, a second after the 1-second poll interval, then the timeout
-      const timedOut = yield* Effect.flip(client.awaitCompletion(Hostile.EXPORT_ID, { pollInterval: 1, timeout: 1.5 }))
+      const timedOut = yield* Effect.flip(
+        drive(client.awaitCompletion(Hostile.EXPORT_ID, { pollInterval: 1, timeout: 1.5 }))
+      )
       assert.strictEqual(timedOut._tag, "ExportTimeout")
       assert.strictEqual(api.requests.length, 2)
     }).pipe(Effect.scoped, within("awaitCompletion with numbers", 10))
