@@ -22,11 +22,9 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
-import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -39,7 +37,6 @@ import * as Api from "./internal/api.js"
 import * as Download from "./internal/download.js"
 import * as Link from "./internal/link.js"
 import * as Storage from "./internal/storage.js"
-import * as Transport from "./internal/transport.js"
 import * as Check from "./internal/validate.js"
 import * as ZlibInflater from "./ZlibInflater.js"
 
@@ -347,20 +344,7 @@ export const make: Effect.Effect<Service, never, BatchConfig.BatchConfig | HttpC
       return id
     })
 
-    /** Batch's answer decoded by `decode`, or the `ResponseDecodeError` naming the endpoint (the key scrubbed). */
-    const decoded = <A>(
-      endpoint: string,
-      decode: (body: unknown) => Either.Either<A, ParseResult.ParseIssue>,
-      body: unknown
-    ) =>
-      Either.mapLeft(
-        decode(body),
-        (issue) =>
-          new ClientError.ResponseDecodeError({
-            endpoint,
-            detail: Transport.formatIssue(issue, 2000, [Redacted.value(config.restApiKey)])
-          })
-      )
+    const { decoded } = api
 
     const decodeExport = ParseResult.decodeUnknownEither(Export.Export)
 

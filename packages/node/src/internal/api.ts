@@ -45,6 +45,15 @@ export interface Api {
     expected: number,
     schema: Schema.Schema<A, I, never>
   ) => Effect.Effect<A, CallError | ClientError.ResponseDecodeError>
+  /**
+   * Batch's answer decoded by `decode`, or the `ResponseDecodeError` naming the endpoint (the quoted value
+   * scrubbed of the key and signed URLs).
+   */
+  readonly decoded: <A>(
+    endpoint: string,
+    decode: (body: unknown) => Either.Either<A, ParseResult.ParseIssue>,
+    body: unknown
+  ) => Either.Either<A, ClientError.ResponseDecodeError>
   /** Turns a response that is not the expected one into its classified error. */
   readonly fail: (endpoint: string, response: HttpClientResponse.HttpClientResponse) => Effect.Effect<never, CallError>
 }
@@ -144,6 +153,16 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
       )
     })
 
+  const decoded = <A>(
+    endpoint: string,
+    decode: (body: unknown) => Either.Either<A, ParseResult.ParseIssue>,
+    body: unknown
+  ): Either.Either<A, ClientError.ResponseDecodeError> =>
+    Either.mapLeft(
+      decode(body),
+      (issue) => new ClientError.ResponseDecodeError({ endpoint, detail: Transport.formatIssue(issue, 2000, secrets) })
+    )
+
   const json = <A, I>(
     endpoint: string,
     request: HttpClientRequest.HttpClientRequest,
@@ -154,16 +173,12 @@ export const make = (config: BatchConfig.Service, httpClient: HttpClient.HttpCli
     return exchange<A, CallError | ClientError.ResponseDecodeError>(endpoint, request, (response) => {
       if (response.status !== expected) return fail(endpoint, response)
       return Effect.flatMap(Transport.readBoundedJson(endpoint, response, config.limits.jsonBody), (body) =>
-        Either.mapLeft(
-          decode(body),
-          (issue) =>
-            new ClientError.ResponseDecodeError({ endpoint, detail: Transport.formatIssue(issue, 2000, secrets) })
-        )
+        decoded(endpoint, decode, body)
       )
     })
   }
 
-  return { exchange, json, fail }
+  return { exchange, json, decoded, fail }
 }
 
 /** Decodes a caller's argument with `schema`, failing with `InvalidArgument` before any request. */
