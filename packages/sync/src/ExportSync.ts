@@ -47,6 +47,7 @@ import { ClientError, CreateExport, ExportError } from "@batch-export/core"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Workflow from "@effect/workflow/Workflow"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type * as ConfigError from "effect/ConfigError"
@@ -231,22 +232,55 @@ export const layer = (
   )
 
 /**
- * The durable engine on one machine, without a server: `ClusterWorkflowEngine` over `SingleRunner` whose
- * messages, replies, clocks and shard locks live in their own SQLite file (`filename`; keep it apart from the
- * sink's, see the module header). `shardingConfig` tunes the runner (`entityMessagePollInterval`, how often
- * stored messages and clocks are looked at, 10 s by default).
+ * @since 0.1.0
+ * @category models
+ */
+export interface EngineOptions {
+  /**
+   * Tunes the runner, e.g. `entityMessagePollInterval`: how often stored messages and clocks are looked at
+   * (10 s by default).
+   */
+  readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
+}
+
+/**
+ * The durable engine on one machine, without a server: `ClusterWorkflowEngine` over `SingleRunner`, whose
+ * messages, replies, clocks and shard locks live in the `SqlClient` given. On Postgres the sink may share it;
+ * on SQLite it must be a file of its own (see the module header): use {@link layerEngineSqlite}.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerEngineSqlite = (options: {
-  readonly filename: string
-  readonly shardingConfig?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
-}): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError> =>
+export const layerEngine = (
+  options?: EngineOptions
+): Layer.Layer<WorkflowEngine, ConfigError.ConfigError, SqlClient.SqlClient> =>
   ClusterWorkflowEngine.layer.pipe(
-    Layer.provide(SingleRunner.layer({ runnerStorage: "sql", shardingConfig: options.shardingConfig })),
-    Layer.provide(Database.layerSqlite({ filename: options.filename }))
+    Layer.provide(SingleRunner.layer({ runnerStorage: "sql", shardingConfig: options?.shardingConfig }))
   )
+
+/**
+ * {@link layerEngine} on its own SQLite file (`filename`; keep it apart from the sink's, see the module
+ * header).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEngineSqlite = (
+  options: EngineOptions & { readonly filename: string }
+): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError> =>
+  layerEngine(options).pipe(Layer.provide(Database.layerSqlite({ filename: options.filename })))
+
+/**
+ * {@link layerEngine} on a Postgres database of its own pool (`Database.layerPg`'s options). To share one pool
+ * with the sink, provide {@link layerEngine} and the sink with the same `Database.layerPg` instead.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEnginePg = (
+  options: EngineOptions & Database.PgOptions
+): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError> =>
+  layerEngine(options).pipe(Layer.provide(Database.layerPg(options)))
 
 const argument = <A>(name: string, checked: Either.Either<A, string>) =>
   Either.match(checked, {
