@@ -34,8 +34,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Option from "effect/Option"
+import * as Option from "effect/Option"
 import type * as Stream from "effect/Stream"
+import * as Database from "./Database.js"
 import * as Load from "./internal/load.js"
 import * as Migrations from "./internal/migrations.js"
 import * as Publish from "./internal/publish.js"
@@ -327,9 +328,13 @@ export const migrate: Effect.Effect<
 export const make: Effect.Effect<Service, SinkError, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* migrate
+  // COPY when the database layer offers it (Database.layerPg), and only on Postgres
+  const copy = Option.filter(yield* Effect.serviceOption(Database.PgCopy), () =>
+    sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+  )
 
   return Sink.of({
-    loadPart: Load.make(sql, batchSize),
+    loadPart: Load.make(sql, batchSize, copy),
     loadedPart: Load.loaded(sql),
     ...Publish.make(sql),
     ...Runs.make(sql)
