@@ -6,8 +6,9 @@
  *
  * How records get in, in two steps:
  * 1. `loadPart` stages one part's records in ONE transaction that first deletes whatever an earlier attempt
- *    staged for that (project, export, part), then inserts the records in multi-row statements, a batch at a
- *    time as the stream delivers them (memory stays bounded whatever the part's size). A replay replaces,
+ *    staged for that (project, export, part), then inserts the records a batch at a time as the stream
+ *    delivers them (memory stays bounded whatever the part's size): multi-row INSERTs on SQLite, a COPY FROM
+ *    STDIN on Postgres when the database layer provides `Database.PgCopy` (`Database.layerPg` does). A replay replaces,
  *    never duplicates; a failure in the middle (a record that does not decode, the database going away)
  *    rolls the whole part back. The part is recorded as loaded in the same transaction.
  * 2. A publish moves an export's staged rows to the tables readers use, in one transaction, once every part is
