@@ -5,6 +5,7 @@
  */
 import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
 import { Database, Sink } from "@batch-export/sync"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -91,7 +92,10 @@ export const makeSink = async (
           port: database.port,
           database: database.database,
           username: "postgres"
-        })
+        }).pipe(
+          // without PgCopy, the sink falls back to multi-row INSERTs
+          Layer.map((context) => (database.inserts ? Context.omit(Database.PgCopy)(context) : context))
+        )
   const runtime = ManagedRuntime.make(
     Layer.merge(
       BatchExport.layer({ restApiKey: api.restApiKey, projectKey: api.projectKey, baseUrl: api.url }),

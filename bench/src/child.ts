@@ -66,7 +66,8 @@ const parseSpec = (json: string): Spec => {
               kind: "pg",
               socketDir: text(database, "socketDir"),
               port: int(database, "port"),
-              database: text(database, "database")
+              database: text(database, "database"),
+              inserts: database["inserts"] === true
             }
       return { kind, impl: impl(), api, fileId, ndjson: text(raw, "ndjson"), database: where }
     }

@@ -106,7 +106,14 @@ export type Spec =
  */
 export type SinkDatabase =
   | { readonly kind: "sqlite"; readonly filename: string }
-  | { readonly kind: "pg"; readonly socketDir: string; readonly port: number; readonly database: string }
+  | {
+      readonly kind: "pg"
+      readonly socketDir: string
+      readonly port: number
+      readonly database: string
+      /** without `Database.PgCopy`: the sink's multi-row INSERTs, for comparison */
+      readonly inserts: boolean
+    }
 
 /**
  * What a child prints: the work time (imports and set-up excluded), what it did, and its peak RSS.
