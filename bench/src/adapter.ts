@@ -4,7 +4,8 @@
  * @since 0.1.0
  */
 import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
-import { Database, Sink } from "@batch-export/sync"
+import { Database, Sink, type SinkError } from "@batch-export/sync"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -74,6 +75,25 @@ export const importLibrary = async (): Promise<void> => {
 }
 
 /**
+ * The database layer of a benchmark database.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const sinkDatabase = (database: SinkDatabase): Layer.Layer<SqlClient.SqlClient, SinkError.SinkError> =>
+  database.kind === "sqlite"
+    ? Database.layerSqlite({ filename: database.filename })
+    : Database.layerPg({
+        host: database.socketDir,
+        port: database.port,
+        database: database.database,
+        username: "postgres"
+      }).pipe(
+        // without PgCopy, the sink falls back to multi-row INSERTs
+        Layer.map((context) => (database.inserts ? Context.omit(Database.PgCopy)(context) : context))
+      )
+
+/**
  * `Sink.loadPart` of one file's records (`fileRecords`, as the sync workflow streams a part) into a database,
  * with the client and the sink (migrations included) built before any timing starts.
  *
@@ -84,18 +104,7 @@ export const makeSink = async (
   api: Api,
   database: SinkDatabase
 ): Promise<{ readonly load: (fileId: string) => Promise<number>; readonly dispose: () => Promise<void> }> => {
-  const db =
-    database.kind === "sqlite"
-      ? Database.layerSqlite({ filename: database.filename })
-      : Database.layerPg({
-          host: database.socketDir,
-          port: database.port,
-          database: database.database,
-          username: "postgres"
-        }).pipe(
-          // without PgCopy, the sink falls back to multi-row INSERTs
-          Layer.map((context) => (database.inserts ? Context.omit(Database.PgCopy)(context) : context))
-        )
+  const db = sinkDatabase(database)
   const runtime = ManagedRuntime.make(
     Layer.merge(
       BatchExport.layer({ restApiKey: api.restApiKey, projectKey: api.projectKey, baseUrl: api.url }),

@@ -8,18 +8,6 @@
  */
 import * as Fs from "node:fs"
 
-const COLUMNS = [
-  "project",
-  "export_id",
-  "part",
-  "line",
-  "profile_key",
-  "custom_id",
-  "installation_ids",
-  "attributes",
-  "extra"
-] as const
-
 type Row = Record<string, string | number | null>
 type ProfileRow = (
   record: unknown,
@@ -31,17 +19,22 @@ type ProfileRow = (
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
-const profileRow = async (): Promise<ProfileRow> => {
+/** The sink's row mapping and its staging columns, from sync's built `internal/rows.js`. */
+const rowsModule = async (): Promise<{ readonly map: ProfileRow; readonly columns: ReadonlyArray<string> }> => {
   const module: unknown = await import(
     new URL("../../../packages/sync/dist/src/internal/rows.js", import.meta.url).href
   )
   const mapper = isRecord(module) ? module["profileRow"] : undefined
-  if (typeof mapper !== "function") throw new Error("sync's internal/rows.js has no profileRow")
-  return (record, project, exportId, part, line) => {
+  const staging = isRecord(module) ? module["stagingColumns"] : undefined
+  const columns = isRecord(staging) ? staging["ATTRIBUTES"] : undefined
+  if (typeof mapper !== "function" || !Array.isArray(columns) || !columns.every((c) => typeof c === "string")) {
+    throw new Error("sync's internal/rows.js has no profileRow or stagingColumns")
+  }
+  const map: ProfileRow = (record, project, exportId, part, line) => {
     const mapped: unknown = mapper(record, project, exportId, part, line)
     if (isRecord(mapped) && isRecord(mapped["row"])) {
       const row: Row = {}
-      for (const column of COLUMNS) {
+      for (const column of columns) {
         const value = mapped["row"][column]
         row[column] = typeof value === "string" || typeof value === "number" ? value : null
       }
@@ -49,6 +42,7 @@ const profileRow = async (): Promise<ProfileRow> => {
     }
     return { error: isRecord(mapped) && typeof mapped["error"] === "string" ? mapped["error"] : "unmappable" }
   }
+  return { map, columns }
 }
 
 /**
@@ -59,11 +53,11 @@ const profileRow = async (): Promise<ProfileRow> => {
  */
 export const make = async (filename: string) => {
   const Sqlite = (await import("better-sqlite3")).default
-  const map = await profileRow()
+  const { columns, map } = await rowsModule()
   const db = new Sqlite(filename)
   db.pragma("journal_mode = WAL")
   const insert = db.prepare(
-    `INSERT INTO batch_profiles_staging (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => `@${c}`).join(", ")})`
+    `INSERT INTO batch_profiles_staging (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})`
   )
   return {
     load: async (ndjson: string): Promise<number> => {

@@ -555,21 +555,14 @@ const apiOverhead = async (env: Setup.Environment): Promise<Table> => {
   return table
 }
 
-const STAGING_COLUMNS = "project, export_id, part, line, profile_key, custom_id, installation_ids, attributes, extra"
-
 /** The sink's migrations on a database (outside any timing), through the built package. */
 const migrate = async (database: SinkDatabase) => {
-  const [{ Database, Sink }, Effect] = await Promise.all([import("@batch-export/sync"), import("effect/Effect")])
-  const layer =
-    database.kind === "sqlite"
-      ? Database.layerSqlite({ filename: database.filename })
-      : Database.layerPg({
-          host: database.socketDir,
-          port: database.port,
-          database: database.database,
-          username: "postgres"
-        })
-  await Effect.runPromise(Effect.provide(Effect.asVoid(Sink.migrate), layer))
+  const [{ sinkDatabase }, { Sink }, Effect] = await Promise.all([
+    import("./adapter.js"),
+    import("@batch-export/sync"),
+    import("effect/Effect")
+  ])
+  await Effect.runPromise(Effect.provide(Effect.asVoid(Sink.migrate), sinkDatabase(database)))
 }
 
 /**
@@ -582,9 +575,12 @@ const copyFile = async (ndjson: string, to: string) => {
   const copy: unknown = await import(url("pgCopy.js"))
   const isModule = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
   const profileRow = isModule(rows) ? rows["profileRow"] : undefined
+  const staging = isModule(rows) ? rows["stagingColumns"] : undefined
+  const columns = isModule(staging) ? staging["ATTRIBUTES"] : undefined
   const copyText = isModule(copy) ? copy["copyText"] : undefined
-  if (typeof profileRow !== "function" || typeof copyText !== "function") throw new Error("sync's internals moved")
-  const columns = STAGING_COLUMNS.split(", ")
+  if (typeof profileRow !== "function" || typeof copyText !== "function" || !Array.isArray(columns)) {
+    throw new Error("sync's internals moved")
+  }
   const lines = Fs.readFileSync(ndjson, "utf8")
     .split("\n")
     .filter((line) => line !== "")
@@ -598,7 +594,7 @@ const copyFile = async (ndjson: string, to: string) => {
     Fs.writeSync(out, String(copyText(columns, batch)))
   }
   Fs.closeSync(out)
-  return lines.length
+  return { records: lines.length, columns: columns.join(", ") }
 }
 
 const syncLoad = async (env: Setup.Environment): Promise<Table> => {
@@ -662,7 +658,8 @@ const syncLoad = async (env: Setup.Environment): Promise<Table> => {
     const database = { kind: "pg", socketDir: server.socketDir, port: server.port, database: "bench" } as const
     await migrate({ ...database, inserts: false })
     const copyText = Path.join(env.scratch, "rows.copy")
-    check("copy file", await copyFile(env.ndjsonPath, copyText), records)
+    const prepared = await copyFile(env.ndjsonPath, copyText)
+    check("copy file", prepared.records, records)
     const empty = () => server.psql("bench", "TRUNCATE batch_profiles_staging, batch_parts", "CHECKPOINT")
     const staged = () => Number(server.psql("bench", "SELECT count(*) FROM batch_profiles_staging").trim())
     const psqlCopy = async () => {
@@ -680,7 +677,7 @@ const syncLoad = async (env: Setup.Environment): Promise<Table> => {
         "-v",
         "ON_ERROR_STOP=1",
         "-c",
-        `\\copy batch_profiles_staging (${STAGING_COLUMNS}) FROM '${copyText}'`
+        `\\copy batch_profiles_staging (${prepared.columns}) FROM '${copyText}'`
       ])
       const count = staged()
       check("psql copy", count, records)

@@ -33,23 +33,6 @@ export const stagingTable: Record<ExportType, string> = {
   REACHABILITY: "batch_reachability_staging"
 }
 
-/** The columns of each staging table that a row fills, in the order COPY sends them (see `rows.ts`). */
-export const stagingColumns: Record<ExportType, ReadonlyArray<string>> = {
-  ATTRIBUTES: [
-    "project",
-    "export_id",
-    "part",
-    "line",
-    "profile_key",
-    "custom_id",
-    "installation_ids",
-    "attributes",
-    "extra"
-  ],
-  EVENTS: ["project", "export_id", "part", "line", "custom_id", "name", "event_time", "record"],
-  REACHABILITY: ["project", "export_id", "part", "line", "custom_id", "channel", "status", "event_time", "record"]
-}
-
 const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError
 
 /**

@@ -82,7 +82,7 @@ export const make =
         if (Option.isSome(yield* Db.typedSqlErrors("loadPart", Db.publication(sql, project, exportId)))) {
           return yield* Db.typedSqlErrors("loadPart", skipped)
         }
-        const columns = Db.stagingColumns[type]
+        const columns = Rows.stagingColumns[type]
         const lines = { count: 0 }
         const loadedAt = yield* Db.now
         yield* service.copyIn("loadPart", {

@@ -94,15 +94,7 @@ const end = (stream: CopyStream, failure: Failure) =>
  * COPY was in), so nothing of a failed load stays.
  */
 export const make = (driver: Driver, secrets: ReadonlyArray<string>): PgCopyService => ({
-  copyIn: <E, R>(
-    operation: string,
-    options: {
-      readonly before: ReadonlyArray<PgStatement>
-      readonly copy: string
-      readonly data: Stream.Stream<string, E, R>
-      readonly after: () => ReadonlyArray<PgStatement>
-    }
-  ): Effect.Effect<void, E | SinkError, R> => {
+  copyIn: (operation, options) => {
     const typed = SinkError.fromUnknown(operation, secrets)
     const driverError = <A, R2>(effect: Effect.Effect<A, unknown, R2>) => Effect.mapError(effect, typed)
     const failure = new Failure()

@@ -38,6 +38,23 @@ const toJson = (value: unknown): string | { readonly error: string } => {
   }
 }
 
+/** The columns of each staging table that a row fills, in the order COPY sends them (the keys of the rows below). */
+export const stagingColumns: Record<"ATTRIBUTES" | "EVENTS" | "REACHABILITY", ReadonlyArray<string>> = {
+  ATTRIBUTES: [
+    "project",
+    "export_id",
+    "part",
+    "line",
+    "profile_key",
+    "custom_id",
+    "installation_ids",
+    "attributes",
+    "extra"
+  ],
+  EVENTS: ["project", "export_id", "part", "line", "custom_id", "name", "event_time", "record"],
+  REACHABILITY: ["project", "export_id", "part", "line", "custom_id", "channel", "status", "event_time", "record"]
+}
+
 /** A staging row, or why the record cannot be one. */
 export type Mapped = { readonly row: Record<string, string | number | null> } | { readonly error: string }
 
