@@ -206,6 +206,13 @@ export interface Options {
   readonly pollInterval?: Duration.DurationInput | undefined
   /** How long after its creation the export may take to succeed. Default: 2 hours. */
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * Waits up to this long sleep inside the process, as an activity (a restart sleeps that wait again from
+   * its start); longer ones are the engine's durable clocks: stored with their wake-up time, the execution
+   * suspended (holding no fiber) and resumed by the engine, also after a restart. Default: `DurableClock`'s
+   * 60 seconds; `0` makes every wait durable.
+   */
+  readonly inMemoryThreshold?: Duration.DurationInput | undefined
 }
 
 /**
@@ -227,7 +234,16 @@ export const layer = (
         "timeout",
         BatchConfig.checks.duration({ positive: true })(options?.timeout ?? "2 hours")
       )
-      return ExportSync.toLayer((payload, executionId) => Steps.run(payload, executionId, { pollInterval, timeout }))
+      const inMemoryThreshold =
+        options?.inMemoryThreshold === undefined
+          ? undefined
+          : yield* argument(
+              "inMemoryThreshold",
+              BatchConfig.checks.duration({ positive: false })(options.inMemoryThreshold)
+            )
+      return ExportSync.toLayer((payload, executionId) =>
+        Steps.run(payload, executionId, { pollInterval, timeout, inMemoryThreshold })
+      )
     })
   )
 

@@ -22,6 +22,7 @@ import { createOnce } from "./createOnce.js"
 export interface Settings {
   readonly pollInterval: Duration.Duration | undefined
   readonly timeout: Duration.Duration
+  readonly inMemoryThreshold: Duration.Duration | undefined
 }
 
 const Created = Schema.Struct({ exportId: Schema.String, at: Schema.Number })
@@ -135,7 +136,11 @@ export const run = (payload: ExportSync.Payload, runId: string, settings: Settin
           })
           return yield* StepFailed.of(`poll-${n}`)(timeout)
         }
-        yield* DurableClock.sleep({ name: `poll-${n}`, duration: yield* pollDelay(settings, n) })
+        yield* DurableClock.sleep({
+          name: `poll-${n}`,
+          duration: yield* pollDelay(settings, n),
+          inMemoryThreshold: settings.inMemoryThreshold
+        })
       }
     })
 
