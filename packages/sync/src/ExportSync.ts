@@ -51,6 +51,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Workflow from "@effect/workflow/Workflow"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type * as ConfigError from "effect/ConfigError"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -61,7 +62,7 @@ import * as Schema from "effect/Schema"
 import * as Database from "./Database.js"
 import * as Steps from "./internal/steps.js"
 import type * as Sink from "./Sink.js"
-import { sanitizeDetail, type SinkError } from "./SinkError.js"
+import { sanitizeDetail, SinkError } from "./SinkError.js"
 
 /**
  * What one execution syncs. `project` and `definition` are the caller's names (the sync configuration's),
@@ -269,9 +270,17 @@ export interface EngineOptions {
  */
 export const layerEngine = (
   options?: EngineOptions
-): Layer.Layer<WorkflowEngine, ConfigError.ConfigError, SqlClient.SqlClient> =>
+): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError, SqlClient.SqlClient> =>
   ClusterWorkflowEngine.layer.pipe(
-    Layer.provide(SingleRunner.layer({ runnerStorage: "sql", shardingConfig: options?.shardingConfig }))
+    Layer.provide(SingleRunner.layer({ runnerStorage: "sql", shardingConfig: options?.shardingConfig })),
+    // SingleRunner dies when its storage cannot be set up (a read-only file, a user without CREATE): typed here
+    Layer.catchAllCause((cause) =>
+      Option.match(Cause.dieOption(cause), {
+        onNone: (): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError> => Layer.failCause(cause),
+        onSome: (defect): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError> =>
+          Layer.fail(SinkError.fromUnknown("engine")(defect))
+      })
+    )
   )
 
 /**

@@ -10,6 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -17,7 +18,8 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Database from "../src/Database.js"
-import { ExportSync, type ExportSyncError } from "../src/ExportSync.js"
+import * as ExportSyncModule from "../src/ExportSync.js"
+import { ExportSync } from "../src/ExportSync.js"
 import * as Sink from "../src/Sink.js"
 import * as Postgres from "./support/postgres.js"
 import * as Sync from "./support/sync.js"
@@ -40,7 +42,7 @@ const payload = (slot: string) =>
   )
 
 /** The execution's failure: its typed error, or a test failure showing the cause (a defect, an interruption). */
-const failureOf = <A>(exit: Exit.Exit<A, ExportSyncError>) =>
+const failureOf = <A, E>(exit: Exit.Exit<A, E>) =>
   Exit.match(exit, {
     onSuccess: () => assert.fail("the execution succeeded"),
     onFailure: (cause) =>
@@ -131,6 +133,33 @@ describe("ExportSync faults (SQLite)", () => {
           assert.deepStrictEqual(yield* snapshot, { exports: [first.exportId], rows: 6000, staged: 0 })
         }).pipe(Effect.provide(Sync.layer(Sync.where(dir, emulator))))
       })
+  )
+})
+
+describe("ExportSync's engine on storage that refuses", () => {
+  it.scoped("a read-only engine file fails the engine's layer with a typed SinkError, not a defect", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const filename = join(dir, "engine.db")
+      // an empty database file, then opened read-only: the runner's tables cannot be created
+      yield* Effect.orDie(
+        Effect.provide(
+          Effect.flatMap(SqlClient.SqlClient, (sql) => sql`CREATE TABLE t (x)`),
+          Database.layerSqlite({ filename })
+        )
+      )
+      const exit = yield* Effect.exit(
+        Layer.build(
+          ExportSyncModule.layerEngine().pipe(Layer.provide(Database.layerSqlite({ filename, readonly: true })))
+        )
+      )
+      const failed = failureOf(exit)
+      assert.strictEqual(failed._tag, "SinkError")
+      if (failed._tag === "SinkError") {
+        assert.strictEqual(failed.operation, "engine")
+        assert.include(failed.detail.toLowerCase(), "readonly")
+      }
+    })
   )
 })
 
