@@ -8,6 +8,7 @@ import { ExportsClient } from "@batch-export/node"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -156,7 +157,14 @@ describe("ExportSync", () => {
           export_type: "ATTRIBUTES",
           filter: { segment: "ERROR" }
         })
-        const exit = yield* Effect.exit(ExportSync.execute(input))
+        const exit = yield* ExportSync.execute(input).pipe(
+          // without the ERROR rule the run would poll for 2 hours: a short deadline of its own
+          Effect.timeoutFailCause({
+            duration: "10 seconds",
+            onTimeout: () => Cause.die(new Error("the ERROR did not end the run"))
+          }),
+          Effect.exit
+        )
         assert.isTrue(Exit.isFailure(exit))
         if (Exit.isFailure(exit)) {
           const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
@@ -215,15 +223,19 @@ describe("ExportSync", () => {
  * is the `n`-th delay of the client's default poll schedule. Returns the exit and the time that elapsed.
  */
 const driveDefaultPolls = <A, E, R>(execute: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(
+    Schedule.run(
+      Schedule.delays(ExportsClient.defaultPollSchedule),
+      0,
+      Array.from({ length: 500 }, () => undefined)
+    ),
+    (delays) => drivePolls(execute, Chunk.toReadonlyArray(delays))
+  )
+
+/** As {@link driveDefaultPolls}, with the waits given. */
+const drivePolls = <A, E, R>(execute: Effect.Effect<A, E, R>, delays: ReadonlyArray<Duration.Duration>) =>
   Effect.gen(function* () {
     const fiber = yield* Effect.fork(execute)
-    const delays = Chunk.toReadonlyArray(
-      yield* Schedule.run(
-        Schedule.delays(ExportsClient.defaultPollSchedule),
-        0,
-        Array.from({ length: 500 }, () => undefined)
-      )
-    )
     for (const delay of delays) {
       const done = yield* Effect.raceFirst(
         Effect.map(Fiber.await(fiber), Option.some),
@@ -257,6 +269,38 @@ describe("ExportSync on the TestClock", () => {
         }),
       { emulator: { pollsPerStatus: 36 }, setup: memory }
     )
+  )
+
+  it.scoped(
+    "a 2-hour wait as the engine's durable clocks (10-minute waits, past DurableClock's 60 s) ends in a sync",
+    () =>
+      withSync(
+        (emulator) =>
+          Effect.gen(function* () {
+            const wait = Duration.minutes(10)
+            const input = yield* payload("2026-12-07T02:00Z")
+            const { exit } = yield* drivePolls(
+              ExportSync.execute(input),
+              Array.from({ length: 20 }, () => wait)
+            )
+            assert.isTrue(Exit.isSuccess(exit), String(exit))
+            if (Exit.isSuccess(exit)) assert.strictEqual(exit.value.records, 120)
+            // the run took its 12 waits: 2 hours of the clock (its caller notices at its own next look, later)
+            const run = yield* runOf(yield* ExportSync.executionId(input))
+            const took = Option.map(
+              run?.finishedAt ?? Option.none(),
+              (end) => end.getTime() - (run?.startedAt.getTime() ?? 0)
+            )
+            assert.deepStrictEqual(took, Option.some(Duration.toMillis(Duration.hours(2))))
+            // SUCCESS at the 13th look (4 looks per status): one look per wait
+            const views = (yield* emulator.requests).filter((r) => r.path.endsWith("/exports/view")).length
+            assert.strictEqual(views, 13)
+          }),
+        {
+          emulator: { pollsPerStatus: 4 },
+          setup: { ...memory, sync: { pollInterval: "10 minutes", timeout: "3 hours" } }
+        }
+      )
   )
 
   it.scoped("an export still running 2 hours after its creation fails the run with ExportTimeout", () =>
