@@ -126,7 +126,7 @@ describe("ExportSync faults (SQLite)", () => {
           if (failed._tag === "StepFailed") {
             assert.match(failed.step, /^load-part-\d$/)
             assert.strictEqual(failed.reason, "SinkError")
-            assert.include(failed.detail, "full")
+            assert.match(failed.detail, /\(SQLITE_FULL\): .*database or disk is full/)
           }
           const run = yield* runOf("slot-2")
           assert.strictEqual(run?.outcome, "failure")
