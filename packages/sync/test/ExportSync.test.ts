@@ -23,6 +23,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ExportSync } from "../src/ExportSync.js"
 import * as Sink from "../src/Sink.js"
+import { SinkError } from "../src/SinkError.js"
 import * as Sync from "./support/sync.js"
 
 const tempDir = Effect.acquireRelease(
@@ -302,6 +303,35 @@ describe("ExportSync on the TestClock", () => {
         }
       )
   )
+
+  it.scoped("a database that stays away: the part's step tries 7 times, 1 s doubling, then the run fails typed", () => {
+    let attempts = 0
+    const away = (sink: Sink.Service): Sink.Service => ({
+      ...sink,
+      loadPart: () =>
+        Effect.suspend(() => {
+          attempts++
+          return Effect.fail(new SinkError({ operation: "loadPart", detail: "connect failed", code: "ECONNREFUSED" }))
+        })
+    })
+    return withSync(
+      () =>
+        Effect.gen(function* () {
+          const input = yield* payload("2026-12-07T02:00Z")
+          const waits = [1, 2, 4, 8, 16, 32, 64].map(Duration.seconds)
+          const { elapsed, exit } = yield* drivePolls(ExportSync.execute(input), waits)
+          assert.strictEqual(attempts, 7)
+          assert.isTrue(Duration.equals(elapsed, Duration.seconds(63)), Duration.format(elapsed))
+          const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          assert.deepInclude(error, { _tag: "StepFailed", step: "load-part-1", reason: "SinkError" })
+          const published = yield* rows((sql) => sql<{ n: number }>`SELECT COUNT(*) AS n FROM batch_profiles`)
+          assert.strictEqual(Number(published[0]?.n), 0)
+          const run = yield* runOf(yield* ExportSync.executionId(input))
+          assert.deepStrictEqual(run?.errorTag, Option.some("SinkError"))
+        }),
+      { setup: { ...memory, decorate: away } }
+    )
+  })
 
   it.scoped("an export still running 2 hours after its creation fails the run with ExportTimeout", () =>
     withSync(
