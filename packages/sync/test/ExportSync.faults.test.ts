@@ -214,6 +214,13 @@ describe.skipIf(!Postgres.available)("ExportSync faults (engine and sink on one 
           const run = yield* runOf("slot-1")
           assert.strictEqual(run?.outcome, "success")
           assert.strictEqual(run?.records, 3000)
+          // part 2's step ran again once the server was back (its load never committed), parts 1 and 3 once
+          const files = (yield* emulator.exports).flatMap((exp) => exp.files)
+          const gets = (yield* emulator.requests).filter((r) => r.origin === "storage")
+          assert.deepStrictEqual(
+            files.map((file) => gets.filter((r) => r.path.endsWith(`/${file.id}`)).length),
+            [1, 2, 1]
+          )
         }).pipe(Effect.provide(Sync.layer(Sync.where(dir, emulator), { decorate, database })))
       }),
     120_000
