@@ -55,10 +55,11 @@
  *   `SinkError` (operation `engine`) where `SingleRunner` would die.
  * - SIGKILL at any point: the next start with the same payload finishes the run, as each step above says.
  *
- * Wiring: the engine's storage and the sink must be two `SqlClient`s. `@effect/sql-sqlite-node` has one
- * connection behind a semaphore, and `loadPart` holds it for a whole part's download: an engine sharing it
+ * Wiring: on SQLite, the engine's storage and the sink must be two `SqlClient`s. `@effect/sql-sqlite-node` has
+ * one connection behind a semaphore, and `loadPart` holds it for a whole part's download: an engine sharing it
  * would stall (no shard lock refresh, no message reads) for as long as a part takes. {@link layerEngineSqlite}
- * opens its own file; give the sink another (`Database.layerSqlite`), or Postgres.
+ * opens its own file; give the sink another (`Database.layerSqlite`). On Postgres, a pool, they may share one
+ * `Database.layerPg` ({@link layerEngine}), as the Postgres kill tests do.
  *
  * @since 0.1.0
  */
