@@ -12,6 +12,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Flags from "../Flags.js"
 import { lazily } from "../internal/lazy.js"
+import * as render from "../internal/render/fetch.js"
 
 /**
  * The manifest as printed on stdout: one line per file, `<part>\t<path>\t<bytes>`, in part order.
@@ -19,8 +20,8 @@ import { lazily } from "../internal/lazy.js"
  * @since 0.1.0
  * @category rendering
  */
-export const renderManifest = (files: ReadonlyArray<ExportFiles.ManifestEntry>): ReadonlyArray<string> =>
-  files.map((file) => `${file.part}\t${file.path}\t${file.bytes}`)
+export const renderManifest: (files: ReadonlyArray<ExportFiles.ManifestEntry>) => ReadonlyArray<string> =
+  render.renderManifest
 
 /**
  * The manifest as printed with `--json`: every file with `skipped` (true when a re-run found it complete and did
@@ -29,16 +30,7 @@ export const renderManifest = (files: ReadonlyArray<ExportFiles.ManifestEntry>):
  * @since 0.1.0
  * @category rendering
  */
-export const manifestJson = (manifest: ExportFiles.Manifest) => ({
-  exportId: manifest.exportId,
-  files: manifest.files.map((file) => ({
-    part: file.part,
-    fileId: file.fileId,
-    path: file.path,
-    bytes: file.bytes,
-    skipped: file.skipped
-  }))
-})
+export const manifestJson = render.manifestJson
 
 const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The export (export_…)"))
 

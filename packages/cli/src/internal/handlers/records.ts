@@ -4,33 +4,35 @@
  * @internal
  * @since 0.1.0
  */
+import type { Records } from "@batch-export/core"
 import { ExportsClient } from "@batch-export/node"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
+import type * as Stream from "effect/Stream"
 import * as Client from "../../Client.js"
-import { recordsOf } from "../../commands/records.js"
 import { printRecords } from "../../Programs.js"
+import type { Source } from "../recordsId.js"
 
 /**
- * The records of an export, every part in order (`ExportsClient.records`).
+ * The records of an export, every part in order (`ExportsClient.records`), or of one file
+ * (`ExportsClient.fileRecords`).
  *
  * @internal
  * @since 0.1.0
  * @category programs
  */
-export const exportRecords = (exportId: string) =>
-  Effect.map(ExportsClient.ExportsClient, (client) => client.records(exportId))
-
-/**
- * The records of one file (`ExportsClient.fileRecords`).
- *
- * @internal
- * @since 0.1.0
- * @category programs
- */
-export const fileRecords = (fileId: string) =>
-  Effect.map(ExportsClient.ExportsClient, (client) => client.fileRecords(fileId))
+export const recordsOf = (
+  source: Source,
+  id: string
+): Effect.Effect<
+  Stream.Stream<Records.ProfileRecord, ExportsClient.RecordsError>,
+  never,
+  ExportsClient.ExportsClient
+> =>
+  Effect.map(ExportsClient.ExportsClient, (client) =>
+    source === "export" ? client.records(id) : client.fileRecords(id)
+  )
 
 /**
  * The parsed command line of `records`.
@@ -53,5 +55,7 @@ export interface Config extends Client.Overrides {
  * @since 0.1.0
  * @category programs
  */
-export const records = ({ id, json: _json, limit, ...flags }: Config) =>
-  Effect.flatMap(recordsOf(id), (records) => printRecords(records, limit)).pipe(Effect.provide(Client.layer(flags)))
+export const records = (source: Source, { id, json: _json, limit, ...flags }: Config) =>
+  Effect.flatMap(recordsOf(source, id), (records) => printRecords(records, limit)).pipe(
+    Effect.provide(Client.layer(flags))
+  )
