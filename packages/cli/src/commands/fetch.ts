@@ -1,5 +1,5 @@
 /**
- * `batch-export fetch <export_id> --out-dir <dir>`: waits until the export is `SUCCESS` (showing its status and
+ * `batch-export fetch <export_id> [--out-dir <dir>]`: waits until the export is `SUCCESS` (showing its status and
  * when the next check is), downloads every part with the progress display, then prints the manifest.
  *
  * @since 0.1.0
@@ -37,17 +37,9 @@ const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The
 // text, not Options.directory: its existence check dies (a defect) on paths like a-file/sub
 const outDir = Options.text("out-dir").pipe(
   Options.withPseudoName("DIR"),
-  Options.withDescription("Where to save the parts, as <export id>-part-NNN.json (created if missing)")
-)
-
-const pollInterval = Flags.seconds(
-  "poll-interval",
-  "Time between two looks at the export (seconds, or 30s, 2m), at least 1s: Batch rate-limits its API",
-  (checks) => checks.pollInterval
-).pipe(Flags.withDefault(Flags.toDuration(5), "5"))
-
-const timeout = Flags.seconds("timeout", "Give up when the export is not done after this long (default 2 hours)").pipe(
-  Options.optional
+  Options.withDescription("Where to save the parts, as <export id>-part-NNN.json (created if missing)"),
+  // as `gh release download` and `curl -O` do
+  Flags.withDefault(".", "the current directory")
 )
 
 const concurrency = Flags.wholeNumber("concurrency", 1, 64, "Parts downloaded at once, 1 to 64").pipe(
@@ -62,7 +54,7 @@ const force = Options.boolean("force").pipe(
 )
 
 /**
- * `batch-export fetch <export_id> --out-dir DIR [--poll-interval DURATION] [--timeout DURATION] [--concurrency N]
+ * `batch-export fetch <export_id> [--out-dir DIR] [--poll-interval DURATION] [--timeout DURATION] [--concurrency N]
  * [--max-size SIZE] [--force] [--quiet] [--json] [--base-url URL] [--api-version V] [--idle-timeout DURATION]`
  *
  * @since 0.1.0
@@ -73,8 +65,8 @@ export const command = Command.make(
   {
     exportId,
     outDir,
-    pollInterval,
-    timeout,
+    pollInterval: Flags.pollInterval,
+    timeout: Flags.timeout,
     concurrency,
     maxSize: Flags.maxSize,
     force,

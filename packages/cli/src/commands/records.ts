@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { ClientError, Records } from "@batch-export/core"
+// ExportError only lets declaration emit name the error types inside the inferred command type.
+import type { ClientError, ExportError, Records } from "@batch-export/core"
 import type { ExportsClient } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
@@ -42,7 +43,7 @@ const limit = Flags.wholeNumber("limit", 1, Number.MAX_SAFE_INTEGER, "Stop after
 )
 
 /**
- * `batch-export records <export_id|file_id> [--limit N] [--json] [--base-url URL] [--api-version V]
+ * `batch-export records <export_id|file_id> [--limit N] [--wait] [--poll-interval DURATION] [--timeout DURATION] [--json] [--base-url URL] [--api-version V]
  * [--idle-timeout DURATION]`
  *
  * @since 0.1.0
@@ -53,6 +54,9 @@ export const command = Command.make(
   {
     id,
     limit,
+    wait: Flags.wait,
+    pollInterval: Flags.pollInterval,
+    timeout: Flags.timeout,
     // NDJSON already: the flag only makes errors JSON too
     json: Flags.json,
     baseUrl: Flags.baseUrl,

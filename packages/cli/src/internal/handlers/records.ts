@@ -4,14 +4,15 @@
  * @internal
  * @since 0.1.0
  */
-import type { Records } from "@batch-export/core"
+// ExportError only lets declaration emit name the error types inside the inferred types.
+import type { ExportError, Records } from "@batch-export/core"
 import { ExportsClient } from "@batch-export/node"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
+import * as Option from "effect/Option"
 import type * as Stream from "effect/Stream"
 import * as Client from "../../Client.js"
-import { printRecords } from "../../Programs.js"
+import { awaitFile, awaitShowingStatus, printRecords } from "../../Programs.js"
 import type { Source } from "../recordsId.js"
 
 /**
@@ -44,18 +45,35 @@ export const recordsOf = (
 export interface Config extends Client.Overrides {
   readonly id: string
   readonly limit: Option.Option<number>
+  readonly wait: boolean
+  readonly pollInterval: Duration.Duration
+  readonly timeout: Option.Option<Duration.Duration>
   readonly json: boolean
   readonly idleTimeout: Option.Option<Duration.Duration>
 }
 
 /**
- * Prints the records as NDJSON, at most `--limit` of them.
+ * Prints the records as NDJSON, at most `--limit` of them; with `--wait`, once the export is done (an export id:
+ * `awaitShowingStatus`, as `fetch`; a file id: `awaitFile`).
  *
  * @internal
  * @since 0.1.0
  * @category programs
  */
-export const records = (source: Source, { id, json: _json, limit, ...flags }: Config) =>
-  Effect.flatMap(recordsOf(source, id), (records) => printRecords(records, limit)).pipe(
+export const records = (source: Source, { id, json: _json, limit, pollInterval, timeout, wait, ...flags }: Config) => {
+  const waiting = { pollInterval, timeout: Option.getOrUndefined(timeout) }
+  const ready: Effect.Effect<
+    void,
+    ExportsClient.AwaitError | ExportsClient.DownloadLinkError,
+    ExportsClient.ExportsClient
+  > = !wait
+    ? Effect.void
+    : source === "export"
+      ? Effect.asVoid(awaitShowingStatus(id, waiting))
+      : awaitFile(id, waiting)
+  return ready.pipe(
+    Effect.zipRight(recordsOf(source, id)),
+    Effect.flatMap((records) => printRecords(records, limit)),
     Effect.provide(Client.layer(flags))
   )
+}
