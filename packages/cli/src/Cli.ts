@@ -170,6 +170,18 @@ const withoutColors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, 
  * `--json`; for a command line that does not parse, @effect/cli's own message is all that is printed. Log lines
  * go to stderr. Interruption (Ctrl-C) is not caught.
  *
+ * @example
+ * ```ts
+ * import { Cli } from "@batch-export/cli"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Effect } from "effect"
+ *
+ * // `batch-export --version`, in-process: what it prints goes to stdout, its exit code is returned
+ * Effect.runPromise(Cli.run(["node", "batch-export", "--version"]).pipe(Effect.provide(NodeContext.layer))).then(
+ *   (code) => console.log(`exit ${code}`)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category programs
  */
