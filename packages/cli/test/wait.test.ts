@@ -141,6 +141,28 @@ describe.skipIf(!built)("waiting and resuming, as processes", () => {
   })
 
   it.scopedLive(
+    "SIGTERM during a download: exit 143, what it received kept for the next run (its .partial and state), no lock",
+    () =>
+      Effect.gen(function* () {
+        const { emulator, file } = yield* oneFile
+        yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
+        const dir = yield* tempDir
+        const partial = Path.join(dir, ".part.json.partial")
+        const running = yield* start(["download", file.id, "--out", Path.join(dir, "part.json")], envFor(emulator))
+        assert.isTrue(yield* until(() => existsSync(partial) && statSync(partial).size === 1000), running.stderrSoFar())
+        running.child.kill("SIGTERM")
+        const result = yield* running.finished
+        assert.strictEqual(result.code, 143, result.stderr)
+        const fs = yield* FileSystem.FileSystem
+        assert.deepStrictEqual([...(yield* fs.readDirectory(dir))].sort(), [
+          ".part.json.partial",
+          ".part.json.partial.state"
+        ])
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    30_000
+  )
+
+  it.scopedLive(
     "a download killed mid-file is continued by the next run (Range from byte 1000), ending byte-exact",
     () =>
       Effect.gen(function* () {
