@@ -124,17 +124,23 @@ describe.skipIf(!built)("waiting and resuming, as processes", () => {
     30_000
   )
 
-  /** A download killed with SIGKILL after 1000 bytes: what it leaves beside `out`. */
-  const killedAfter1000 = Effect.gen(function* () {
+  /** A download to `out` whose body stalls after 1000 bytes, once they are in its `.partial`. */
+  const stalled = Effect.gen(function* () {
     const { emulator, file } = yield* oneFile
     yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
     const dir = yield* tempDir
     const out = Path.join(dir, "part.json")
     const partial = Path.join(dir, ".part.json.partial")
-    const first = yield* start(["download", file.id, "--out", out, "--idle-timeout", "60"], envFor(emulator))
-    assert.isTrue(yield* until(() => existsSync(partial) && statSync(partial).size === 1000), first.stderrSoFar())
-    first.child.kill("SIGKILL")
-    assert.strictEqual((yield* first.finished).signal, "SIGKILL")
+    const running = yield* start(["download", file.id, "--out", out, "--idle-timeout", "60"], envFor(emulator))
+    assert.isTrue(yield* until(() => existsSync(partial) && statSync(partial).size === 1000), running.stderrSoFar())
+    return { emulator, file, dir, out, running }
+  })
+
+  /** A download killed with SIGKILL after 1000 bytes: what it leaves beside `out`. */
+  const killedAfter1000 = Effect.gen(function* () {
+    const { dir, emulator, file, out, running } = yield* stalled
+    running.child.kill("SIGKILL")
+    assert.strictEqual((yield* running.finished).signal, "SIGKILL")
     assert.isTrue(existsSync(Path.join(dir, ".part.json.lock")), "a killed run cannot remove its lock")
     yield* emulator.clearRequests
     return { emulator, file, dir, out }
@@ -144,12 +150,7 @@ describe.skipIf(!built)("waiting and resuming, as processes", () => {
     "SIGTERM during a download: exit 143, what it received kept for the next run (its .partial and state), no lock",
     () =>
       Effect.gen(function* () {
-        const { emulator, file } = yield* oneFile
-        yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
-        const dir = yield* tempDir
-        const partial = Path.join(dir, ".part.json.partial")
-        const running = yield* start(["download", file.id, "--out", Path.join(dir, "part.json")], envFor(emulator))
-        assert.isTrue(yield* until(() => existsSync(partial) && statSync(partial).size === 1000), running.stderrSoFar())
+        const { dir, running } = yield* stalled
         running.child.kill("SIGTERM")
         const result = yield* running.finished
         assert.strictEqual(result.code, 143, result.stderr)
