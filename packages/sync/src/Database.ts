@@ -129,6 +129,23 @@ const urlPassword = (url: string): ReadonlyArray<string> => {
  * A SQLite database in one file, through `@effect/sql-sqlite-node` (WAL mode: readers in other connections
  * see the last committed state while a load writes).
  *
+ * @example
+ * ```ts
+ * import { Database } from "@batch-export/sync"
+ * import * as SqlClient from "@effect/sql/SqlClient"
+ * import { Effect } from "effect"
+ * import { mkdtempSync, rmSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "batch-export-"))
+ * const program = Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1 AS one`)
+ *
+ * Effect.runPromise(Effect.provide(program, Database.layerSqlite({ filename: join(dir, "exports.db") })))
+ *   .then((rows) => console.log(rows))
+ *   .finally(() => rmSync(dir, { recursive: true, force: true }))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -13,8 +13,8 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { emulatorOptions, pollInterval, renderSummary, request, type Summary } from "../../commands/demo.js"
 import { fetchExport } from "../../Programs.js"
+import { emulatorOptions, pollInterval, renderSummary, request, type Summary } from "../demo.js"
 import { printJson } from "../output.js"
 
 /**
