@@ -175,7 +175,7 @@ export const layerPg = (options: PgOptions): Layer.Layer<SqlClient.SqlClient | P
   Layer.unwrapEffect(
     Effect.tryPromise({
       try: () => Promise.all([import("@effect/sql-pg/PgClient"), import("pg"), import("pg-copy-streams")]),
-      catch: missingDriver("Postgres", ["@effect/sql-pg@^0.53.0", "pg@^8.16.3"])
+      catch: missingDriver("Postgres", ["@effect/sql-pg@^0.53.0", "pg@^8.23.1"])
     }).pipe(
       Effect.map(([PgClient, Pg, CopyStreams]) => {
         const url = options.url === undefined ? undefined : Redacted.value(options.url)
