@@ -43,8 +43,10 @@ const result = await esbuild.build({
   banner: {
     js: `import { createRequire as __batchExportCreateRequire } from "node:module";\nconst require = __batchExportCreateRequire(import.meta.url);`
   },
-  // optional native speed-ups `ws` tries in a try/catch: absent, as in the unbundled install
-  external: ["bufferutil", "utf-8-validate"],
+  // optional native speed-ups `ws` tries in a try/catch: absent, as in the unbundled install; SQLite's driver
+  // is a native module that finds its compiled binary beside its own files (a dependency of this package);
+  // `pg` loads `pg-native` only when asked to
+  external: ["bufferutil", "utf-8-validate", "better-sqlite3", "pg-native"],
   legalComments: "none",
   metafile: true,
   logLevel: "warning"
