@@ -10,7 +10,10 @@ import type { ClientError } from "@batch-export/core"
 import type { SinkError, SyncConfig } from "@batch-export/sync"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Flags from "../Flags.js"
+import { UsageError } from "../internal/exit.js"
 import { lazily } from "../internal/lazy.js"
 
 const load = () => import("../internal/handlers/sync.js")
@@ -70,8 +73,13 @@ export const statusCommand = Command.make("status", { config, database, limit, j
  */
 export const command = Command.make(
   "sync",
-  { config, project, database, pollInterval, watch, quiet: Flags.quiet, json: Flags.json },
-  (flags) => lazily(load, (handler) => handler.sync(flags))
+  // optional here, so that `sync status --config FILE` parses (a parent's required flag would be asked for first)
+  { config: Options.optional(config), project, database, pollInterval, watch, quiet: Flags.quiet, json: Flags.json },
+  ({ config, ...flags }) =>
+    Effect.gen(function* () {
+      if (Option.isNone(config)) return yield* new UsageError({ message: "sync needs --config FILE (see --help)" })
+      return yield* lazily(load, (handler) => handler.sync({ config: config.value, ...flags }))
+    })
 ).pipe(
   Command.withDescription(
     "Land Batch exports in a database (SQLite or Postgres) as the configuration says: run every due export " +
