@@ -2,12 +2,13 @@
  * `batch-export sync` as users run it (the bundled executable, a real process) against two emulated Batch
  * projects, into SQLite files in the test's temp dir.
  */
+import { Emulator } from "@batch-export/emulator"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Path from "node:path"
 import * as Child from "./support/process.js"
-import { downloads, posts, stored, twoProjects } from "./support/sync.js"
+import { downloads, finishedWithin, posts, storageRequests, stored, twoProjects, waitUntil } from "./support/sync.js"
 
 const sync = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   Child.run(["sync", ...args, "--poll-interval", "1"], env)
@@ -46,5 +47,46 @@ describe.skipIf(!Child.built)("batch-export sync", () => {
       assert.deepStrictEqual(yield* downloads(shop), [1, 1], "no part downloaded again")
       assert.deepStrictEqual(yield* stored(db), after)
     }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})
+
+describe.skipIf(!Child.built)("batch-export sync killed", () => {
+  it.scoped(
+    "with SIGKILL in the middle of a part: the next run finishes both projects, every profile once, one export each",
+    () =>
+      Effect.gen(function* () {
+        const { app, config, dir, env, shop } = yield* twoProjects()
+        // shop's first download stalls after 100 bytes: the process is then in the middle of a part (loads take
+        // the SQLite file in turn: app's waits, or was done before)
+        yield* shop.script("storage", Emulator.Reply.stallAfter(100))
+        const first = yield* Child.start(["sync", "--config", config, "--poll-interval", "1"], env)
+        yield* waitUntil(
+          Effect.map(storageRequests(shop), (n) => n > 0),
+          "a part of shop downloading"
+        )
+        first.child.kill("SIGKILL")
+        assert.strictEqual((yield* first.finished).signal, "SIGKILL")
+
+        const second = yield* finishedWithin(
+          yield* Child.start(["sync", "--config", config, "--poll-interval", "1"], env),
+          "the second run"
+        )
+        assert.strictEqual(second.code, 0, second.stderr)
+        const after = yield* stored({ filename: Path.join(dir, "batch-export.db") })
+        assert.deepStrictEqual(after.profiles, [
+          { project: "app", n: 50, distinct: 50 },
+          { project: "shop", n: 50, distinct: 50 }
+        ])
+        assert.deepStrictEqual(
+          after.runs.map((run) => [run.project, run.outcome, run.records]).sort(),
+          [
+            ["app", "success", 50],
+            ["shop", "success", 50]
+          ],
+          "one run row per export"
+        )
+        assert.strictEqual(yield* posts(shop), 1, "no second export created on Batch")
+        assert.strictEqual(yield* posts(app), 1, "no second export created on Batch")
+      }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 })

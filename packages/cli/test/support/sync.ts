@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Path from "node:path"
+import * as Child from "./process.js"
 
 /** The emulator's answers: one status a look, 2 parts of 25 records (different profiles in every part). */
 export const emulatorOptions: Emulator.Options = {
@@ -91,3 +92,41 @@ export const stored = (where: Where) =>
     ),
     Effect.orDie
   )
+
+/**
+ * Looks (every 50 ms of real time, whatever the test's clock) until `condition` holds; fails naming `what`
+ * after `seconds`.
+ */
+export const waitUntil = <E, R>(condition: Effect.Effect<boolean, E, R>, what: string, seconds = 20) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < seconds * 20; i++) {
+      if (yield* condition) return
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+    }
+    return yield* Effect.fail(new Error(`timed out after ${seconds} s waiting for ${what}`))
+  })
+
+/** The storage requests an emulator received. */
+export const storageRequests = (emulator: Emulator.Service) =>
+  Effect.map(emulator.requests, (requests) => requests.filter((r) => r.origin === "storage").length)
+
+/** Runs `running` to its end, failing with what it wrote so far when it takes more than `seconds`. */
+export const finishedWithin = (running: Child.Running, what: string, seconds = 40) =>
+  Effect.gen(function* () {
+    let done: Child.Finished | undefined
+    const fiber = yield* Effect.fork(Effect.tap(running.finished, (finished) => (done = finished)))
+    const ended = yield* Effect.either(
+      waitUntil(
+        Effect.sync(() => done !== undefined),
+        what,
+        seconds
+      )
+    )
+    if (done === undefined || ended._tag === "Left") {
+      return yield* Effect.fail(
+        new Error(`${what}: not finished after ${seconds} s; stderr so far:\n${running.stderrSoFar()}`)
+      )
+    }
+    yield* fiber.await
+    return done
+  })
