@@ -6,9 +6,21 @@ import { Emulator } from "@batch-export/emulator"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import { readdir } from "node:fs/promises"
 import * as Path from "node:path"
+import * as Postgres from "../../sync/test/support/postgres.js"
 import * as Child from "./support/process.js"
-import { downloads, finishedWithin, posts, storageRequests, stored, twoProjects, waitUntil } from "./support/sync.js"
+import {
+  downloads,
+  emulatorOptions,
+  finishedWithin,
+  posts,
+  storageRequests,
+  stored,
+  twoProjects,
+  waitUntil
+} from "./support/sync.js"
 
 const sync = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   Child.run(["sync", ...args, "--poll-interval", "1"], env)
@@ -88,5 +100,51 @@ describe.skipIf(!Child.built)("batch-export sync killed", () => {
         assert.strictEqual(yield* posts(shop), 1, "no second export created on Batch")
         assert.strictEqual(yield* posts(app), 1, "no second export created on Batch")
       }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})
+
+describe.skipIf(!Child.built || !Postgres.available)("batch-export sync --database postgres://…", () => {
+  it.scoped(
+    "killed with SIGKILL while it waits for Batch, run again: both projects land once in Postgres, one export each",
+    () =>
+      Effect.gen(function* () {
+        const cluster = yield* Postgres.start
+        const url = `postgres://postgres:${cluster.password}@127.0.0.1:${cluster.port}/postgres`
+        // each export takes 12 looks, a second apart, to succeed: the process is waiting when it is killed
+        const { app, config, dir, env, shop } = yield* twoProjects({ ...emulatorOptions, pollsPerStatus: 4 })
+        const args = ["sync", "--config", config, "--database", url, "--poll-interval", "1"]
+        const first = yield* Child.start(args, env)
+        yield* waitUntil(
+          Effect.sync(() => (first.stderrSoFar().match(/: waiting for export_/g) ?? []).length === 2),
+          "both executions waiting for Batch"
+        )
+        first.child.kill("SIGKILL")
+        assert.strictEqual((yield* first.finished).signal, "SIGKILL")
+
+        const second = yield* finishedWithin(yield* Child.start(args, env), "the second run")
+        assert.strictEqual(second.code, 0, second.stderr)
+        for (const text of [second.stdout.toString("utf8"), second.stderr, first.stderrSoFar()]) {
+          assert.notInclude(text, cluster.password)
+        }
+        const after = yield* stored({ url: Redacted.make(url) })
+        assert.deepStrictEqual(after.profiles, [
+          { project: "app", n: 50, distinct: 50 },
+          { project: "shop", n: 50, distinct: 50 }
+        ])
+        assert.deepStrictEqual(
+          after.runs.map((run) => [run.project, run.outcome, run.records]).sort(),
+          [
+            ["app", "success", 50],
+            ["shop", "success", 50]
+          ],
+          "one run row per export"
+        )
+        assert.strictEqual(yield* posts(shop), 1, "no second export created on Batch")
+        assert.strictEqual(yield* posts(app), 1, "no second export created on Batch")
+        assert.deepStrictEqual(yield* downloads(shop), [1, 1])
+        // nothing went to the SQLite default
+        assert.deepStrictEqual(yield* Effect.promise(() => readdir(dir)), ["sync.json"])
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    120_000
   )
 })
