@@ -10,6 +10,7 @@ import * as Redacted from "effect/Redacted"
 import { readdir } from "node:fs/promises"
 import * as Path from "node:path"
 import * as Postgres from "../../sync/test/support/postgres.js"
+import { runCli } from "./support/harness.js"
 import * as Child from "./support/process.js"
 import {
   downloads,
@@ -60,6 +61,52 @@ describe.skipIf(!Child.built)("batch-export sync", () => {
       assert.deepStrictEqual(yield* stored(db), after)
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
+
+  it.scoped("--project limits the run to one project; --json prints one document per execution; sync status", () =>
+    Effect.gen(function* () {
+      const { app, config, env, shop } = yield* twoProjects()
+      const run = yield* sync(["--config", config, "--project", "shop", "--json"], env)
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.strictEqual(run.stderr, "", "no progress under --json")
+      const lines = run.stdout.toString("utf8").trimEnd().split("\n")
+      assert.strictEqual(lines.length, 1)
+      const outcome: unknown = JSON.parse(lines[0]!)
+      assert.deepInclude(outcome, {
+        project: "shop",
+        definition: "profiles",
+        outcome: "success",
+        parts: 2,
+        records: 50
+      })
+      assert.strictEqual(yield* posts(shop), 1)
+      assert.strictEqual(yield* posts(app), 0, "the other project is left alone")
+
+      const table = yield* runCli(["sync", "status", "--config", config], env)
+      assert.strictEqual(table.code, 0, table.output)
+      assert.match(
+        table.stdout[0]!,
+        /^PROJECT\s+EXPORT\s+OUTCOME\s+STARTED \(UTC\)\s+PARTS\s+ROWS\nshop\s+profiles\s+ok\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+2\s+50$/
+      )
+      for (const line of table.stdout[0]!.split("\n")) assert.isAtMost(line.length, 80, line)
+
+      const json = yield* runCli(["sync", "status", "--config", config, "--json"], env)
+      assert.strictEqual(json.code, 0, json.output)
+      assert.strictEqual(json.stdout.length, 1)
+      const row: unknown = JSON.parse(json.stdout[0]!)
+      assert.deepInclude(row, {
+        project: "shop",
+        definition: "profiles",
+        type: "ATTRIBUTES",
+        outcome: "success",
+        parts: 2,
+        records: 50,
+        error: null
+      })
+      for (const text of [run.stdout.toString("utf8"), json.stdout[0]!, table.stdout[0]!]) {
+        assert.notInclude(text, shop.restApiKey)
+      }
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 })
 
 describe.skipIf(!Child.built)("batch-export sync killed", () => {
@@ -78,6 +125,10 @@ describe.skipIf(!Child.built)("batch-export sync killed", () => {
         )
         first.child.kill("SIGKILL")
         assert.strictEqual((yield* first.finished).signal, "SIGKILL")
+        // the killed run: in flight, to be resumed
+        const status = yield* runCli(["sync", "status", "--config", config], env)
+        assert.strictEqual(status.code, 0, status.output)
+        assert.match(status.stdout.join("\n"), /^shop\s+profiles\s+running\s/m)
 
         const second = yield* finishedWithin(
           yield* Child.start(["sync", "--config", config, "--poll-interval", "1"], env),
