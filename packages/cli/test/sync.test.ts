@@ -109,6 +109,45 @@ describe.skipIf(!Child.built)("batch-export sync", () => {
   )
 })
 
+describe.skipIf(!Child.built)("batch-export sync --watch", () => {
+  it.scoped("runs what is due, then fires on each cron occurrence; SIGTERM stops it cleanly (exit 143)", () =>
+    Effect.gen(function* () {
+      // every 4 seconds: each occurrence is a slot of its own, so a new execution
+      const { config, dir, env, shop } = yield* twoProjects(emulatorOptions, {
+        exports: [{ name: "profiles", type: "ATTRIBUTES", identifiers: ["custom_id"], schedule: "*/4 * * * * *" }]
+      })
+      const watch = yield* Child.start(
+        ["sync", "--config", config, "--project", "shop", "--watch", "--json", "--poll-interval", "1"],
+        env
+      )
+      const outcomes = () =>
+        Buffer.concat(watch.stdout())
+          .toString("utf8")
+          .split("\n")
+          .filter((line) => line !== "")
+          .map((line): { readonly slot: string; readonly outcome: string } => JSON.parse(line))
+      yield* waitUntil(
+        Effect.sync(() => outcomes().length >= 2),
+        "the due run and one cron occurrence",
+        30
+      )
+      watch.child.kill("SIGTERM")
+      const ended = yield* finishedWithin(watch, "the watch after SIGTERM", 15)
+      assert.strictEqual(ended.code, 143, ended.stderr)
+      const seen = outcomes()
+      assert.deepStrictEqual(
+        seen.map((outcome) => outcome.outcome),
+        seen.map(() => "success")
+      )
+      assert.strictEqual(new Set(seen.map((outcome) => outcome.slot)).size, seen.length, "one execution per slot")
+      for (const outcome of seen) assert.strictEqual(new Date(outcome.slot).getUTCSeconds() % 4, 0, outcome.slot)
+      const after = yield* stored({ filename: Path.join(dir, "batch-export.db") })
+      assert.isAtLeast(after.runs.length, 2)
+      assert.isAtLeast(yield* posts(shop), 2)
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})
+
 describe.skipIf(!Child.built)("batch-export sync killed", () => {
   it.scoped(
     "with SIGKILL in the middle of a part: the next run finishes both projects, every profile once, one export each",
@@ -151,6 +190,33 @@ describe.skipIf(!Child.built)("batch-export sync killed", () => {
         assert.strictEqual(yield* posts(shop), 1, "no second export created on Batch")
         assert.strictEqual(yield* posts(app), 1, "no second export created on Batch")
       }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})
+
+describe.skipIf(!Child.built)("batch-export sync stopped", () => {
+  it.scoped("by SIGTERM while it waits for Batch: exit 143, and the next run resumes the same executions", () =>
+    Effect.gen(function* () {
+      const { app, config, dir, env, shop } = yield* twoProjects({ ...emulatorOptions, pollsPerStatus: 4 })
+      const args = ["sync", "--config", config, "--poll-interval", "1"]
+      const first = yield* Child.start(args, env)
+      yield* waitUntil(
+        Effect.sync(() => (first.stderrSoFar().match(/: waiting for export_/g) ?? []).length === 2),
+        "both executions waiting for Batch"
+      )
+      first.child.kill("SIGTERM")
+      const stopped = yield* finishedWithin(first, "the run after SIGTERM", 15)
+      assert.strictEqual(stopped.code, 143, stopped.stderr)
+
+      const second = yield* finishedWithin(yield* Child.start(args, env), "the second run")
+      assert.strictEqual(second.code, 0, second.stderr)
+      const after = yield* stored({ filename: Path.join(dir, "batch-export.db") })
+      assert.deepStrictEqual(after.runs.map((run) => [run.project, run.outcome, run.records]).sort(), [
+        ["app", "success", 50],
+        ["shop", "success", 50]
+      ])
+      assert.strictEqual(yield* posts(shop), 1, "the stopped execution resumed, no second export")
+      assert.strictEqual(yield* posts(app), 1, "the stopped execution resumed, no second export")
+    }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 })
 
