@@ -116,6 +116,7 @@ describe.skipIf(!Child.built)("batch-export sync --watch", () => {
       const { config, dir, env, shop } = yield* twoProjects(emulatorOptions, {
         exports: [{ name: "profiles", type: "ATTRIBUTES", identifiers: ["custom_id"], schedule: "*/4 * * * * *" }]
       })
+      const started = Date.now()
       const watch = yield* Child.start(
         ["sync", "--config", config, "--project", "shop", "--watch", "--json", "--poll-interval", "1"],
         env
@@ -141,6 +142,8 @@ describe.skipIf(!Child.built)("batch-export sync --watch", () => {
       )
       assert.strictEqual(new Set(seen.map((outcome) => outcome.slot)).size, seen.length, "one execution per slot")
       for (const outcome of seen) assert.strictEqual(new Date(outcome.slot).getUTCSeconds() % 4, 0, outcome.slot)
+      // the slot due at the start ran at once, before the first occurrence after it
+      assert.isAtMost(new Date(seen[0]!.slot).getTime(), started, seen[0]!.slot)
       const after = yield* stored({ filename: Path.join(dir, "batch-export.db") })
       assert.isAtLeast(after.runs.length, 2)
       assert.isAtLeast(yield* posts(shop), 2)

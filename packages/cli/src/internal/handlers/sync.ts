@@ -133,14 +133,20 @@ export const sync = (flags: Config) =>
         ? Effect.forEach(outcomes, (outcome) => printJson(Render.outcomeJson(outcome)), { discard: true })
         : Console.log(Render.outcomesTable(outcomes).join("\n"))
     if (flags.watch) {
+      // one line per end, without the header: the lines of a long watch stay greppable
+      const printOne = (outcome: Sync.Outcome) =>
+        flags.json ? printJson(Render.outcomeJson(outcome)) : Console.log(Render.outcomesTable([outcome])[1] ?? "")
       const watching = Sync.layerWatch(loaded, {
         project,
         onPlan: (planned) => progress.plan([planned]),
-        // one line per end, without the header: the lines of a long watch stay greppable
-        onOutcome: (outcome) =>
-          flags.json ? printJson(Render.outcomeJson(outcome)) : Console.log(Render.outcomesTable([outcome])[1] ?? "")
+        onOutcome: printOne
       })
-      return yield* Layer.launch(watching.pipe(Layer.provide(layer)))
+      // what is due now first (a run stopped earlier resumes here), then each cron occurrence until a signal
+      return yield* Effect.gen(function* () {
+        const due = yield* Sync.runDue(loaded, { project, onPlan: progress.plan })
+        yield* Effect.forEach(due, printOne, { discard: true })
+        return yield* Layer.launch(watching)
+      }).pipe(Effect.provide(layer))
     }
     const outcomes = yield* Sync.runDue(loaded, { project, onPlan: progress.plan }).pipe(
       Effect.ensuring(progress.close),
