@@ -54,11 +54,14 @@ const Name = Schema.String.pipe(
 const Names = Schema.NonEmptyArray(Schema.NonEmptyString)
 
 const CronText = Schema.String.pipe(
-  Schema.filter((text) =>
-    Either.match(Cron.parse(text), {
-      onLeft: (error) => `not a cron (${error.message}): ${JSON.stringify(text)}`,
-      onRight: () => true
-    })
+  Schema.filter(
+    (text) =>
+      Either.match(Cron.parse(text), {
+        onLeft: (error) => `not a cron (${error.message}): ${JSON.stringify(text)}`,
+        onRight: () => true
+      }),
+    // for property tests: random text is seldom a cron
+    { arbitrary: () => (fc) => fc.constantFrom("0 0 * * *", "*/5 * * * *", "0 2 * * 1-5", "*/10 * * * * *") }
   )
 )
 
