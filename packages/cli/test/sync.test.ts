@@ -13,6 +13,7 @@ import * as Postgres from "../../sync/test/support/postgres.js"
 import { runCli } from "./support/harness.js"
 import * as Child from "./support/process.js"
 import {
+  assertLandedOnce,
   downloads,
   emulatorOptions,
   finishedWithin,
@@ -193,21 +194,7 @@ describe.skipIf(!Child.built)("batch-export sync killed", () => {
           "the second run"
         )
         assert.strictEqual(second.code, 0, second.stderr)
-        const after = yield* stored({ filename: Path.join(dir, "batch-export.db") })
-        assert.deepStrictEqual(after.profiles, [
-          { project: "app", n: 50, distinct: 50 },
-          { project: "shop", n: 50, distinct: 50 }
-        ])
-        assert.deepStrictEqual(
-          after.runs.map((run) => [run.project, run.outcome, run.records]).sort(),
-          [
-            ["app", "success", 50],
-            ["shop", "success", 50]
-          ],
-          "one run row per export"
-        )
-        assert.strictEqual(yield* posts(shop), 1, "no second export created on Batch")
-        assert.strictEqual(yield* posts(app), 1, "no second export created on Batch")
+        yield* assertLandedOnce({ filename: Path.join(dir, "batch-export.db") }, shop, app)
       }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 })
@@ -228,13 +215,8 @@ describe.skipIf(!Child.built)("batch-export sync stopped", () => {
 
       const second = yield* finishedWithin(yield* Child.start(args, env), "the second run")
       assert.strictEqual(second.code, 0, second.stderr)
-      const after = yield* stored({ filename: Path.join(dir, "batch-export.db") })
-      assert.deepStrictEqual(after.runs.map((run) => [run.project, run.outcome, run.records]).sort(), [
-        ["app", "success", 50],
-        ["shop", "success", 50]
-      ])
-      assert.strictEqual(yield* posts(shop), 1, "the stopped execution resumed, no second export")
-      assert.strictEqual(yield* posts(app), 1, "the stopped execution resumed, no second export")
+      // the stopped executions resumed: no second export
+      yield* assertLandedOnce({ filename: Path.join(dir, "batch-export.db") }, shop, app)
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 })
@@ -262,21 +244,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export sync --databa
         for (const text of [second.stdout.toString("utf8"), second.stderr, first.stderrSoFar()]) {
           assert.notInclude(text, cluster.password)
         }
-        const after = yield* stored({ url: Redacted.make(url) })
-        assert.deepStrictEqual(after.profiles, [
-          { project: "app", n: 50, distinct: 50 },
-          { project: "shop", n: 50, distinct: 50 }
-        ])
-        assert.deepStrictEqual(
-          after.runs.map((run) => [run.project, run.outcome, run.records]).sort(),
-          [
-            ["app", "success", 50],
-            ["shop", "success", 50]
-          ],
-          "one run row per export"
-        )
-        assert.strictEqual(yield* posts(shop), 1, "no second export created on Batch")
-        assert.strictEqual(yield* posts(app), 1, "no second export created on Batch")
+        yield* assertLandedOnce({ url: Redacted.make(url) }, shop, app)
         assert.deepStrictEqual(yield* downloads(shop), [1, 1])
         // nothing went to the SQLite default
         assert.deepStrictEqual(yield* Effect.promise(() => readdir(dir)), ["sync.json"])

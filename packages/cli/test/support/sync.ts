@@ -5,6 +5,7 @@
 import { Emulator } from "@batch-export/emulator"
 import { Database, Sink } from "@batch-export/sync"
 import * as SqlClient from "@effect/sql/SqlClient"
+import { assert } from "@effect/vitest"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -129,4 +130,27 @@ export const finishedWithin = (running: Child.Running, what: string, seconds = 4
     }
     yield* fiber.await
     return done
+  })
+
+/**
+ * What a finished sync of `twoProjects` must have left, however often it was stopped: every profile once per
+ * project, one successful run row per export, one export created on each Batch.
+ */
+export const assertLandedOnce = (where: Where, shop: Emulator.Service, app: Emulator.Service) =>
+  Effect.gen(function* () {
+    const after = yield* stored(where)
+    assert.deepStrictEqual(after.profiles, [
+      { project: "app", n: 50, distinct: 50 },
+      { project: "shop", n: 50, distinct: 50 }
+    ])
+    assert.deepStrictEqual(
+      after.runs.map((run) => [run.project, run.outcome, run.records]).sort(),
+      [
+        ["app", "success", 50],
+        ["shop", "success", 50]
+      ],
+      "one run row per export"
+    )
+    assert.strictEqual(yield* posts(shop), 1, "no second export created on Batch")
+    assert.strictEqual(yield* posts(app), 1, "no second export created on Batch")
   })
