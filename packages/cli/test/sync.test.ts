@@ -6,6 +6,7 @@ import { Emulator } from "@batch-export/emulator"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { readdir, readFile, writeFile } from "node:fs/promises"
 import * as Path from "node:path"
@@ -106,6 +107,33 @@ describe.skipIf(!Child.built)("batch-export sync", () => {
       for (const text of [run.stdout.toString("utf8"), json.stdout[0]!, table.stdout[0]!]) {
         assert.notInclude(text, shop.restApiKey)
       }
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})
+
+describe.skipIf(!Child.built)("batch-export sync failures", () => {
+  it.scoped("an execution that fails is reported on its line; the others land; exit 3 when Batch refused a key", () =>
+    Effect.gen(function* () {
+      const { app, config, dir, env, shop } = yield* twoProjects()
+      const wrongKey = "wrong-Rest-Key-7"
+      const run = yield* sync(["--config", config], { ...env, APP_REST_KEY: wrongKey })
+      assert.strictEqual(run.code, 3, run.stderr)
+      const table = run.stdout.toString("utf8").trimEnd().split("\n")
+      assert.match(table[1]!, /^shop\s+profiles\s+\S+ 00:00\s+ok\s+2\s+50$/)
+      assert.match(table[2]!, /^app\s+profiles\s+\S+ 00:00\s+failed\s+-\s+Unauthorized: /)
+      assert.match(run.stderr, /^error: SyncFailed: 1 of 2 sync executions failed$/m)
+      assert.notInclude(run.stdout.toString("utf8") + run.stderr, wrongKey)
+      const after = yield* stored({ filename: Path.join(dir, "batch-export.db") })
+      assert.deepStrictEqual(after.profiles, [{ project: "shop", n: 50, distinct: 50 }])
+      assert.deepStrictEqual(
+        after.runs.map((run) => [run.project, run.outcome, Option.getOrNull(run.errorTag)]).sort(),
+        [
+          ["app", "failure", "Unauthorized"],
+          ["shop", "success", null]
+        ]
+      )
+      assert.strictEqual(yield* posts(shop), 1)
+      assert.deepStrictEqual(yield* app.exports, [], "Batch refused the create")
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 })
