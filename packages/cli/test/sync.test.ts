@@ -64,6 +64,26 @@ describe.skipIf(!Child.built)("batch-export sync", () => {
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
+  it.scoped("on a terminal: one progress line per execution (parts, rows, label: step), redrawn in place, fitted", () =>
+    Effect.gen(function* () {
+      const { config, env } = yield* twoProjects()
+      const columns = 50
+      const result = yield* Child.inTerminal(columns, ["sync", "--config", config, "--poll-interval", "1"], env)
+      assert.strictEqual(result.code, 0, result.screen)
+      // the block of two lines is drawn again by moving the cursor up two lines
+      assert.include(result.screen, "\x1b[2A\r\x1b[2K")
+      const progress = result.screen
+        .split(/[\r\n]+/)
+        .map((segment) => segment.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ""))
+        .filter((segment) => / rows /.test(segment))
+      for (const line of progress) assert.isBelow(line.length, columns, JSON.stringify(line))
+      assert.deepStrictEqual(progress.slice(-2), [
+        "  2 parts        50 rows  shop/profiles: done",
+        "  2 parts        50 rows  app/profiles: done"
+      ])
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+
   it.scoped("--project limits the run to one project; --json prints one document per execution; sync status", () =>
     Effect.gen(function* () {
       const { app, config, env, shop } = yield* twoProjects()
