@@ -61,6 +61,21 @@ describe("batch-export sync: a bad configuration", () => {
     })
   )
 
+  it.scoped("a database URL kept in an unset environment variable, or in a malformed one", () =>
+    Effect.gen(function* () {
+      const unset = yield* refused((config) => Object.assign(config, { database: { env: "DATABASE_URL" } }))
+      assert.strictEqual(
+        unset,
+        "error: SyncConfigError: sync.json: database.env: environment variable DATABASE_URL is not set"
+      )
+      const malformed = yield* refused((config) => Object.assign(config, { database: { env: "not-a-name" } }))
+      assert.strictEqual(
+        malformed,
+        "error: SyncConfigError: sync.json: database.env: the name of an environment variable"
+      )
+    })
+  )
+
   it.scoped("a missing field", () =>
     Effect.gen(function* () {
       const line = yield* refused((config) => {

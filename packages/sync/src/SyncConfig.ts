@@ -130,9 +130,10 @@ const Project = Schema.Struct({
   exports: Schema.NonEmptyArray(Name)
 })
 
+// the object first: a wrong `{ "env": … }` is then reported inside it (database.env), not as "expected string"
 const DatabaseField = Schema.Union(
-  Schema.NonEmptyString,
-  Schema.Struct({ env: EnvName }).annotations({ identifier: '{ "env": NAME }' })
+  Schema.Struct({ env: EnvName }).annotations({ identifier: '{ "env": NAME }' }),
+  Schema.NonEmptyString
 )
 
 /**
