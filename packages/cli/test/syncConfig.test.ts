@@ -126,3 +126,20 @@ describe("batch-export sync: a bad configuration", () => {
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 })
+
+describe("batch-export sync status", () => {
+  it.scoped("before any run: says so, and creates no database file", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const emulator = yield* Emulator.make({ exports: [] })
+      const file = Path.join(dir, "sync.json")
+      yield* fs.writeFileString(file, JSON.stringify(configFor(emulator, emulator)))
+      const run = yield* runCli(["sync", "status", "--config", file], { SHOP_REST_KEY: "k1", APP_REST_KEY: "k2" })
+      assert.strictEqual(run.code, 0, run.output)
+      assert.deepStrictEqual(run.stdout, [])
+      assert.deepStrictEqual(run.stderr, ["no runs yet"])
+      assert.deepStrictEqual(yield* fs.readDirectory(dir), ["sync.json"])
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})

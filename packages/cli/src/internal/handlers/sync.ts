@@ -9,6 +9,7 @@
 import type { ClientError } from "@batch-export/core"
 import type { SinkError } from "@batch-export/sync"
 import { Sink, Sync, SyncConfig } from "@batch-export/sync"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
@@ -180,9 +181,14 @@ export interface StatusConfig {
 export const status = (flags: StatusConfig) =>
   Effect.gen(function* () {
     const { database, loaded } = yield* loadConfig(flags.config, flags.database)
-    const runs = yield* Effect.flatMap(Sink.Sink, (sink) => sink.runs({ limit: flags.limit })).pipe(
-      Effect.provide(Sink.layer.pipe(Layer.provide(Sync.layerDatabase(database ?? loaded.database))))
-    )
+    const where = database ?? loaded.database
+    // no SQLite file yet: nothing ran, and looking must not create one
+    const exists = where._tag === "Postgres" || (yield* (yield* FileSystem.FileSystem).exists(where.filename))
+    const runs = exists
+      ? yield* Effect.flatMap(Sink.Sink, (sink) => sink.runs({ limit: flags.limit })).pipe(
+          Effect.provide(Sink.layer.pipe(Layer.provide(Sync.layerDatabase(where))))
+        )
+      : []
     if (flags.json) return yield* Effect.forEach(runs, (run) => printJson(Render.runJson(run)), { discard: true })
     yield* runs.length === 0 ? Console.error("no runs yet") : Console.log(Render.runsTable(runs).join("\n"))
   })
