@@ -132,6 +132,38 @@ describe.skipIf(!Child.built)("batch-export sync", () => {
   )
 })
 
+describe.skipIf(!Child.built)("batch-export sync of EVENTS", () => {
+  it.scoped("the first run looks back lookBackDays; the next slot's run starts where the last window ended", () =>
+    Effect.gen(function* () {
+      // a slot every 2 seconds: two runs a few seconds apart are two slots
+      const { config, dir, env } = yield* twoProjects(emulatorOptions, {
+        exports: [
+          { name: "profiles", type: "EVENTS", events: ["purchase"], schedule: "*/2 * * * * *", lookBackDays: 1 }
+        ]
+      })
+      const first = yield* sync(["--config", config, "--project", "shop"], env)
+      assert.strictEqual(first.code, 0, first.stderr)
+      const before = (yield* stored({ filename: Path.join(dir, "batch-export.db") })).runs
+      yield* waitUntil(
+        Effect.sync(() => Date.now() >= Option.getOrThrow(before[0]!.windowTo).getTime() + 2000),
+        "the next slot"
+      )
+      const second = yield* sync(["--config", config, "--project", "shop"], env)
+      assert.strictEqual(second.code, 0, second.stderr)
+      const runs = (yield* stored({ filename: Path.join(dir, "batch-export.db") })).runs
+      const windows = runs
+        .map((run) => [Option.getOrThrow(run.windowFrom).getTime(), Option.getOrThrow(run.windowTo).getTime()] as const)
+        .sort((a, b) => a[1] - b[1])
+      assert.strictEqual(windows.length, 2)
+      const [[from1, to1], [from2, to2]] = windows as [readonly [number, number], readonly [number, number]]
+      assert.strictEqual(to1 - from1, 24 * 60 * 60 * 1000, "the first run looks back one day")
+      assert.strictEqual(from2, to1, "the second window starts at the cursor")
+      assert.isAbove(to2, to1)
+      assert.strictEqual(new Date(to2).getUTCSeconds() % 2, 0)
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})
+
 describe.skipIf(!Child.built)("batch-export sync failures", () => {
   it.scoped("an execution that fails is reported on its line; the others land; exit 3 when Batch refused a key", () =>
     Effect.gen(function* () {
