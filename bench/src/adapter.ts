@@ -4,10 +4,14 @@
  * @since 0.1.0
  */
 import { BatchExport, ExportFiles, ExportsClient } from "@batch-export/node"
+import { Database, Sink, type SinkError } from "@batch-export/sync"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Stream from "effect/Stream"
-import type { Api } from "./spec.js"
+import type { Api, SinkDatabase } from "./spec.js"
 
 /**
  * The library, configured and built (layers included) before any timing starts.
@@ -68,4 +72,59 @@ export const make = async (api: Api): Promise<Library> => {
  */
 export const importLibrary = async (): Promise<void> => {
   await import("@batch-export/node")
+}
+
+/**
+ * The database layer of a benchmark database.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const sinkDatabase = (database: SinkDatabase): Layer.Layer<SqlClient.SqlClient, SinkError.SinkError> =>
+  database.kind === "sqlite"
+    ? Database.layerSqlite({ filename: database.filename })
+    : Database.layerPg({
+        host: database.socketDir,
+        port: database.port,
+        database: database.database,
+        username: "postgres"
+      }).pipe(
+        // without PgCopy, the sink falls back to multi-row INSERTs
+        Layer.map((context) => (database.inserts ? Context.omit(Database.PgCopy)(context) : context))
+      )
+
+/**
+ * `Sink.loadPart` of one file's records (`fileRecords`, as the sync workflow streams a part) into a database,
+ * with the client and the sink (migrations included) built before any timing starts.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeSink = async (
+  api: Api,
+  database: SinkDatabase
+): Promise<{ readonly load: (fileId: string) => Promise<number>; readonly dispose: () => Promise<void> }> => {
+  const db = sinkDatabase(database)
+  const runtime = ManagedRuntime.make(
+    Layer.merge(
+      BatchExport.layer({ restApiKey: api.restApiKey, projectKey: api.projectKey, baseUrl: api.url }),
+      Layer.provide(Sink.layer, db)
+    )
+  )
+  await runtime.runPromise(Effect.all([ExportsClient.ExportsClient, Sink.Sink]))
+  return {
+    load: (fileId) =>
+      runtime.runPromise(
+        Effect.gen(function* () {
+          const client = yield* ExportsClient.ExportsClient
+          const sink = yield* Sink.Sink
+          const loaded = yield* sink.loadPart(
+            { project: "bench", exportId: "bench", part: 1, type: "ATTRIBUTES" },
+            client.fileRecords(fileId)
+          )
+          return loaded.records
+        })
+      ),
+    dispose: () => runtime.dispose()
+  }
 }

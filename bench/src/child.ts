@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Api, Format, Impl, LinkImpl, RecordsImpl, Result, Spec } from "./spec.js"
+import type { Api, Format, Impl, LinkImpl, RecordsImpl, Result, SinkDatabase, Spec } from "./spec.js"
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
@@ -37,7 +37,7 @@ const oneOf = <A extends string>(value: Record<string, unknown>, name: string, c
 const parseSpec = (json: string): Spec => {
   const raw: unknown = JSON.parse(json)
   if (!isRecord(raw)) throw new Error("spec: expected an object")
-  const kind = oneOf(raw, "kind", ["download", "records", "downloadAll", "link", "idle"])
+  const kind = oneOf(raw, "kind", ["download", "records", "downloadAll", "link", "sinkLoad", "idle"])
   if (kind === "idle") return { kind, what: oneOf(raw, "what", ["bare", "effect", "transport", "library"]) }
   const api: Api = {
     url: text(field(raw, "api"), "url"),
@@ -57,6 +57,20 @@ const parseSpec = (json: string): Spec => {
   }
   const fileId = text(raw, "fileId")
   switch (kind) {
+    case "sinkLoad": {
+      const database = field(raw, "database")
+      const where: SinkDatabase =
+        oneOf(database, "kind", ["sqlite", "pg"]) === "sqlite"
+          ? { kind: "sqlite", filename: text(database, "filename") }
+          : {
+              kind: "pg",
+              socketDir: text(database, "socketDir"),
+              port: int(database, "port"),
+              database: text(database, "database"),
+              inserts: database["inserts"] === true
+            }
+      return { kind, impl: impl(), api, fileId, ndjson: text(raw, "ndjson"), database: where }
+    }
     case "download":
       return {
         kind,
@@ -89,10 +103,11 @@ const parseSpec = (json: string): Spec => {
 /** Times `work` after `setUp` has run (imports, layers, warm-up). */
 const measure = async <S>(setUp: () => Promise<S>, work: (state: S) => Promise<number>): Promise<Result> => {
   const state = await setUp()
+  const setUpRssBytes = process.memoryUsage.rss()
   const start = process.hrtime.bigint()
   const count = await work(state)
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  return { seconds, count, maxRssBytes: process.resourceUsage().maxRSS * 1024 }
+  return { seconds, count, maxRssBytes: process.resourceUsage().maxRSS * 1024, setUpRssBytes }
 }
 
 // loaded on demand: an idle measurement of bare node loads neither undici nor the library
@@ -169,6 +184,21 @@ const run = async (spec: Spec): Promise<Result> => {
             },
             (lib) => lib.countRecords(spec.fileId)
           )
+    }
+    case "sinkLoad": {
+      const { database } = spec
+      if (spec.impl === "reference") {
+        // the Postgres limit is `psql \copy`, run by the orchestrator; here, SQLite's
+        if (database.kind !== "sqlite") throw new Error("sinkLoad reference: SQLite only")
+        return measure(
+          async () => (await import("./bareSqlite.js")).make(database.filename),
+          (bare) => bare.load(spec.ndjson)
+        )
+      }
+      return measure(
+        async () => (await import("./adapter.js")).makeSink(spec.api, database),
+        (sink) => sink.load(spec.fileId)
+      )
     }
     case "downloadAll":
       return spec.impl === "reference"

@@ -15,9 +15,10 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Postgres from "./postgres.js"
 import { checkSameUndici } from "./reference.js"
 import * as Setup from "./setup.js"
-import type { Impl, LinkImpl, RecordsImpl, Result, Spec } from "./spec.js"
+import type { Impl, LinkImpl, RecordsImpl, Result, SinkDatabase, Spec } from "./spec.js"
 
 const REPO = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const CHILD = Path.join(REPO, "bench/dist/src/child.js")
@@ -41,7 +42,7 @@ const flag = (name: string): string | undefined => {
 }
 const smoke = args.includes("--smoke")
 const rounds = smoke ? 1 : Number(flag("--rounds") ?? 3)
-const only = new Set((flag("--only") ?? "1,2,3,4,5").split(",").map(Number))
+const only = new Set((flag("--only") ?? "1,2,3,4,5,6").split(",").map(Number))
 const levels = flag("--concurrency")?.split(",").map(Number)
 const name = flag("--name") ?? (smoke ? "smoke" : new Date().toISOString().replace(/[:.]/g, "-"))
 
@@ -554,6 +555,203 @@ const apiOverhead = async (env: Setup.Environment): Promise<Table> => {
   return table
 }
 
+/** The sink's migrations on a database (outside any timing), through the built package. */
+const migrate = async (database: SinkDatabase) => {
+  const [{ sinkDatabase }, { Sink }, Effect] = await Promise.all([
+    import("./adapter.js"),
+    import("@batch-export/sync"),
+    import("effect/Effect")
+  ])
+  await Effect.runPromise(Effect.provide(Effect.asVoid(Sink.migrate), sinkDatabase(database)))
+}
+
+/**
+ * The rows ours stages, as COPY text (sync's own `rows.js` and `pgCopy.js`, from the built package by path), for
+ * `psql \copy`: the Postgres limit loads the very rows ours does, with no parsing at all on its side.
+ */
+const copyFile = async (ndjson: string, to: string) => {
+  const url = (module: string) => new URL(`../../../packages/sync/dist/src/internal/${module}`, import.meta.url).href
+  const rows: unknown = await import(url("rows.js"))
+  const copy: unknown = await import(url("pgCopy.js"))
+  const isModule = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
+  const profileRow = isModule(rows) ? rows["profileRow"] : undefined
+  const staging = isModule(rows) ? rows["stagingColumns"] : undefined
+  const columns = isModule(staging) ? staging["ATTRIBUTES"] : undefined
+  const copyText = isModule(copy) ? copy["copyText"] : undefined
+  if (typeof profileRow !== "function" || typeof copyText !== "function" || !Array.isArray(columns)) {
+    throw new Error("sync's internals moved")
+  }
+  const lines = Fs.readFileSync(ndjson, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+  const out = Fs.openSync(to, "w")
+  for (let i = 0; i < lines.length; i += 5000) {
+    const batch = lines.slice(i, i + 5000).map((line, j) => {
+      const mapped: unknown = profileRow(JSON.parse(line), "bench", "bench", 1, i + j + 1)
+      if (!isModule(mapped) || !isModule(mapped["row"])) throw new Error(`line ${i + j + 1} does not map`)
+      return mapped["row"]
+    })
+    Fs.writeSync(out, String(copyText(columns, batch)))
+  }
+  Fs.closeSync(out)
+  return { records: lines.length, columns: columns.join(", ") }
+}
+
+const syncLoad = async (env: Setup.Environment): Promise<Table> => {
+  const file = env.records.ndjson
+  const table: Table = {
+    title: "6. Sync: one part into a database",
+    note:
+      `The ${human(file.size)} NDJSON file as one ATTRIBUTES part: ours is \`Sink.loadPart\` of \`fileRecords\` ` +
+      "(the sync workflow's load step: through the 307 to nginx, decoded, mapped, staged in one transaction; " +
+      "Postgres by COPY FROM STDIN, SQLite by 500-row INSERTs). Limits: Postgres, `psql \\copy` of the same rows " +
+      "(prepared as COPY text beforehand: no download, no parsing; its process start included); SQLite, a bare " +
+      "loop reading the file from disk, `JSON.parse` and the sink's row mapping per line, one prepared INSERT, one " +
+      "transaction (better-sqlite3). Same table, emptied before each run (outside the timing); Postgres 15 with its " +
+      "default settings on a Unix socket. Ratio = our records/s ÷ the limit's; peak RSS of our process, and above " +
+      "its own RSS once set up (client, sink and migrations built).",
+    header: ["database", "limit", "batch-export", "ratio", "per round", "peak RSS", "target"],
+    rows: []
+  }
+  const check = (label: string, got: number, expected: number) => expectCount(label, got, expected)
+  const records = Fs.readFileSync(env.ndjsonPath, "utf8")
+    .split("\n")
+    .filter((l) => l !== "").length
+
+  // SQLite: every run on a fresh copy of a migrated, empty file
+  const template = Path.join(env.scratch, "sink-template.db")
+  await migrate({ kind: "sqlite", filename: template })
+  let n = 0
+  const sqliteRun = (impl: Impl) => async () => {
+    const filename = Path.join(env.scratch, `sink-${++n}.db`)
+    Fs.copyFileSync(template, filename)
+    const result = await child({
+      kind: "sinkLoad",
+      impl,
+      api: env.api,
+      fileId: file.id,
+      ndjson: env.ndjsonPath,
+      database: { kind: "sqlite", filename }
+    })
+    check(`sqlite ${impl}`, result.count, records)
+    for (const suffix of ["", "-wal", "-shm"]) Fs.rmSync(`${filename}${suffix}`, { force: true })
+    return result
+  }
+  const [bare, oursSqlite] = await alternate(sqliteRun("reference"), sqliteRun("ours"))
+  table.rows.push(
+    row(
+      "SQLite",
+      records,
+      "bare loop",
+      bare.map((r) => r.seconds),
+      oursSqlite
+    )
+  )
+
+  if (!Postgres.available() && process.env["CI"] !== "true") {
+    table.rows.push(["Postgres", "Postgres 15 is not installed: skipped", "—", "—", "—", "—", "—"])
+    return table
+  }
+  const server = Postgres.start()
+  try {
+    server.psql("postgres", "CREATE DATABASE bench")
+    const database = { kind: "pg", socketDir: server.socketDir, port: server.port, database: "bench" } as const
+    await migrate({ ...database, inserts: false })
+    const copyText = Path.join(env.scratch, "rows.copy")
+    const prepared = await copyFile(env.ndjsonPath, copyText)
+    check("copy file", prepared.records, records)
+    const empty = () => server.psql("bench", "TRUNCATE batch_profiles_staging, batch_parts", "CHECKPOINT")
+    const staged = () => Number(server.psql("bench", "SELECT count(*) FROM batch_profiles_staging").trim())
+    const psqlCopy = async () => {
+      empty()
+      const result = await timed("psql copy", "/usr/lib/postgresql/15/bin/psql", [
+        "-h",
+        server.socketDir,
+        "-p",
+        String(server.port),
+        "-U",
+        "postgres",
+        "-d",
+        "bench",
+        "-XAtq",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        `\\copy batch_profiles_staging (${prepared.columns}) FROM '${copyText}'`
+      ])
+      const count = staged()
+      check("psql copy", count, records)
+      return { seconds: result.wall, count, maxRssBytes: result.maxRssBytes }
+    }
+    const ours = (inserts: boolean) => async () => {
+      empty()
+      const result = await child({
+        kind: "sinkLoad",
+        impl: "ours",
+        api: env.api,
+        fileId: file.id,
+        ndjson: env.ndjsonPath,
+        database: { ...database, inserts }
+      })
+      check("postgres ours", result.count, records)
+      check("postgres ours, staged", staged(), records)
+      return result
+    }
+    const [copies = [], oursPg = [], oursInserts = []] = await rotate([psqlCopy, ours(false), ours(true)])
+    table.rows.push(
+      row(
+        "Postgres 15",
+        records,
+        "`psql \\copy`",
+        copies.map((r) => r.seconds),
+        oursPg
+      )
+    )
+    table.rows.push(
+      row(
+        "Postgres 15, multi-row INSERTs (no PgCopy)",
+        records,
+        "`psql \\copy`",
+        copies.map((r) => r.seconds),
+        oursInserts,
+        "—"
+      )
+    )
+  } finally {
+    server.stop()
+  }
+  return table
+}
+
+/** One row of benchmark 6. */
+const row = (
+  database: string,
+  records: number,
+  limitName: string,
+  limit: ReadonlyArray<number>,
+  ours: ReadonlyArray<Result>,
+  target = "≥ 0.7×; ≤ set-up + 128 MB"
+): ReadonlyArray<string> => {
+  const lim = summarize(limit)
+  const our = summarize(ours.map((r) => r.seconds))
+  const peak = summarize(ours.map((r) => r.maxRssBytes))
+  const above = summarize(ours.map((r) => r.maxRssBytes - (r.setUpRssBytes ?? 0)))
+  const rate = (s: Summary) => `${fixed(records / s.median / 1000, 0)}k records/s`
+  return [
+    `${database} (${records} records)`,
+    `${limitName}: ${seconds(lim)}, ${rate(lim)}`,
+    `${seconds(our)}, ${rate(our)}`,
+    ratio(lim.median / our.median),
+    perRound(
+      limit,
+      ours.map((r) => r.seconds),
+      0.7
+    ),
+    `${rss(peak)}; ${mib(above.median)} above set-up`,
+    target
+  ]
+}
+
 // ---- main
 
 const machine = () => {
@@ -581,7 +779,8 @@ const main = async () => {
       [2, recordRates],
       [3, multiPart],
       [4, memory],
-      [5, apiOverhead]
+      [5, apiOverhead],
+      [6, syncLoad]
     ]
     for (const [n, benchmark] of benchmarks) {
       if (!only.has(n)) continue

@@ -59,6 +59,8 @@ export interface Environment {
   readonly multi: { readonly exportId: string; readonly files: ReadonlyArray<File> }
   /** the record files: NDJSON (the medium file), the same gzipped, the same as a JSON array */
   readonly records: { readonly ndjson: File; readonly gzip: File; readonly array: File }
+  /** the NDJSON record file on disk (what nginx serves) */
+  readonly ndjsonPath: string
   /** where outputs go (removed by `close`) */
   readonly scratch: string
   /** from now on the multi-part export is served by `/slow/` */
@@ -286,6 +288,7 @@ export const start = async (name: string, sizes: Sizes): Promise<Environment> =>
       gzip: { ...first(gzip), size: sizeOf(pathOf(first(gzip).id)) },
       array: { ...first(array), size: sizeOf(pathOf(first(array).id)) }
     },
+    ndjsonPath: pathOf(ndjsonFile.id),
     scratch,
     setThrottled: (value) => {
       throttled = value

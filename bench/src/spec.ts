@@ -86,7 +86,34 @@ export type Spec =
       readonly fileId: string
       readonly calls: number
     }
+  | {
+      readonly kind: "sinkLoad"
+      readonly impl: Impl
+      readonly api: Api
+      /** the part ours streams from storage */
+      readonly fileId: string
+      /** the same bytes on disk, which the bare SQLite loop reads */
+      readonly ndjson: string
+      readonly database: SinkDatabase
+    }
   | { readonly kind: "idle"; readonly what: "bare" | "effect" | "transport" | "library" }
+
+/**
+ * Where benchmark 6 loads: a SQLite file (migrated already), or a Postgres database on a Unix socket.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SinkDatabase =
+  | { readonly kind: "sqlite"; readonly filename: string }
+  | {
+      readonly kind: "pg"
+      readonly socketDir: string
+      readonly port: number
+      readonly database: string
+      /** without `Database.PgCopy`: the sink's multi-row INSERTs, for comparison */
+      readonly inserts: boolean
+    }
 
 /**
  * What a child prints: the work time (imports and set-up excluded), what it did, and its peak RSS.
@@ -99,4 +126,6 @@ export interface Result {
   /** bytes written, records counted, calls made: whatever the kind counts */
   readonly count: number
   readonly maxRssBytes: number
+  /** RSS once set up, before the work (benchmark 6: the process's idle) */
+  readonly setUpRssBytes?: number | undefined
 }

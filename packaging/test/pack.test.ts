@@ -27,6 +27,9 @@ const Manifest = Schema.Struct({
   bin: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   dependencies: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   peerDependencies: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  peerDependenciesMeta: Schema.optional(
+    Schema.Record({ key: Schema.String, value: Schema.Struct({ optional: Schema.optional(Schema.Boolean) }) })
+  ),
   devDependencies: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
 })
 type Manifest = typeof Manifest.Type
@@ -132,6 +135,8 @@ describe("the published packages", () => {
           assert.isUndefined(manifest.dependencies?.["effect"], `${name}: effect is not a dependency`)
           assert.isDefined(manifest.peerDependencies?.["effect"], `${name}: effect is a peer dependency`)
           for (const [peer, range] of Object.entries(manifest.peerDependencies ?? {})) {
+            // ours: one version for all, checked above
+            if (peer.startsWith("@batch-export/")) continue
             const pinned = manifest.devDependencies?.[peer] ?? ""
             assert.match(pinned, /^\d+\.\d+\.\d+$/, `${name}: ${peer} pinned exactly as a devDependency`)
             assert.strictEqual(range, `^${pinned}`, `${name}: ${peer}'s peer range starts at the pinned version`)
@@ -168,6 +173,20 @@ describe("the published packages", () => {
             // the bin is a bundle of third-party code: their licences ship with it
             assert.isTrue(files.has("dist/bundle/THIRD_PARTY_LICENSES.txt"), "cli: the bundle's licences are packed")
           }
+          const manifest = parseManifest(
+            (yield* succeed(tmp, "tar", ["-xzOf", tarball(byPnpm, name), "package/package.json"])).stdout
+          )
+          if (name === "cli") {
+            // the bin is the bundle: nothing to install with it (the library API's imports are optional peers)
+            assert.isUndefined(manifest.dependencies, "cli: no runtime dependencies")
+            assert.deepStrictEqual(
+              Object.keys(manifest.peerDependencies ?? {}).filter(
+                (peer) => manifest.peerDependenciesMeta?.[peer]?.optional !== true
+              ),
+              [],
+              "cli: every peer is optional (npm installs the others)"
+            )
+          }
           for (const file of files) {
             assert.notMatch(
               file,
@@ -180,7 +199,6 @@ describe("the published packages", () => {
           for (const manifestText of [packed, npmPacked]) {
             assert.notInclude(manifestText, "workspace:", `${name}: no workspace: protocol left in the manifest`)
           }
-          const manifest = parseManifest(packed)
           assert.deepStrictEqual(parseManifest(npmPacked).dependencies, manifest.dependencies)
           assert.deepStrictEqual(parseManifest(npmPacked).peerDependencies, manifest.peerDependencies)
           const targets = [...exportTargets(manifest.exports), ...Object.values(manifest.bin ?? {})]
@@ -191,7 +209,12 @@ describe("the published packages", () => {
         }
 
         // A fresh npm project: our tarballs, and the peers pinned to the versions we build with.
-        const peers = manifests.get("cli")!.devDependencies ?? {}
+        const cliManifest = manifests.get("cli")!
+        const peers = Object.fromEntries(
+          Object.entries(cliManifest.devDependencies ?? {}).filter(
+            ([name]) => !name.startsWith("@batch-export/") && cliManifest.peerDependencies?.[name] !== undefined
+          )
+        )
         yield* fs.writeFileString(
           path.join(app, "package.json"),
           JSON.stringify({
@@ -204,7 +227,15 @@ describe("the published packages", () => {
             }
           })
         )
-        yield* succeed(app, "npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"])
+        // --omit=optional: the CLI's optional better-sqlite3 would compile from source here (see below)
+        yield* succeed(app, "npm", [
+          "install",
+          "--omit=optional",
+          "--no-audit",
+          "--no-fund",
+          "--prefer-offline",
+          "--loglevel=error"
+        ])
         // every peer range satisfied, nothing missing or invalid
         yield* succeed(app, "npm", ["ls", "--all"])
 
@@ -328,6 +359,53 @@ describe("the published packages", () => {
           manifestText.replace(`"version": "${version}"`, `"version": "7.7.7-check"`)
         )
         assert.strictEqual((yield* succeed(app, bin, ["--version"])).stdout.trim(), "7.7.7-check")
+
+        // The CLI alone, installed as the README says to today: `npm install --global <the cli tarball>`. Its
+        // optional better-sqlite3 (sync's SQLite driver) would compile from source here (no prebuilt binary can be
+        // fetched: ~85 s), so this install skips install scripts.
+        const quietly = ["--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"]
+        const globalPrefix = path.join(tmp, "global")
+        yield* succeed(tmp, "npm", [
+          "install",
+          "--global",
+          "--prefix",
+          globalPrefix,
+          "--ignore-scripts",
+          ...quietly,
+          tarball(byNpm, "cli")
+        ])
+        assert.strictEqual(
+          (yield* succeed(tmp, path.join(globalPrefix, "bin/batch-export"), ["--version"])).stdout.trim(),
+          version
+        )
+
+        // Its size without the optional dependency, in a project (npm ignores --omit for a global install): the
+        // bundle and the package's own files, nothing else.
+        const alone = path.join(tmp, "alone")
+        yield* fs.makeDirectory(alone)
+        yield* fs.writeFileString(path.join(alone, "package.json"), JSON.stringify({ name: "alone", private: true }))
+        yield* succeed(alone, "npm", ["install", "--omit=optional", ...quietly, tarball(byPnpm, "cli")])
+        const aloneModules = path.join(alone, "node_modules")
+        const installedFiles = yield* fs.readDirectory(aloneModules, { recursive: true })
+        const packagesInstalled = installedFiles.filter((file) => file.endsWith(`${path.sep}package.json`))
+        assert.deepStrictEqual(packagesInstalled, [path.join("@batch-export", "cli", "package.json")], "nothing else")
+        let bytes = 0
+        for (const file of installedFiles) {
+          const info = yield* fs.stat(path.join(aloneModules, file))
+          if (info.type === "File") bytes += Number(info.size)
+        }
+        // about 3.5 MB today (the bundle 2.6 MB; the library's dist/src and src); the 90 MB of a full tree
+        // (effect, @effect/*, undici, …) must not come back
+        assert.isBelow(bytes, 6 * 1024 * 1024, `the CLI installs ${bytes} bytes`)
+        // the bundle runs alone: the whole workflow against its in-process emulator
+        const demo = yield* succeed(alone, path.join(aloneModules, ".bin/batch-export"), [
+          "demo",
+          "--out-dir",
+          path.join(alone, "demo"),
+          "--json"
+        ])
+        const Summary = Schema.parseJson(Schema.Struct({ records: Schema.Number }))
+        assert.strictEqual(Schema.decodeUnknownSync(Summary)(demo.stdout).records, 1500)
       }).pipe(Effect.provide(NodeContext.layer)),
     // two packs (each with its build), an npm install and seven CLI runs: about a minute on an idle machine,
     // several on a loaded one (the check runs every suite at once on two cores)

@@ -43,9 +43,12 @@ const result = await esbuild.build({
   banner: {
     js: `import { createRequire as __batchExportCreateRequire } from "node:module";\nconst require = __batchExportCreateRequire(import.meta.url);`
   },
-  // optional native speed-ups `ws` tries in a try/catch: absent, as in the unbundled install; SQLite's driver
-  // is a native module that finds its compiled binary beside its own files (a dependency of this package);
-  // `pg` loads `pg-native` only when asked to
+  // Native code cannot be bundled: these are loaded from node_modules at run time, when present.
+  //  - bufferutil, utf-8-validate: optional speed-ups `ws` tries in a try/catch (absent, as in the unbundled install)
+  //  - better-sqlite3: the SQLite driver of @effect/sql-sqlite-node (`sync`'s default database), an
+  //    optionalDependency of the package: an install never fails for it, and without it `sync` reports the driver
+  //    missing
+  //  - pg-native: the optional native binding `pg` loads only when `pg.native` is asked for
   external: ["bufferutil", "utf-8-validate", "better-sqlite3", "pg-native"],
   legalComments: "none",
   metafile: true,

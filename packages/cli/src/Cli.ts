@@ -29,6 +29,7 @@ import * as RecordsCommand from "./commands/records.js"
 import * as SyncCommand from "./commands/sync.js"
 import * as View from "./commands/view.js"
 import type * as Failure from "./Failure.js"
+import * as Completions from "./internal/completions.js"
 import * as exit from "./internal/exit.js"
 import * as Help from "./internal/help.js"
 import { lazily } from "./internal/lazy.js"
@@ -100,6 +101,16 @@ export const helpFor = (args: ReadonlyArray<string>, width: number = helpWidth()
   const path = Help.requested(helpTopics, args)
   return path === undefined ? undefined : Help.render(path, width)
 }
+
+/** `--completions bash`: our script (see `internal/completions.ts`); another shell is a usage error. */
+const completions = (args: ReadonlyArray<string>): Effect.Effect<void, exit.UsageError> =>
+  args.length === 2 && args[1] === "bash"
+    ? Console.log(Completions.bash(helpTopics))
+    : Effect.fail(
+        new exit.UsageError({
+          message: "--completions: only bash is generated (--completions bash; zsh can load it with bashcompinit)"
+        })
+      )
 
 /**
  * What `run` needs: @effect/cli's `FileSystem`, `Path` and `Terminal` (`NodeContext.layer` provides them).
@@ -173,13 +184,27 @@ const withoutColors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, 
  * `--json`; for a command line that does not parse, @effect/cli's own message is all that is printed. Log lines
  * go to stderr. Interruption (Ctrl-C) is not caught.
  *
+ * @example
+ * ```ts
+ * import { Cli } from "@batch-export/cli"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Effect } from "effect"
+ *
+ * // `batch-export --version`, in-process: what it prints goes to stdout, its exit code is returned
+ * Effect.runPromise(Cli.run(["node", "batch-export", "--version"]).pipe(Effect.provide(NodeContext.layer))).then(
+ *   (code) => console.log(`exit ${code}`)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category programs
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<Failure.ExitCode, never, Environment> =>
   Effect.locally(
     Effect.suspend(() => {
-      const help = helpFor(argv.slice(2))
+      const args = argv.slice(2)
+      if (args[0] === "--completions") return completions(args)
+      const help = helpFor(args)
       return help === undefined ? cli(argv) : Console.log(help)
     }).pipe(
       Effect.as(exit.ExitCode.success),

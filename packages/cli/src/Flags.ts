@@ -165,3 +165,41 @@ export const maxSize: Options.Options<Option.Option<number>> = size(
   1,
   "Fail a file larger than this (1024-based K/M/G allowed), keeping nothing of it"
 ).pipe(Options.optional)
+
+/**
+ * `--poll-interval DURATION`: the time between two looks at an export being waited for (default 5 s, at least
+ * 1 s: Batch rate-limits its API).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const pollInterval: Options.Options<Duration.Duration> = seconds(
+  "poll-interval",
+  "Time between two looks at the export (seconds, or 30s, 2m), at least 1s: Batch rate-limits its API",
+  (checks) => checks.pollInterval
+).pipe(withDefault(toDuration(5), "5"))
+
+/**
+ * `--timeout DURATION`: give up waiting for an export after this long (the client's default, 2 hours, when
+ * absent).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const timeout: Options.Options<Option.Option<Duration.Duration>> = seconds(
+  "timeout",
+  "Give up when the export is not done after this long (default 2 hours)"
+).pipe(Options.optional)
+
+/**
+ * `--wait`: wait until the export is `SUCCESS` first (as `fetch` always does), instead of failing with
+ * `ExportNotReady` (or Batch's 409) while it runs.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const wait: Options.Options<boolean> = Options.boolean("wait").pipe(
+  Options.withDescription(
+    "Wait until the export is done (as fetch does; see --poll-interval, --timeout) instead of failing while it runs"
+  )
+)

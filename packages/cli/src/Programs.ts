@@ -12,9 +12,23 @@ import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { printJson, shown } from "./internal/output.js"
 import * as Progress from "./Progress.js"
+
+/**
+ * How `fetch`, `records --wait` and `download --wait` wait (`--poll-interval`, `--timeout`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WaitOptions {
+  /** How long to wait between two looks at the export. */
+  readonly pollInterval: Duration.Duration
+  /** Give up waiting after this long (the client's default, 2 hours, when absent). */
+  readonly timeout?: Duration.Duration | undefined
+}
 
 /**
  * How `fetch` (and the demo) wait for an export and download it.
@@ -22,11 +36,7 @@ import * as Progress from "./Progress.js"
  * @since 0.1.0
  * @category models
  */
-export interface FetchOptions {
-  /** How long to wait between two looks at the export. */
-  readonly pollInterval: Duration.Duration
-  /** Give up waiting after this long (the client's default, 2 hours, when absent). */
-  readonly timeout?: Duration.Duration | undefined
+export interface FetchOptions extends WaitOptions {
   /** Parts downloaded at once. */
   readonly concurrency: number
   /** Fail a part larger than this many bytes (`--max-size`). */
@@ -61,7 +71,7 @@ export const statusLine = (exp: Export.Export, pollInterval: Duration.Duration):
  */
 export const awaitShowingStatus = (
   exportId: string,
-  options: Pick<FetchOptions, "pollInterval" | "timeout">
+  options: WaitOptions
 ): Effect.Effect<Export.Export, ExportsClient.AwaitError, ExportsClient.ExportsClient> =>
   Effect.gen(function* () {
     const client = yield* ExportsClient.ExportsClient
@@ -91,6 +101,41 @@ export const awaitShowingStatus = (
           })
         )
       )
+  })
+
+/** `ExportsClient.awaitCompletion`'s deadline when none is given, for the waits that cannot use it. */
+const defaultTimeout = Duration.hours(2)
+
+/**
+ * Waits until Batch gives a link to the file: while `/exports/download` answers 409 (its export is not
+ * `SUCCESS` yet: a file id alone does not name its export, so it cannot be viewed), asks again every
+ * `pollInterval`, saying so once on stderr; past `timeout` (2 hours by default, as for an export) the last 409
+ * is the failure. Any other failure ends the wait at once.
+ *
+ * @since 0.1.0
+ * @category programs
+ */
+export const awaitFile = (
+  fileId: string,
+  options: WaitOptions
+): Effect.Effect<void, ExportsClient.DownloadLinkError, ExportsClient.ExportsClient> =>
+  Effect.gen(function* () {
+    const client = yield* ExportsClient.ExportsClient
+    const style = yield* Progress.ProgressStyle
+    let told = false
+    const tell = Effect.suspend(() => {
+      if (style === "off" || told) return Effect.void
+      told = true
+      const next = Progress.formatSeconds(Duration.toSeconds(options.pollInterval))
+      return Console.error(`${fileId}: its export is not done (409), checking again every ${next}`)
+    })
+    yield* client.downloadLink(fileId).pipe(
+      Effect.tapError((error) => (error._tag === "Conflict" ? tell : Effect.void)),
+      Effect.retry({
+        schedule: Schedule.spaced(options.pollInterval).pipe(Schedule.upTo(options.timeout ?? defaultTimeout)),
+        while: (error) => error._tag === "Conflict"
+      })
+    )
   })
 
 /**

@@ -83,14 +83,18 @@ describe.skipIf(!built)("the built executable, as a process", () => {
     ["SIGHUP", 129]
   ] as const) {
     it.scopedLive(
-      `${signal} during a stalled download: exit ${code}, no file left (neither the file nor its temporary)`,
+      `${signal} during a stalled download --force: exit ${code}, no file left (neither the file nor its temporary)`,
       () =>
         Effect.gen(function* () {
           const { emulator, file } = yield* oneFile
           yield* emulator.script("storage", Emulator.Reply.stallAfter(1000))
           const fs = yield* FileSystem.FileSystem
           const dir = yield* tempDir
-          const running = yield* start(["download", file.id, "--out", Path.join(dir, "part.json")], envFor(emulator))
+          // --force: written atomically, nothing kept to continue (without it, see wait.test.ts)
+          const running = yield* start(
+            ["download", file.id, "--out", Path.join(dir, "part.json"), "--force"],
+            envFor(emulator)
+          )
           // the first 1000 bytes were received (and written to a temporary file beside the destination, which
           // the download's lock keeps company)
           assert.isTrue(yield* until(() => running.stderrSoFar().includes("1000 B")), running.stderrSoFar())

@@ -43,7 +43,6 @@ describe("command line usage", () => {
     ["nope"],
     ["view"],
     ["records"],
-    ["fetch", "export_abc"],
     ["fetch", "--out-dir", "x"],
     ["create", "attributes", "--attribute", "x", "--segment"],
     ["create", "events", "--attribute", "x"],

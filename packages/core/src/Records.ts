@@ -217,6 +217,17 @@ const profileAccept: Accept<ProfileRecord> = (value, out) => {
 /**
  * Splits (possibly gzipped) bytes into parsed JSON values, one per record.
  *
+ * @example
+ * ```ts
+ * import { Records } from "@batch-export/core"
+ * import { Effect, Stream } from "effect"
+ *
+ * // an export file's bytes, as they arrive (NDJSON here; a JSON array or gzip are recognised too)
+ * const bytes = Stream.make(new TextEncoder().encode('{"identifiers":{"custom_id":"a"}}\n{"identifiers":{}}\n'))
+ *
+ * Effect.runPromise(Stream.runCount(Records.values(bytes))).then((count) => console.log(count)) // 2
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */

@@ -191,6 +191,22 @@ export interface Service {
 /**
  * Starts both origins on 127.0.0.1; they stop when the scope closes (open connections are destroyed).
  *
+ * @example
+ * ```ts
+ * import { Emulator } from "@batch-export/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function* () {
+ *   const emulator = yield* Emulator.make({ exports: [{ status: "SUCCESS", parts: 2 }] })
+ *   const exports = yield* emulator.exports
+ *   // point a client at it: BATCH_API_URL, BATCH_REST_API_KEY and BATCH_PROJECT_KEY
+ *   console.log(emulator.apiUrl, emulator.restApiKey, emulator.projectKey, exports[0]?.files.length)
+ * })
+ *
+ * // the emulator stops when the scope closes
+ * Effect.runPromise(Effect.scoped(program))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

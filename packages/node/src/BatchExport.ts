@@ -26,6 +26,30 @@ export const layerConfig = (
 /**
  * Both services, with explicit options.
  *
+ * @example
+ * ```ts
+ * import { Emulator } from "@batch-export/emulator"
+ * import { BatchExport, ExportsClient } from "@batch-export/node"
+ * import { Effect, Stream } from "effect"
+ *
+ * // the records of an export, streamed (here from a local emulator of Batch's API)
+ * const program = Effect.gen(function* () {
+ *   const emulator = yield* Emulator.make()
+ *   const [first] = yield* emulator.exports
+ *   const count = Effect.flatMap(ExportsClient.ExportsClient, (client) =>
+ *     Stream.runCount(client.records(first?.id ?? "export_none"))
+ *   )
+ *   const client = BatchExport.layer({
+ *     restApiKey: emulator.restApiKey,
+ *     projectKey: emulator.projectKey,
+ *     baseUrl: emulator.apiUrl
+ *   })
+ *   return yield* Effect.provide(count, client)
+ * })
+ *
+ * Effect.runPromise(Effect.scoped(program)).then((records) => console.log(`${records} records`))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

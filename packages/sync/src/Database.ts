@@ -6,7 +6,8 @@
  * optional peer dependencies: a Postgres user need not compile SQLite's native driver, nor the reverse). A
  * driver that is missing, a file that cannot be opened (the SQLite driver throws, which `@effect/sql` would
  * turn into a defect) and a server that refuses all fail the layer with a `SinkError` whose detail carries no
- * password. Only the `SqlClient` is provided, so that code above speaks one API for both.
+ * password. Only the `SqlClient` is provided, so that code above speaks one API for both, and on Postgres
+ * {@link PgCopy}, which `Sink.loadPart` uses for its bulk loads when it is there.
  *
  * @since 0.1.0
  */
@@ -17,6 +18,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as Stream from "effect/Stream"
+import * as PgCopyInternal from "./internal/pgCopy.js"
 import { SinkError } from "./SinkError.js"
 
 /**
@@ -50,10 +53,50 @@ export interface PgOptions {
   readonly connectTimeout?: Duration.DurationInput | undefined
 }
 
+/**
+ * A statement for {@link PgCopyService}: SQL text with `$1`, `$2`… placeholders and their values.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PgStatement {
+  readonly text: string
+  readonly params: ReadonlyArray<string | number | null>
+}
+
+/**
+ * Postgres' `COPY … FROM STDIN` in a transaction of its own: `before`, the COPY of `data` (text format
+ * chunks), `after` (built once every row is in), then COMMIT; on any failure or interruption the connection is closed and the server rolls
+ * everything back. `operation` names the `SinkError`s.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PgCopyService {
+  readonly copyIn: <E, R>(
+    operation: string,
+    options: {
+      readonly before: ReadonlyArray<PgStatement>
+      readonly copy: string
+      readonly data: Stream.Stream<string, E, R>
+      readonly after: () => ReadonlyArray<PgStatement>
+    }
+  ) => Effect.Effect<void, E | SinkError, R>
+}
+
+/**
+ * Bulk loads into Postgres through COPY, on connections of their own (`@effect/sql` has no COPY). Provided
+ * by {@link layerPg}; without it, the sink loads with multi-row INSERTs.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class PgCopy extends Context.Tag("@batch-export/sync/Database/PgCopy")<PgCopy, PgCopyService>() {}
+
 const connectError = (detail: string) => new SinkError({ operation: "connect", detail })
 
-const missingDriver = (name: string, range: string) => () =>
-  connectError(`the database driver ${name} is not installed: add ${name}@${range} to your dependencies`)
+const missingDriver = (database: string, packages: ReadonlyArray<string>) => () =>
+  connectError(`the ${database} driver is not installed: add ${packages.join(" and ")} to your dependencies`)
 
 /** Keeps `SqlClient` only: the driver's own tag would tie the caller's types to an optional package. */
 const onlySqlClient = <E, R>(layer: Layer.Layer<SqlClient.SqlClient, E, R>): Layer.Layer<SqlClient.SqlClient, E, R> =>
@@ -86,6 +129,23 @@ const urlPassword = (url: string): ReadonlyArray<string> => {
  * A SQLite database in one file, through `@effect/sql-sqlite-node` (WAL mode: readers in other connections
  * see the last committed state while a load writes).
  *
+ * @example
+ * ```ts
+ * import { Database } from "@batch-export/sync"
+ * import * as SqlClient from "@effect/sql/SqlClient"
+ * import { Effect } from "effect"
+ * import { mkdtempSync, rmSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "batch-export-"))
+ * const program = Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1 AS one`)
+ *
+ * Effect.runPromise(Effect.provide(program, Database.layerSqlite({ filename: join(dir, "exports.db") })))
+ *   .then((rows) => console.log(rows))
+ *   .finally(() => rmSync(dir, { recursive: true, force: true }))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -93,7 +153,7 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<SqlClient.SqlCl
   Layer.unwrapEffect(
     Effect.tryPromise({
       try: () => import("@effect/sql-sqlite-node/SqliteClient"),
-      catch: missingDriver("@effect/sql-sqlite-node", "^0.53.0")
+      catch: missingDriver("SQLite", ["@effect/sql-sqlite-node@^0.53.0"])
     }).pipe(
       Effect.map((SqliteClient) =>
         onlySqlClient(
@@ -105,24 +165,26 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<SqlClient.SqlCl
 
 /**
  * A Postgres database through `@effect/sql-pg` (a pool of connections; the first one is opened, and so
- * checked, when the layer is built).
+ * checked, when the layer is built), and {@link PgCopy} over a second pool of `pg` connections for bulk loads
+ * (as large as the first; it opens connections only when a load runs).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerPg = (options: PgOptions): Layer.Layer<SqlClient.SqlClient, SinkError> =>
+export const layerPg = (options: PgOptions): Layer.Layer<SqlClient.SqlClient | PgCopy, SinkError> =>
   Layer.unwrapEffect(
     Effect.tryPromise({
-      try: () => import("@effect/sql-pg/PgClient"),
-      catch: missingDriver("@effect/sql-pg", "^0.53.0")
+      try: () => Promise.all([import("@effect/sql-pg/PgClient"), import("pg"), import("pg-copy-streams")]),
+      catch: missingDriver("Postgres", ["@effect/sql-pg@^0.53.0", "pg@^8.23.1"])
     }).pipe(
-      Effect.map((PgClient) => {
+      Effect.map(([PgClient, Pg, CopyStreams]) => {
         const url = options.url === undefined ? undefined : Redacted.value(options.url)
+        const password = options.password === undefined ? undefined : Redacted.value(options.password)
         const secrets = [
-          ...(options.password === undefined ? [] : [Redacted.value(options.password)]),
+          ...(password === undefined ? [] : [password]),
           ...(url === undefined ? [] : [url, ...urlPassword(url)])
         ]
-        return onlySqlClient(
+        const sqlClient = onlySqlClient(
           PgClient.layer({
             url: options.url,
             host: options.host,
@@ -135,6 +197,32 @@ export const layerPg = (options: PgOptions): Layer.Layer<SqlClient.SqlClient, Si
             applicationName: "batch-export"
           }).pipe(typedBuild(secrets))
         )
+        const copy = Layer.scoped(
+          PgCopy,
+          Effect.map(
+            Effect.acquireRelease(
+              Effect.sync(() => {
+                const pool = new Pg.default.Pool({
+                  ...(url === undefined ? {} : { connectionString: url }),
+                  ...(options.host === undefined ? {} : { host: options.host }),
+                  ...(options.port === undefined ? {} : { port: options.port }),
+                  ...(options.database === undefined ? {} : { database: options.database }),
+                  ...(options.username === undefined ? {} : { user: options.username }),
+                  ...(password === undefined ? {} : { password }),
+                  max: options.maxConnections ?? 10,
+                  connectionTimeoutMillis: Duration.toMillis(options.connectTimeout ?? "5 seconds"),
+                  application_name: "batch-export"
+                })
+                // an idle connection the server closes is an `error` event of the pool: without a listener, a crash
+                pool.on("error", () => {})
+                return pool
+              }),
+              (pool) => Effect.promise(() => pool.end().catch(() => undefined))
+            ),
+            (pool) => PgCopyInternal.make({ pool, copyFrom: (text) => CopyStreams.from(text) }, secrets)
+          )
+        )
+        return Layer.merge(sqlClient, copy)
       })
     )
   )

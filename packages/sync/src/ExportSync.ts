@@ -23,7 +23,9 @@
  * 3. `poll-<n>`: `GET /exports/view`, then a `DurableClock.sleep` named `poll-<n>` (the interval of
  *    `ExportsClient.defaultPollSchedule`, or `pollInterval`), until `SUCCESS`; `ERROR` ends the execution
  *    with `ExportFailed`; past `timeout` (2 hours by default) from the creation, with a `StepFailed` whose
- *    reason is `ExportTimeout`.
+ *    reason is `ExportTimeout`. A wait longer than `inMemoryThreshold` (60 s by default, so none of the
+ *    default pace's) is the engine's durable clock: stored, the execution suspended, woken by the engine at
+ *    its time even after a restart; a shorter one sleeps in the process and a restart sleeps it again.
  * 4. `load-part-<n>`: the part's records, streamed from storage (link renewal, resume and bounds come from
  *    `ExportsClient`) into `Sink.loadPart`, which stages them in one transaction that replaces what an
  *    interrupted attempt staged: each part is loaded exactly once. A part is never downloaded again once
@@ -35,10 +37,29 @@
  *    staged rows of a failed run are discarded). On failure this step is best effort: the execution fails
  *    with its own error even when the run row cannot be written.
  *
- * Wiring: the engine's storage and the sink must be two `SqlClient`s. `@effect/sql-sqlite-node` has one
- * connection behind a semaphore, and `loadPart` holds it for a whole part's download: an engine sharing it
+ * Faults:
+ * - A database that is away (down, restarting, refusing connections; SQLite busy: `SinkError.transient`):
+ *   each step that writes to the sink retries, 1 s doubling, 6 times (about a minute). An attempt is one whole
+ *   transaction, so nothing is half written and a snapshot is published whole or not at all; past the retries
+ *   the run fails with `StepFailed` (reason `SinkError`). The engine's own storage (the same Postgres, or its
+ *   SQLite file) is `@effect/cluster`'s: it reads again at its next poll (logging a warning per failed read) and
+ *   retries a reply it cannot store only 4 times in 0.8 s, so the step retries are what carries a run over an
+ *   outage (without them, a step that failed during a 3 s outage left its execution hanging).
+ * - A full disk: not retried. The part's transaction rolls back, the run fails with `StepFailed` (reason
+ *   `SinkError`, its detail with the database's code: `SQLITE_FULL`, Postgres' `53100`), the export's staged
+ *   parts are discarded and the previous snapshot stays published.
+ * - A record that does not decode: the part fails (`StepFailed`, step `load-part-<n>`, reason
+ *   `RecordDecodeError`, its detail naming part and line), is not retried, nothing of the export is published,
+ *   the previous snapshot stays.
+ * - Storage the engine cannot set up (a read-only file, a user without CREATE): {@link layerEngine} fails with a
+ *   `SinkError` (operation `engine`) where `SingleRunner` would die.
+ * - SIGKILL at any point: the next start with the same payload finishes the run, as each step above says.
+ *
+ * Wiring: on SQLite, the engine's storage and the sink must be two `SqlClient`s. `@effect/sql-sqlite-node` has
+ * one connection behind a semaphore, and `loadPart` holds it for a whole part's download: an engine sharing it
  * would stall (no shard lock refresh, no message reads) for as long as a part takes. {@link layerEngineSqlite}
- * opens its own file; give the sink another (`Database.layerSqlite`), or Postgres.
+ * opens its own file; give the sink another (`Database.layerSqlite`). On Postgres, a pool, they may share one
+ * `Database.layerPg` ({@link layerEngine}), as the Postgres kill tests do.
  *
  * @since 0.1.0
  */
@@ -52,6 +73,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Workflow from "@effect/workflow/Workflow"
 import { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type * as ConfigError from "effect/ConfigError"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -62,7 +84,7 @@ import * as Schema from "effect/Schema"
 import * as Database from "./Database.js"
 import * as Steps from "./internal/steps.js"
 import type * as Sink from "./Sink.js"
-import { sanitizeDetail, type SinkError } from "./SinkError.js"
+import { sanitizeDetail, SinkError } from "./SinkError.js"
 
 /**
  * What one execution syncs. `project` and `definition` are the caller's names (the sync configuration's),
@@ -207,6 +229,13 @@ export interface Options {
   readonly pollInterval?: Duration.DurationInput | undefined
   /** How long after its creation the export may take to succeed. Default: 2 hours. */
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * Waits up to this long sleep inside the process, as an activity (a restart sleeps that wait again from
+   * its start); longer ones are the engine's durable clocks: stored with their wake-up time, the execution
+   * suspended (holding no fiber) and resumed by the engine, also after a restart. Default: `DurableClock`'s
+   * 60 seconds; `0` makes every wait durable.
+   */
+  readonly inMemoryThreshold?: Duration.DurationInput | undefined
 }
 
 /**
@@ -228,7 +257,16 @@ export const layer = (
         "timeout",
         BatchConfig.checks.duration({ positive: true })(options?.timeout ?? "2 hours")
       )
-      return ExportSync.toLayer((payload, executionId) => Steps.run(payload, executionId, { pollInterval, timeout }))
+      const inMemoryThreshold =
+        options?.inMemoryThreshold === undefined
+          ? undefined
+          : yield* argument(
+              "inMemoryThreshold",
+              BatchConfig.checks.duration({ positive: false })(options.inMemoryThreshold)
+            )
+      return ExportSync.toLayer((payload, executionId) =>
+        Steps.run(payload, executionId, { pollInterval, timeout, inMemoryThreshold })
+      )
     })
   )
 
@@ -255,7 +293,7 @@ export interface EngineOptions {
  */
 export const layerEngine = (
   options?: EngineOptions
-): Layer.Layer<WorkflowEngine | Sharding.Sharding, ConfigError.ConfigError, SqlClient.SqlClient> =>
+): Layer.Layer<WorkflowEngine | Sharding.Sharding, SinkError | ConfigError.ConfigError, SqlClient.SqlClient> =>
   Layer.provideMerge(
     ClusterWorkflowEngine.layer,
     SingleRunner.layer({ runnerStorage: "sql", shardingConfig: options?.shardingConfig })
@@ -265,6 +303,15 @@ export const layerEngine = (
       Context.make(WorkflowEngine, Context.get(context, WorkflowEngine)).pipe(
         Context.add(Sharding.Sharding, Context.get(context, Sharding.Sharding))
       )
+    ),
+    // SingleRunner dies when its storage cannot be set up (a read-only file, a user without CREATE): typed here
+    Layer.catchAllCause((cause) =>
+      Option.match(Cause.dieOption(cause), {
+        onNone: (): Layer.Layer<WorkflowEngine | Sharding.Sharding, SinkError | ConfigError.ConfigError> =>
+          Layer.failCause(cause),
+        onSome: (defect): Layer.Layer<WorkflowEngine | Sharding.Sharding, SinkError | ConfigError.ConfigError> =>
+          Layer.fail(SinkError.fromUnknown("engine")(defect))
+      })
     )
   )
 

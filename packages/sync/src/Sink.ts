@@ -6,8 +6,9 @@
  *
  * How records get in, in two steps:
  * 1. `loadPart` stages one part's records in ONE transaction that first deletes whatever an earlier attempt
- *    staged for that (project, export, part), then inserts the records in multi-row statements, a batch at a
- *    time as the stream delivers them (memory stays bounded whatever the part's size). A replay replaces,
+ *    staged for that (project, export, part), then inserts the records a batch at a time as the stream
+ *    delivers them (memory stays bounded whatever the part's size): multi-row INSERTs on SQLite, a COPY FROM
+ *    STDIN on Postgres when the database layer provides `Database.PgCopy` (`Database.layerPg` does). A replay replaces,
  *    never duplicates; a failure in the middle (a record that does not decode, the database going away)
  *    rolls the whole part back. The part is recorded as loaded in the same transaction.
  * 2. A publish moves an export's staged rows to the tables readers use, in one transaction, once every part is
@@ -34,8 +35,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Option from "effect/Option"
+import * as Option from "effect/Option"
 import type * as Stream from "effect/Stream"
+import * as Database from "./Database.js"
 import * as Load from "./internal/load.js"
 import * as Migrations from "./internal/migrations.js"
 import * as Publish from "./internal/publish.js"
@@ -327,9 +329,13 @@ export const migrate: Effect.Effect<
 export const make: Effect.Effect<Service, SinkError, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* migrate
+  // COPY when the database layer offers it (Database.layerPg), and only on Postgres
+  const copy = Option.filter(yield* Effect.serviceOption(Database.PgCopy), () =>
+    sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+  )
 
   return Sink.of({
-    loadPart: Load.make(sql, batchSize),
+    loadPart: Load.make(sql, batchSize, copy),
     loadedPart: Load.loaded(sql),
     ...Publish.make(sql),
     ...Runs.make(sql)

@@ -60,6 +60,27 @@ export class SinkError extends Schema.TaggedError<SinkError>()("SinkError", {
   }
 
   /**
+   * Whether another attempt may succeed: the database was away (the connection refused, lost or cut by a
+   * restart: Postgres SQLSTATE class `08`, `57P01`–`57P03`, `53300`, a socket error) or busy (`SQLITE_BUSY`,
+   * `SQLITE_LOCKED`). A full disk, a read-only file, a refused password or a refused statement are not.
+   *
+   * @since 0.1.0
+   */
+  get transient(): boolean {
+    const code = this.code ?? ""
+    return (
+      code.startsWith("08") ||
+      ["57P01", "57P02", "57P03", "53300", "SQLITE_BUSY", "SQLITE_LOCKED"].includes(code) ||
+      // ENOENT: the Unix socket of a server that is restarting
+      /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH|NOENT)$/.test(code) ||
+      // node-postgres says so in words only
+      /connection (terminated|ended|closed|error)|terminating connection|failed to acquire connection/i.test(
+        this.detail
+      )
+    )
+  }
+
+  /**
    * A `SinkError` from what a driver failed with: an `@effect/sql` `SqlError` (its message, and its cause's
    * message and code) or anything thrown. `secrets` (a password, a URL) are cut from the text, on top of the
    * sanitizing every detail gets.

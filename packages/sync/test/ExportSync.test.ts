@@ -8,6 +8,7 @@ import { ExportsClient } from "@batch-export/node"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -22,6 +23,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ExportSync } from "../src/ExportSync.js"
 import * as Sink from "../src/Sink.js"
+import { SinkError } from "../src/SinkError.js"
 import * as Sync from "./support/sync.js"
 
 const tempDir = Effect.acquireRelease(
@@ -156,7 +158,14 @@ describe("ExportSync", () => {
           export_type: "ATTRIBUTES",
           filter: { segment: "ERROR" }
         })
-        const exit = yield* Effect.exit(ExportSync.execute(input))
+        const exit = yield* ExportSync.execute(input).pipe(
+          // without the ERROR rule the run would poll for 2 hours: a short deadline of its own
+          Effect.timeoutFailCause({
+            duration: "10 seconds",
+            onTimeout: () => Cause.die(new Error("the ERROR did not end the run"))
+          }),
+          Effect.exit
+        )
         assert.isTrue(Exit.isFailure(exit))
         if (Exit.isFailure(exit)) {
           const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
@@ -215,15 +224,19 @@ describe("ExportSync", () => {
  * is the `n`-th delay of the client's default poll schedule. Returns the exit and the time that elapsed.
  */
 const driveDefaultPolls = <A, E, R>(execute: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(
+    Schedule.run(
+      Schedule.delays(ExportsClient.defaultPollSchedule),
+      0,
+      Array.from({ length: 500 }, () => undefined)
+    ),
+    (delays) => drivePolls(execute, Chunk.toReadonlyArray(delays))
+  )
+
+/** As {@link driveDefaultPolls}, with the waits given. */
+const drivePolls = <A, E, R>(execute: Effect.Effect<A, E, R>, delays: ReadonlyArray<Duration.Duration>) =>
   Effect.gen(function* () {
     const fiber = yield* Effect.fork(execute)
-    const delays = Chunk.toReadonlyArray(
-      yield* Schedule.run(
-        Schedule.delays(ExportsClient.defaultPollSchedule),
-        0,
-        Array.from({ length: 500 }, () => undefined)
-      )
-    )
     for (const delay of delays) {
       const done = yield* Effect.raceFirst(
         Effect.map(Fiber.await(fiber), Option.some),
@@ -258,6 +271,67 @@ describe("ExportSync on the TestClock", () => {
       { emulator: { pollsPerStatus: 36 }, setup: memory }
     )
   )
+
+  it.scoped(
+    "a 2-hour wait as the engine's durable clocks (10-minute waits, past DurableClock's 60 s) ends in a sync",
+    () =>
+      withSync(
+        (emulator) =>
+          Effect.gen(function* () {
+            const wait = Duration.minutes(10)
+            const input = yield* payload("2026-12-07T02:00Z")
+            const { exit } = yield* drivePolls(
+              ExportSync.execute(input),
+              Array.from({ length: 20 }, () => wait)
+            )
+            assert.isTrue(Exit.isSuccess(exit), String(exit))
+            if (Exit.isSuccess(exit)) assert.strictEqual(exit.value.records, 120)
+            // the run took its 12 waits: 2 hours of the clock (its caller notices at its own next look, later)
+            const run = yield* runOf(yield* ExportSync.executionId(input))
+            const took = Option.map(
+              run?.finishedAt ?? Option.none(),
+              (end) => end.getTime() - (run?.startedAt.getTime() ?? 0)
+            )
+            assert.deepStrictEqual(took, Option.some(Duration.toMillis(Duration.hours(2))))
+            // SUCCESS at the 13th look (4 looks per status): one look per wait
+            const views = (yield* emulator.requests).filter((r) => r.path.endsWith("/exports/view")).length
+            assert.strictEqual(views, 13)
+          }),
+        {
+          emulator: { pollsPerStatus: 4 },
+          setup: { ...memory, sync: { pollInterval: "10 minutes", timeout: "3 hours" } }
+        }
+      )
+  )
+
+  it.scoped("a database that stays away: the part's step tries 7 times, 1 s doubling, then the run fails typed", () => {
+    let attempts = 0
+    const away = (sink: Sink.Service): Sink.Service => ({
+      ...sink,
+      loadPart: () =>
+        Effect.suspend(() => {
+          attempts++
+          return Effect.fail(new SinkError({ operation: "loadPart", detail: "connect failed", code: "ECONNREFUSED" }))
+        })
+    })
+    return withSync(
+      () =>
+        Effect.gen(function* () {
+          const input = yield* payload("2026-12-07T02:00Z")
+          const waits = [1, 2, 4, 8, 16, 32, 64].map(Duration.seconds)
+          const { elapsed, exit } = yield* drivePolls(ExportSync.execute(input), waits)
+          assert.strictEqual(attempts, 7)
+          assert.isTrue(Duration.equals(elapsed, Duration.seconds(63)), Duration.format(elapsed))
+          const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          assert.deepInclude(error, { _tag: "StepFailed", step: "load-part-1", reason: "SinkError" })
+          const published = yield* rows((sql) => sql<{ n: number }>`SELECT COUNT(*) AS n FROM batch_profiles`)
+          assert.strictEqual(Number(published[0]?.n), 0)
+          const run = yield* runOf(yield* ExportSync.executionId(input))
+          assert.deepStrictEqual(run?.errorTag, Option.some("SinkError"))
+        }),
+      { setup: { ...memory, decorate: away } }
+    )
+  })
 
   it.scoped("an export still running 2 hours after its creation fails the run with ExportTimeout", () =>
     withSync(

@@ -4,6 +4,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, layer } from "@effect/vitest"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -13,6 +14,7 @@ import * as Stream from "effect/Stream"
 import * as Database from "../src/Database.js"
 import * as Sink from "../src/Sink.js"
 import {
+  attributesOf,
   count,
   load,
   loadEvents,
@@ -106,6 +108,134 @@ describe.skipIf(!Postgres.available)("Sink on Postgres 15", () => {
           assert.strictEqual(Number(rows[0]?.n), rows[0]?.export_id === "export_a" ? 5_000 : 6_000)
         })
       )
+    )
+
+    /** A database of the cluster, its layers, and what its `batch-export` connections are doing now. */
+    const database = (name: string) =>
+      Effect.gen(function* () {
+        const cluster = yield* Backend.Cluster
+        yield* cluster.psql("postgres", `CREATE DATABASE ${name}`)
+        const client = Database.layerPg({
+          host: cluster.socketDir,
+          port: cluster.port,
+          username: "postgres",
+          database: name,
+          connectTimeout: "2 seconds"
+        })
+        const sessions = Effect.map(
+          cluster.psql(
+            "postgres",
+            `SELECT state || ' ' || left(query, 20) FROM pg_stat_activity
+             WHERE datname = '${name}' AND application_name = 'batch-export' AND pid <> pg_backend_pid()`
+          ),
+          (out) => out.split("\n").filter((line) => line.trim() !== "")
+        )
+        return { cluster, client, sessions }
+      })
+
+    /**
+     * Waits until `check` holds, 3 s of real time at most: less than the pool's 10 s idle timeout, which would
+     * close a connection left in a transaction and hide it.
+     */
+    const eventually = <E, R>(what: string, check: Effect.Effect<boolean, E, R>) =>
+      Effect.gen(function* () {
+        const deadline = Date.now() + 3_000
+        while (Date.now() < deadline) {
+          if (yield* check) return
+          yield* Effect.sleep("50 millis")
+        }
+        return yield* Effect.dieMessage(`timed out: ${what}`)
+      })
+
+    it.scoped("loadPart streams a part's rows with one COPY (Database.PgCopy), not row INSERTs", () =>
+      Effect.gen(function* () {
+        const { client } = yield* database("copy_used")
+        const context = yield* Layer.build(client)
+        const copies: Array<string> = []
+        const real = Context.get(context, Database.PgCopy)
+        const counted = Database.PgCopy.of({
+          copyIn: (operation, options) => {
+            copies.push(options.copy)
+            return real.copyIn(operation, options)
+          }
+        })
+        const sink = yield* Effect.provide(Sink.make, Context.add(context, Database.PgCopy, counted))
+        const loaded = yield* sink.loadPart(
+          { project: "p", exportId: "export_1", part: 1, type: "ATTRIBUTES" },
+          profiles(1, 1200)
+        )
+        assert.deepStrictEqual(loaded, { records: 1200, skipped: false })
+        assert.deepStrictEqual(copies.length, 1)
+        assert.match(copies[0] ?? "", /^COPY batch_profiles_staging \(/)
+        assert.strictEqual(yield* count("batch_profiles_staging", "p", "export_1").pipe(Effect.provide(context)), 1200)
+      })
+    )
+
+    it.scoped("an interrupted COPY stages nothing and leaves no connection in a transaction", () =>
+      Effect.gen(function* () {
+        const { client, sessions } = yield* database("copy_interrupted")
+        const context = yield* Layer.build(client)
+        const sink = yield* Effect.provide(Sink.make, context)
+        yield* sink.loadPart({ project: "p", exportId: "export_1", part: 1, type: "ATTRIBUTES" }, profiles(1, 3))
+        // a replay of the part that sends 1,000 rows and then waits forever
+        const loading = yield* Effect.fork(
+          sink.loadPart(
+            { project: "p", exportId: "export_1", part: 1, type: "ATTRIBUTES" },
+            Stream.concat(profiles(1, 1000, "v2"), Stream.never)
+          )
+        )
+        yield* eventually(
+          "the COPY is running",
+          Effect.map(sessions, (now) => now.some((line) => line.includes("COPY")))
+        )
+        yield* Fiber.interrupt(loading)
+        // the connection is closed (its transaction rolled back), not given back to the pool mid-transaction
+        yield* eventually(
+          "no batch-export connection in a transaction",
+          Effect.map(sessions, (now) => now.every((line) => !line.includes("transaction") && !line.includes("COPY")))
+        )
+        assert.strictEqual(yield* count("batch_profiles_staging", "p", "export_1").pipe(Effect.provide(context)), 3)
+        assert.deepStrictEqual(
+          (yield* attributesOf("p", "export_1", 1).pipe(Effect.provide(context))).map((a) => a.plan),
+          ["v1", "v1", "v1"]
+        )
+      })
+    )
+
+    it.scoped(
+      "a server that stops in the middle of a COPY fails the load with a typed SinkError (no crash), and nothing stays",
+      () =>
+        Effect.gen(function* () {
+          const { client, cluster } = yield* database("copy_down")
+          const context = yield* Layer.build(client)
+          const sink = yield* Effect.provide(Sink.make, context)
+          const sent = yield* Deferred.make<void>()
+          const go = yield* Deferred.make<void>()
+          // 1,000 rows, a pause while the server goes away, 1,000 more
+          const records = profiles(1, 1000).pipe(
+            Stream.concat(
+              Stream.drain(Stream.fromEffect(Effect.zipRight(Deferred.succeed(sent, undefined), Deferred.await(go))))
+            ),
+            Stream.concat(profiles(1001, 2000))
+          )
+          const loading = yield* Effect.fork(
+            Effect.flip(sink.loadPart({ project: "p", exportId: "export_1", part: 1, type: "ATTRIBUTES" }, records))
+          )
+          yield* Deferred.await(sent)
+          yield* cluster.stop
+          yield* Deferred.succeed(go, undefined)
+          const failed = yield* Fiber.join(loading).pipe(
+            Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "timed out: a COPY whose server stopped" }),
+            Effect.orDie
+          )
+          assert.strictEqual(failed._tag, "SinkError")
+          if (failed._tag === "SinkError") assert.strictEqual(failed.operation, "loadPart")
+          yield* cluster.start
+          const fresh = yield* Layer.build(client)
+          assert.strictEqual(yield* count("batch_profiles_staging", "p", "export_1").pipe(Effect.provide(fresh)), 0)
+          assert.strictEqual(yield* count("batch_parts", "p", "export_1").pipe(Effect.provide(fresh)), 0)
+        }),
+      60_000
     )
 
     it.effect("a refused password fails the layer with a typed SinkError that does not show the password", () =>

@@ -24,4 +24,17 @@ describe("SinkError", () => {
     assert.notInclude(error.detail, "\n")
     assert.isAtMost(error.detail.length, 500)
   })
+
+  it("is transient when the database was away or busy, not when it refused or is full", () => {
+    const error = (code: string | undefined, detail = "failed") =>
+      new SinkError({ operation: "loadPart", detail, ...(code === undefined ? {} : { code }) })
+    for (const code of ["08006", "57P01", "57P03", "53300", "ECONNREFUSED", "ECONNRESET", "ENOENT", "SQLITE_BUSY"]) {
+      assert.isTrue(error(code).transient, code)
+    }
+    assert.isTrue(error(undefined, "Client has encountered a connection error and is not queryable").transient)
+    assert.isTrue(error(undefined, "Connection terminated unexpectedly").transient)
+    for (const code of ["SQLITE_FULL", "53100", "28P01", "42P01", "23505", "SQLITE_READONLY", undefined]) {
+      assert.isFalse(error(code).transient, String(code))
+    }
+  })
 })

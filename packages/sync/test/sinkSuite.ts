@@ -7,6 +7,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, type Vitest } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
@@ -54,7 +55,7 @@ const whileAway = <A, E, R>(table: string, effect: Effect.Effect<A, E, R>) =>
     () => rename(`${table}_away`, table)
   )
 
-const attributesOf = (project: string, exportId: string, part: number) =>
+export const attributesOf = (project: string, exportId: string, part: number) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const rows = yield* sql<{ readonly attributes: unknown }>`SELECT attributes FROM batch_profiles_staging
@@ -108,6 +109,57 @@ export const sinkSuite = (it: Vitest.MethodsNonLive<Backend, true>) => {
       const loaded = yield* withSink(fresh, load("p", "export_1", 1, profiles(1, 3)))
       assert.deepStrictEqual(loaded, { records: 3, skipped: false })
     })
+  )
+
+  it.effect(
+    "any text survives a load unchanged: tabs, newlines, backslashes, \\N, quotes and any Unicode in ids and values",
+    () =>
+      onFreshSink(
+        Effect.gen(function* () {
+          // COPY's text format gives a meaning to \t \n \r \\ and \N: each must arrive as written
+          const text = FastCheck.array(
+            FastCheck.oneof(
+              FastCheck.string({ unit: "grapheme" }),
+              FastCheck.constantFrom("\t", "\n", "\r", "\\", "\\N", "\\t", '"', ",", "\u2028", "\u00e9", "\\\\")
+            ),
+            { maxLength: 6 }
+          ).map((pieces) => pieces.join(""))
+          const record = FastCheck.record({ id: text, value: text, key: text })
+          const samples = FastCheck.sample(FastCheck.array(record, { minLength: 1, maxLength: 40 }), {
+            numRuns: 25,
+            seed: 21
+          })
+          const sql = yield* SqlClient.SqlClient
+          let exportNumber = 0
+          for (const values of samples) {
+            const exportId = `export_${++exportNumber}`
+            const records = values.map(({ id, key, value }, i) => ({
+              identifiers: { custom_id: `${i}:${id}`, installation_ids: [value] },
+              attributes: { [key]: value, plain: i }
+            }))
+            yield* load("p", exportId, 1, Stream.fromIterable(records))
+            const rows = yield* sql<{
+              readonly custom_id: string
+              readonly installation_ids: unknown
+            }>`SELECT custom_id,
+              installation_ids FROM batch_profiles_staging WHERE project = 'p' AND export_id = ${exportId} ORDER BY line`
+            assert.deepStrictEqual(
+              rows.map((row) => row.custom_id),
+              records.map((r) => r.identifiers.custom_id)
+            )
+            assert.deepStrictEqual(
+              rows.map((row) =>
+                typeof row.installation_ids === "string" ? JSON.parse(row.installation_ids) : row.installation_ids
+              ),
+              records.map((r) => r.identifiers.installation_ids)
+            )
+            assert.deepStrictEqual(
+              yield* attributesOf("p", exportId, 1),
+              records.map((r) => r.attributes)
+            )
+          }
+        })
+      )
   )
 
   it.effect("loadPart twice for the same (export, part) stages its records once: the replay replaces", () =>

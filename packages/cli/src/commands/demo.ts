@@ -18,6 +18,7 @@ import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import * as Flags from "../Flags.js"
+import * as setup from "../internal/demo.js"
 import { lazily } from "../internal/lazy.js"
 
 const load = () => import("../internal/handlers/demo.js")
@@ -28,14 +29,7 @@ const load = () => import("../internal/handlers/demo.js")
  * @since 0.1.0
  * @category models
  */
-export interface Summary {
-  readonly exportId: string
-  readonly directory: string
-  readonly files: ReadonlyArray<ExportFiles.ManifestEntry>
-  readonly bytes: number
-  readonly records: number
-  readonly millis: number
-}
+export type Summary = setup.Summary
 
 /**
  * How the demo's emulator behaves: exports created through it go CREATED → PENDING → RUNNING → SUCCESS, one
@@ -44,12 +38,7 @@ export interface Summary {
  * @since 0.1.0
  * @category constants
  */
-export const emulatorOptions: Emulator.Options = {
-  exports: [],
-  pollsPerStatus: 1,
-  partsPerExport: 3,
-  recordsPerPart: 500
-}
+export const emulatorOptions: Emulator.Options = setup.emulatorOptions
 
 /**
  * How often the demo looks at its export: the emulator moves on at each look; the client's floor (1 second, the
@@ -58,7 +47,7 @@ export const emulatorOptions: Emulator.Options = {
  * @since 0.1.0
  * @category constants
  */
-export const pollInterval: Duration.Duration = Duration.seconds(1)
+export const pollInterval: Duration.Duration = setup.pollInterval
 
 /**
  * The request the demo creates.
@@ -66,11 +55,7 @@ export const pollInterval: Duration.Duration = Duration.seconds(1)
  * @since 0.1.0
  * @category constants
  */
-export const request = {
-  export_type: "ATTRIBUTES",
-  attributes: ["$language", "$region", "plan", "lifetime_value"],
-  identifiers: ["custom_id", "installation_ids"]
-} as const
+export const request = setup.request
 
 /**
  * Creates the demo's export, fetches it into `directory` (status changes and progress on stderr), then counts its
@@ -88,12 +73,7 @@ export const workflow = (directory: string, say: (line: string) => Effect.Effect
  * @since 0.1.0
  * @category rendering
  */
-export const renderSummary = (summary: Summary): ReadonlyArray<string> => [
-  `saved ${summary.files.length} files to ${summary.directory}:`,
-  ...summary.files.map((file) => `  part ${file.part}  ${file.path}  ${file.bytes} bytes`),
-  `summary: ${summary.exportId}: ${summary.files.length} files, ${summary.bytes} bytes, ${summary.records} records ` +
-    `in ${(summary.millis / 1000).toFixed(2)} s`
-]
+export const renderSummary: (summary: Summary) => ReadonlyArray<string> = setup.renderSummary
 
 const outDir = Options.text("out-dir").pipe(
   // text, not Options.directory: its existence check dies (a defect) on paths like a-file/sub

@@ -28,12 +28,19 @@ const out = Options.text("out").pipe(
   )
 )
 
+const force = Options.boolean("force").pipe(
+  Options.withDescription(
+    "Download the file again from byte 0 (without it, a re-run continues what an interrupted run kept, as fetch does)"
+  )
+)
+
 const createDirs = Options.boolean("create-dirs").pipe(
   Options.withDescription("Create the missing parent directories of --out (without it, they are an error)")
 )
 
 /**
- * `batch-export download <file_id> --out <path|dir|-> [--create-dirs] [--max-size SIZE] [--quiet] [--json]
+ * `batch-export download <file_id> --out <path|dir|-> [--create-dirs] [--force] [--wait] [--poll-interval DURATION]
+ * [--timeout DURATION] [--max-size SIZE] [--quiet] [--json]
  * [--base-url URL] [--api-version V] [--idle-timeout DURATION]`
  *
  * @since 0.1.0
@@ -45,6 +52,10 @@ export const command = Command.make(
     fileId,
     out,
     createDirs,
+    force,
+    wait: Flags.wait,
+    pollInterval: Flags.pollInterval,
+    timeout: Flags.timeout,
     maxSize: Flags.maxSize,
     quiet: Flags.quiet,
     json: Flags.json,

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Flags from "../Flags.js"
 import { lazily } from "../internal/lazy.js"
+import * as render from "../internal/render/emulator.js"
 
 const port = (name: string, description: string) =>
   Options.integer(name).pipe(
@@ -50,32 +51,7 @@ const partSize = Flags.size(
  * @since 0.1.0
  * @category rendering
  */
-export const banner = (emulator: Emulator.Service): Effect.Effect<ReadonlyArray<string>> =>
-  Effect.map(emulator.exports, (exports) => {
-    const lines = [
-      "Batch export API emulator running (Ctrl-C to stop)",
-      `  API:     ${emulator.apiUrl}`,
-      `  storage: ${emulator.storageUrl}`,
-      "",
-      "# in another shell:",
-      `export BATCH_REST_API_KEY=${emulator.restApiKey}`,
-      `export BATCH_PROJECT_KEY=${emulator.projectKey}`,
-      `export BATCH_API_URL=${emulator.apiUrl}`,
-      "",
-      "exports:"
-    ]
-    for (const exp of exports) {
-      lines.push(`  ${exp.id}  ${exp.status}  ${exp.exportType}`)
-      for (const file of exp.files) {
-        lines.push(`    ${file.id}  part ${file.part}  ${file.size} bytes`)
-      }
-    }
-    const first = exports.find((exp) => exp.status === "SUCCESS")?.files[0]
-    if (first !== undefined) {
-      lines.push("", `try: batch-export download ${first.id} --out part-${first.part}.json`)
-    }
-    return lines
-  })
+export const banner: (emulator: Emulator.Service) => Effect.Effect<ReadonlyArray<string>> = render.banner
 
 /**
  * The banner's facts as one JSON object (`--json`): where the emulator listens, the environment a client needs,
@@ -84,22 +60,7 @@ export const banner = (emulator: Emulator.Service): Effect.Effect<ReadonlyArray<
  * @since 0.1.0
  * @category rendering
  */
-export const bannerJson = (emulator: Emulator.Service): Effect.Effect<unknown> =>
-  Effect.map(emulator.exports, (exports) => ({
-    apiUrl: emulator.apiUrl,
-    storageUrl: emulator.storageUrl,
-    environment: {
-      BATCH_REST_API_KEY: emulator.restApiKey,
-      BATCH_PROJECT_KEY: emulator.projectKey,
-      BATCH_API_URL: emulator.apiUrl
-    },
-    exports: exports.map((exp) => ({
-      id: exp.id,
-      status: exp.status,
-      exportType: exp.exportType,
-      files: exp.files.map((file) => ({ id: file.id, part: file.part, size: file.size }))
-    }))
-  }))
+export const bannerJson: (emulator: Emulator.Service) => Effect.Effect<unknown> = render.bannerJson
 
 /**
  * `batch-export emulator [--port N] [--storage-port N] [--seed N] [--exports N] [--parts N] [--part-size SIZE]`:

@@ -1,5 +1,5 @@
 /**
- * `batch-export fetch <export_id> --out-dir <dir>`: waits until the export is `SUCCESS` (showing its status and
+ * `batch-export fetch <export_id> [--out-dir <dir>]`: waits until the export is `SUCCESS` (showing its status and
  * when the next check is), downloads every part with the progress display, then prints the manifest.
  *
  * @since 0.1.0
@@ -12,6 +12,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Flags from "../Flags.js"
 import { lazily } from "../internal/lazy.js"
+import * as render from "../internal/render/fetch.js"
 
 /**
  * The manifest as printed on stdout: one line per file, `<part>\t<path>\t<bytes>`, in part order.
@@ -19,8 +20,8 @@ import { lazily } from "../internal/lazy.js"
  * @since 0.1.0
  * @category rendering
  */
-export const renderManifest = (files: ReadonlyArray<ExportFiles.ManifestEntry>): ReadonlyArray<string> =>
-  files.map((file) => `${file.part}\t${file.path}\t${file.bytes}`)
+export const renderManifest: (files: ReadonlyArray<ExportFiles.ManifestEntry>) => ReadonlyArray<string> =
+  render.renderManifest
 
 /**
  * The manifest as printed with `--json`: every file with `skipped` (true when a re-run found it complete and did
@@ -29,33 +30,16 @@ export const renderManifest = (files: ReadonlyArray<ExportFiles.ManifestEntry>):
  * @since 0.1.0
  * @category rendering
  */
-export const manifestJson = (manifest: ExportFiles.Manifest) => ({
-  exportId: manifest.exportId,
-  files: manifest.files.map((file) => ({
-    part: file.part,
-    fileId: file.fileId,
-    path: file.path,
-    bytes: file.bytes,
-    skipped: file.skipped
-  }))
-})
+export const manifestJson = render.manifestJson
 
 const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The export (export_…)"))
 
 // text, not Options.directory: its existence check dies (a defect) on paths like a-file/sub
 const outDir = Options.text("out-dir").pipe(
   Options.withPseudoName("DIR"),
-  Options.withDescription("Where to save the parts, as <export id>-part-NNN.json (created if missing)")
-)
-
-const pollInterval = Flags.seconds(
-  "poll-interval",
-  "Time between two looks at the export (seconds, or 30s, 2m), at least 1s: Batch rate-limits its API",
-  (checks) => checks.pollInterval
-).pipe(Flags.withDefault(Flags.toDuration(5), "5"))
-
-const timeout = Flags.seconds("timeout", "Give up when the export is not done after this long (default 2 hours)").pipe(
-  Options.optional
+  Options.withDescription("Where to save the parts, as <export id>-part-NNN.json (created if missing)"),
+  // as `gh release download` and `curl -O` do
+  Flags.withDefault(".", "the current directory")
 )
 
 const concurrency = Flags.wholeNumber("concurrency", 1, 64, "Parts downloaded at once, 1 to 64").pipe(
@@ -70,7 +54,7 @@ const force = Options.boolean("force").pipe(
 )
 
 /**
- * `batch-export fetch <export_id> --out-dir DIR [--poll-interval DURATION] [--timeout DURATION] [--concurrency N]
+ * `batch-export fetch <export_id> [--out-dir DIR] [--poll-interval DURATION] [--timeout DURATION] [--concurrency N]
  * [--max-size SIZE] [--force] [--quiet] [--json] [--base-url URL] [--api-version V] [--idle-timeout DURATION]`
  *
  * @since 0.1.0
@@ -81,8 +65,8 @@ export const command = Command.make(
   {
     exportId,
     outDir,
-    pollInterval,
-    timeout,
+    pollInterval: Flags.pollInterval,
+    timeout: Flags.timeout,
     concurrency,
     maxSize: Flags.maxSize,
     force,

@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Flags from "../Flags.js"
 import { UsageError } from "../internal/exit.js"
 import { lazily } from "../internal/lazy.js"
-import * as table from "../internal/table.js"
+import * as table from "../internal/render/list.js"
 
 /**
  * The exports as table rows: id, status, scope, request date, number of files; columns padded to their widest
@@ -31,8 +31,7 @@ export const renderRows: (rows: ReadonlyArray<ReadonlyArray<string>>) => Readonl
  * @since 0.1.0
  * @category rendering
  */
-export const renderTable = (exports: ReadonlyArray<Export.Export>): ReadonlyArray<string> =>
-  table.renderRows([table.HEADER, ...exports.map(table.rowOf)])
+export const renderTable: (exports: ReadonlyArray<Export.Export>) => ReadonlyArray<string> = table.renderTable
 
 const limit = Flags.wholeNumber(
   "limit",

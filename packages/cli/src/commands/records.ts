@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { ClientError, type Records } from "@batch-export/core"
+// ExportError only lets declaration emit name the error types inside the inferred command type.
+import type { ClientError, ExportError, Records } from "@batch-export/core"
 import type { ExportsClient } from "@batch-export/node"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
@@ -13,6 +14,7 @@ import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 import * as Flags from "../Flags.js"
 import { lazily } from "../internal/lazy.js"
+import { sourceOf } from "../internal/recordsId.js"
 
 const load = () => import("../internal/handlers/records.js")
 
@@ -30,17 +32,7 @@ export const recordsOf = (
   Stream.Stream<Records.ProfileRecord, ExportsClient.RecordsError>,
   ClientError.InvalidArgument,
   ExportsClient.ExportsClient
-> =>
-  id.startsWith("export_")
-    ? lazily(load, (handler) => handler.exportRecords(id))
-    : id.startsWith("file_")
-      ? lazily(load, (handler) => handler.fileRecords(id))
-      : Effect.fail(
-          new ClientError.InvalidArgument({
-            argument: "id",
-            detail: `expected an export id (export_…) or a file id (file_…), got ${JSON.stringify(id)}`
-          })
-        )
+> => Effect.flatMap(sourceOf(id), (source) => lazily(load, (handler) => handler.recordsOf(source, id)))
 
 const id = Args.text({ name: "export_id|file_id" }).pipe(
   Args.withDescription("An export (export_…: every part, in part order) or one of its files (file_…)")
@@ -51,7 +43,7 @@ const limit = Flags.wholeNumber("limit", 1, Number.MAX_SAFE_INTEGER, "Stop after
 )
 
 /**
- * `batch-export records <export_id|file_id> [--limit N] [--json] [--base-url URL] [--api-version V]
+ * `batch-export records <export_id|file_id> [--limit N] [--wait] [--poll-interval DURATION] [--timeout DURATION] [--json] [--base-url URL] [--api-version V]
  * [--idle-timeout DURATION]`
  *
  * @since 0.1.0
@@ -62,13 +54,17 @@ export const command = Command.make(
   {
     id,
     limit,
+    wait: Flags.wait,
+    pollInterval: Flags.pollInterval,
+    timeout: Flags.timeout,
     // NDJSON already: the flag only makes errors JSON too
     json: Flags.json,
     baseUrl: Flags.baseUrl,
     apiVersion: Flags.apiVersion,
     idleTimeout: Flags.idleTimeout
   },
-  (config) => lazily(load, (handler) => handler.records(config))
+  (config) =>
+    Effect.flatMap(sourceOf(config.id), (source) => lazily(load, (handler) => handler.records(source, config)))
 ).pipe(
   Command.withDescription(
     "Print the records of an export or of one file as NDJSON (one JSON object per line), decoded and streamed."

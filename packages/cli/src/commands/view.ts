@@ -10,7 +10,7 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Flags from "../Flags.js"
 import { lazily } from "../internal/lazy.js"
-import { formatDate, shown } from "../internal/output.js"
+import * as render from "../internal/render/view.js"
 
 /**
  * The human summary of an export: id, scope, status, dates, then one line per file (part, id, size). Server
@@ -19,16 +19,7 @@ import { formatDate, shown } from "../internal/output.js"
  * @since 0.1.0
  * @category rendering
  */
-export const renderExport = (exp: Export.Export): ReadonlyArray<string> => [
-  `id         ${exp.id}`,
-  `scope      ${shown(exp.scope)}`,
-  `status     ${shown(exp.status)}`,
-  `requested  ${formatDate(exp.requestDate)}`,
-  `started    ${formatDate(exp.startDate)}`,
-  `completed  ${formatDate(exp.completionDate)}`,
-  `files      ${exp.parts.length}`,
-  ...exp.parts.map((file) => `  part ${file.part}  ${file.id}  ${file.size} bytes`)
-]
+export const renderExport: (exp: Export.Export) => ReadonlyArray<string> = render.renderExport
 
 const exportId = Args.text({ name: "export_id" }).pipe(Args.withDescription("The export (export_…)"))
 

@@ -174,6 +174,59 @@ const namedOf = (usage: Usage.Usage, required = true): ReadonlyArray<Named> => {
   }
 }
 
+/**
+ * A flag a command takes: its names (`--out`, `-o`) and whether a value follows it.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category models
+ */
+export interface Flag {
+  readonly names: ReadonlyArray<string>
+  readonly takesValue: boolean
+}
+
+const flagsOfUsage = (usage: Usage.Usage): ReadonlyArray<Flag> => {
+  switch (usage._tag) {
+    case "Named":
+      return usage.names.every((name) => name.startsWith("-"))
+        ? [{ names: usage.names, takesValue: usage.acceptedValues._tag === "Some" }]
+        : []
+    case "Optional":
+    case "Repeated":
+      return flagsOfUsage(usage.usage)
+    case "Alternation":
+    case "Concat":
+      return [...flagsOfUsage(usage.left), ...flagsOfUsage(usage.right)]
+    case "Empty":
+    case "Mixed":
+      return []
+  }
+}
+
+/**
+ * The flags of a command without subcommands, as its usage (and so its help) lists them.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category parsing
+ */
+export const flagsOf = (topic: Topic): ReadonlyArray<Flag> =>
+  topic.children.length > 0 ? [] : flagsOfUsage(Descriptor.getUsage(topic.descriptor))
+
+/**
+ * Flags every command takes (@effect/cli's built-ins that are worth knowing; `--wizard` is not).
+ *
+ * @internal
+ * @since 0.1.0
+ * @category constants
+ */
+export const GLOBAL_FLAGS: ReadonlyArray<Flag> = [
+  { names: ["-h", "--help"], takesValue: false },
+  { names: ["--version"], takesValue: false },
+  { names: ["--log-level"], takesValue: true }
+]
+
 // ---- rendering
 
 /** Narrower than this, a flag's description goes under its name instead of beside it. */

@@ -38,6 +38,23 @@ const toJson = (value: unknown): string | { readonly error: string } => {
   }
 }
 
+/** The columns of each staging table that a row fills, in the order COPY sends them (the keys of the rows below). */
+export const stagingColumns: Record<"ATTRIBUTES" | "EVENTS" | "REACHABILITY", ReadonlyArray<string>> = {
+  ATTRIBUTES: [
+    "project",
+    "export_id",
+    "part",
+    "line",
+    "profile_key",
+    "custom_id",
+    "installation_ids",
+    "attributes",
+    "extra"
+  ],
+  EVENTS: ["project", "export_id", "part", "line", "custom_id", "name", "event_time", "record"],
+  REACHABILITY: ["project", "export_id", "part", "line", "custom_id", "channel", "status", "event_time", "record"]
+}
+
 /** A staging row, or why the record cannot be one. */
 export type Mapped = { readonly row: Record<string, string | number | null> } | { readonly error: string }
 
@@ -62,18 +79,19 @@ export const profileKey = (
   return `record:${exportId}:${part}:${line}`
 }
 
-const KNOWN_TOP = new Set(["identifiers", "attributes"])
-const KNOWN_IDENTIFIERS = new Set(["custom_id", "installation_ids"])
-
 /** What a profile record has beyond its custom id, installation ids and attributes, kept so nothing is lost. */
 const extraOf = (record: Struct, identifiers: Struct | undefined): Struct | undefined => {
+  // for…in and plain comparisons: this runs for every record, and most records have nothing extra
   let extra: Record<string, unknown> | undefined
-  for (const key of Object.keys(record)) {
-    if (!KNOWN_TOP.has(key)) (extra ??= {})[key] = record[key]
+  for (const key in record) {
+    if (key !== "identifiers" && key !== "attributes") (extra ??= {})[key] = record[key]
   }
   if (identifiers !== undefined) {
-    const others = Object.keys(identifiers).filter((key) => !KNOWN_IDENTIFIERS.has(key))
-    if (others.length > 0) (extra ??= {})["identifiers"] = Object.fromEntries(others.map((k) => [k, identifiers[k]]))
+    let others: Record<string, unknown> | undefined
+    for (const key in identifiers) {
+      if (key !== "custom_id" && key !== "installation_ids") (others ??= {})[key] = identifiers[key]
+    }
+    if (others !== undefined) (extra ??= {})["identifiers"] = others
   }
   return extra
 }
@@ -87,9 +105,13 @@ export const profileRow: ToRow = (record, project, exportId, part, line) => {
     return { error: "identifiers.custom_id must be a string or null" }
   }
   const installationIds = identifiers?.["installation_ids"] ?? []
-  if (!Array.isArray(installationIds) || !installationIds.every((id): id is string => typeof id === "string")) {
-    return { error: "identifiers.installation_ids must be an array of strings" }
+  if (!Array.isArray(installationIds)) return { error: "identifiers.installation_ids must be an array of strings" }
+  let nul = false
+  for (const id of installationIds) {
+    if (typeof id !== "string") return { error: "identifiers.installation_ids must be an array of strings" }
+    if (id.includes(NUL)) nul = true
   }
+  const ids: ReadonlyArray<string> = installationIds
   const attributes = record["attributes"]
   if (attributes !== undefined && !isStruct(attributes)) return { error: "attributes must be an object" }
   const extra = extraOf(record, identifiers)
@@ -98,21 +120,17 @@ export const profileRow: ToRow = (record, project, exportId, part, line) => {
   if (attributesJson !== null && typeof attributesJson !== "string") return attributesJson
   if (extraJson !== null && typeof extraJson !== "string") return extraJson
   const custom = stringOrNull(customId)
+  // ids are compared as stored: with U+0000 replaced (rare: only then is a copy made)
+  const storedIds = nul ? ids.map((id) => id.replaceAll(NUL, REPLACEMENT)) : ids
   return {
     row: {
       project,
       export_id: exportId,
       part,
       line,
-      profile_key: profileKey(
-        custom,
-        installationIds.map((id) => id.replaceAll(NUL, REPLACEMENT)),
-        exportId,
-        part,
-        line
-      ),
+      profile_key: profileKey(custom, storedIds, exportId, part, line),
       custom_id: custom,
-      installation_ids: JSON.stringify(withoutNul(installationIds)),
+      installation_ids: JSON.stringify(storedIds),
       attributes: attributesJson,
       extra: extraJson
     }

@@ -17,11 +17,13 @@ import * as Schema from "effect/Schema"
 import type * as ExportSync from "../ExportSync.js"
 import { Clients, StepFailed } from "../ExportSync.js"
 import * as Sink from "../Sink.js"
+import { SinkError } from "../SinkError.js"
 import { createOnce } from "./createOnce.js"
 
 export interface Settings {
   readonly pollInterval: Duration.Duration | undefined
   readonly timeout: Duration.Duration
+  readonly inMemoryThreshold: Duration.Duration | undefined
 }
 
 const Created = Schema.Struct({ exportId: Schema.String, at: Schema.Number })
@@ -39,6 +41,18 @@ const retryableCreate = (error: { readonly _tag: string }) =>
   error._tag === "RequestTimeout"
 
 const createRetries = Schedule.exponential("1 second", 2).pipe(Schedule.intersect(Schedule.recurs(4)))
+
+/**
+ * A database that is away (down, restarting, refusing connections) or busy: each step that writes to the sink
+ * tries again, 1 s doubling, 6 times (about a minute in all), before it fails with the `SinkError`. Each attempt
+ * is a whole transaction, so a retry never finds half of an earlier one.
+ */
+const databaseRetries = Schedule.exponential("1 second", 2).pipe(Schedule.intersect(Schedule.recurs(6)))
+
+const isTransient = (error: { readonly _tag: string }): boolean => error instanceof SinkError && error.transient
+
+const retryDatabase = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.retry(effect, { schedule: databaseRetries, while: isTransient })
 
 /** The wait after the `n`-th look (1-based): the fixed interval, or the client's default schedule's `n`-th delay. */
 const pollDelay = (settings: Settings, n: number): Effect.Effect<Duration.Duration> =>
@@ -88,7 +102,7 @@ export const run = (payload: ExportSync.Payload, runId: string, settings: Settin
           windowFrom: window?.from === undefined ? undefined : new Date(window.from.epochMillis),
           windowTo: window?.to === undefined ? undefined : new Date(window.to.epochMillis)
         })
-        .pipe(Effect.mapError(StepFailed.of("start")))
+        .pipe(retryDatabase, Effect.mapError(StepFailed.of("start")))
     })
   )
 
@@ -101,6 +115,7 @@ export const run = (payload: ExportSync.Payload, runId: string, settings: Settin
       const body = Schema.encodeSync(CreateExport.CreateExportRequest)(request)
       const created = yield* createOnce(sink, batch, runId, body).pipe(
         Effect.retry({ schedule: createRetries, while: retryableCreate }),
+        retryDatabase,
         Effect.mapError(StepFailed.of("create"))
       )
       return { exportId: created.exportId, at: yield* Clock.currentTimeMillis }
@@ -135,7 +150,11 @@ export const run = (payload: ExportSync.Payload, runId: string, settings: Settin
           })
           return yield* StepFailed.of(`poll-${n}`)(timeout)
         }
-        yield* DurableClock.sleep({ name: `poll-${n}`, duration: yield* pollDelay(settings, n) })
+        yield* DurableClock.sleep({
+          name: `poll-${n}`,
+          duration: yield* pollDelay(settings, n),
+          inMemoryThreshold: settings.inMemoryThreshold
+        })
       }
     })
 
@@ -145,19 +164,17 @@ export const run = (payload: ExportSync.Payload, runId: string, settings: Settin
       Schema.Number,
       Effect.gen(function* () {
         const sink = yield* Sink.Sink
-        // the process died after the load committed, before the engine stored this step's result: not again
-        const done = yield* sink
-          .loadedPart({ project, exportId, part: file.part })
-          .pipe(Effect.mapError(StepFailed.of(`load-part-${file.part}`)))
-        if (Option.isSome(done)) return done.value
         const batch = yield* client(`load-part-${file.part}`)
-        const loaded = yield* sink
-          .loadPart(
+        return yield* Effect.gen(function* () {
+          // the process died after the load committed, before the engine stored this step's result: not again
+          const done = yield* sink.loadedPart({ project, exportId, part: file.part })
+          if (Option.isSome(done)) return done.value
+          const loaded = yield* sink.loadPart(
             { project, exportId, part: file.part, type },
             batch.fileRecords(file.id, { schema: Schema.Unknown })
           )
-          .pipe(Effect.mapError(StepFailed.of(`load-part-${file.part}`)))
-        return loaded.records
+          return loaded.records
+        }).pipe(retryDatabase, Effect.mapError(StepFailed.of(`load-part-${file.part}`)))
       })
     )
 
@@ -173,7 +190,7 @@ export const run = (payload: ExportSync.Payload, runId: string, settings: Settin
             ? yield* sink.publishSnapshot(key)
             : yield* sink.publishWindow({ ...key, type, windowEnd: new Date(window.to.epochMillis) })
         return published.records
-      }).pipe(Effect.mapError(StepFailed.of("publish")))
+      }).pipe(retryDatabase, Effect.mapError(StepFailed.of("publish")))
     )
 
   const finish = (end: Omit<Sink.RunEnd, "finishedAt">) =>
@@ -184,7 +201,7 @@ export const run = (payload: ExportSync.Payload, runId: string, settings: Settin
         const sink = yield* Sink.Sink
         if (end.outcome === "failure" && end.exportId !== undefined) yield* sink.discard(project, end.exportId)
         yield* sink.finishRun(runId, { ...end, finishedAt: new Date(yield* Clock.currentTimeMillis) })
-      }).pipe(Effect.mapError(StepFailed.of("finish")))
+      }).pipe(retryDatabase, Effect.mapError(StepFailed.of("finish")))
     )
 
   let exportId: string | undefined

@@ -36,14 +36,18 @@ export interface Setup {
   readonly sync?: ExportSync.Options | undefined
   /** wraps the sink, e.g. to print or pause at its calls */
   readonly decorate?: ((sink: Sink.Service) => Sink.Service) | undefined
-  /** the engine; default: the durable one, on `engine.db` */
+  /** the engine; default: the durable one, on `engine.db` (or on `database` when given) */
   readonly engine?: Layer.Layer<WorkflowEngine> | undefined
+  /** one database for the sink and the engine (Postgres); default: two SQLite files in the dir */
+  readonly database?: Layer.Layer<SqlClient.SqlClient, SinkError> | undefined
 }
+
+/** Stored messages and clocks are looked at every 100 ms instead of 10 s, so that tests do not wait on the runner. */
+const shardingConfig = { entityMessagePollInterval: "100 millis" } as const
 
 /**
  * The workflow registered on the engine, with the sink (and its `SqlClient`, for the tests' own queries) in
- * the output. Stored messages and clocks are looked at every 100 ms instead of 10 s, so that tests do not
- * wait on the runner.
+ * the output.
  */
 export const layer = (
   at: Where,
@@ -52,16 +56,16 @@ export const layer = (
   WorkflowEngine | Sink.Sink | SqlClient.SqlClient,
   SinkError | ConfigError.ConfigError | ClientError.InvalidArgument
 > => {
+  const database = setup.database ?? Database.layerSqlite({ filename: join(at.dir, "sink.db") })
   const sink = Layer.provideMerge(
     Layer.effect(Sink.Sink, Effect.map(Sink.make, setup.decorate ?? ((sink) => sink))),
-    Database.layerSqlite({ filename: join(at.dir, "sink.db") })
+    database
   )
   const engine =
     setup.engine ??
-    ExportSync.layerEngineSqlite({
-      filename: join(at.dir, "engine.db"),
-      shardingConfig: { entityMessagePollInterval: "100 millis" }
-    })
+    (setup.database === undefined
+      ? ExportSync.layerEngineSqlite({ filename: join(at.dir, "engine.db"), shardingConfig })
+      : ExportSync.layerEngine({ shardingConfig }).pipe(Layer.provide(setup.database)))
   const clients = ExportSync.layerClient.pipe(
     Layer.provide(ExportsClient.layer({ baseUrl: at.apiUrl, restApiKey: at.restApiKey, projectKey: at.projectKey }))
   )

@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Client from "../../Client.js"
+import { awaitFile } from "../../Programs.js"
 import * as Progress from "../../Progress.js"
 import { printJson, writeStdout } from "../output.js"
 
@@ -27,6 +28,10 @@ export interface Config extends Client.Overrides {
   readonly fileId: string
   readonly out: string
   readonly createDirs: boolean
+  readonly force: boolean
+  readonly wait: boolean
+  readonly pollInterval: Duration.Duration
+  readonly timeout: Option.Option<Duration.Duration>
   readonly maxSize: Option.Option<number>
   readonly quiet: boolean
   readonly json: boolean
@@ -52,21 +57,41 @@ const toStdout = (fileId: string, maxBytes: number | undefined, progress: Progre
   })
 
 /**
- * Downloads the file to `--out` (or stdout) with a progress display, then says where it went.
+ * Downloads the file to `--out` (or stdout) with a progress display, then says where it went. With `--wait`,
+ * first waits until Batch gives a link (`awaitFile`). A file is downloaded as `fetch` downloads a part: resumed
+ * across runs (its `.partial` and state kept, the same lock), from byte 0 with `--force`.
  *
  * @internal
  * @since 0.1.0
  * @category programs
  */
-export const download = ({ createDirs, fileId, json, maxSize, out, quiet, ...flags }: Config) =>
+export const download = ({
+  createDirs,
+  fileId,
+  force,
+  json,
+  maxSize,
+  out,
+  pollInterval,
+  quiet,
+  timeout,
+  wait,
+  ...flags
+}: Config) =>
   Effect.gen(function* () {
+    if (wait) yield* awaitFile(fileId, { pollInterval, timeout: Option.getOrUndefined(timeout) })
     const maxBytes = Option.getOrUndefined(maxSize)
     const progress = yield* Progress.make(fileId)
     if (out === "-") return yield* toStdout(fileId, maxBytes, progress)
     const files = yield* ExportFiles.ExportFiles
     // the destination rules (an existing directory, a device, a missing parent) are the library's
     const saved = yield* files
-      .downloadToFile(fileId, out, { onProgress: progress.update, createDirectories: createDirs, maxBytes })
+      .downloadToFile(fileId, out, {
+        onProgress: progress.update,
+        createDirectories: createDirs,
+        maxBytes,
+        resume: !force
+      })
       .pipe(Effect.ensuring(progress.close))
     yield* json
       ? printJson({ fileId: saved.fileId, path: saved.path, bytes: saved.bytes })

@@ -9,8 +9,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { banner, bannerJson } from "../../commands/emulator.js"
 import { printJson } from "../output.js"
+import { banner, bannerJson } from "../render/emulator.js"
 import { sampleExports } from "../sampleExports.js"
 
 /**

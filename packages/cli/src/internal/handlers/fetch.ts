@@ -11,10 +11,10 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Client from "../../Client.js"
-import { manifestJson, renderManifest } from "../../commands/fetch.js"
 import { fetchExport } from "../../Programs.js"
 import * as Progress from "../../Progress.js"
 import { printJson } from "../output.js"
+import { manifestJson, renderManifest } from "../render/fetch.js"
 
 /**
  * The parsed command line of `fetch`.

@@ -11,9 +11,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Client from "../../Client.js"
-import { renderTable } from "../../commands/list.js"
 import { printJson, shown } from "../output.js"
-import { HEADER, renderRows, rowOf } from "../table.js"
+import { HEADER, renderRows, renderTable, rowOf } from "../render/list.js"
 
 /**
  * The parsed command line of `list`.

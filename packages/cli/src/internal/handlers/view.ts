@@ -8,7 +8,7 @@ import { ExportsClient } from "@batch-export/node"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Client from "../../Client.js"
-import { renderExport } from "../../commands/view.js"
+import { renderExport } from "../render/view.js"
 import { printJson } from "../output.js"
 
 /**

@@ -1,12 +1,12 @@
 /**
- * The table of exports `list` prints (see `ListCommand.renderRows`), shared by the command module and its
- * handler.
+ * The table of exports `list` prints (see `ListCommand.renderTable`), used by the command module and its
+ * handler alike.
  *
  * @internal
  * @since 0.1.0
  */
 import type { Export } from "@batch-export/core"
-import { formatDate, shown } from "./output.js"
+import { formatDate, shown } from "../output.js"
 
 /**
  * The header row.
@@ -50,3 +50,13 @@ export const rowOf = (exp: Export.Export): ReadonlyArray<string> => [
   formatDate(exp.requestDate),
   String(exp.files.length)
 ]
+
+/**
+ * The exports as a table with its header.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category rendering
+ */
+export const renderTable = (exports: ReadonlyArray<Export.Export>): ReadonlyArray<string> =>
+  renderRows([HEADER, ...exports.map(rowOf)])
