@@ -321,7 +321,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export sync --databa
         assert.strictEqual((yield* first.finished).signal, "SIGKILL")
 
         const second = yield* finishedWithin(yield* Child.start(args, env), "the second run")
-        assert.strictEqual(second.code, 0, second.stderr)
+        assert.strictEqual(second.code, 0, `${second.stdout.toString("utf8")}\n${second.stderr}`)
         for (const text of [second.stdout.toString("utf8"), second.stderr, first.stderrSoFar()]) {
           assert.notInclude(text, cluster.password)
         }
