@@ -5,9 +5,10 @@
  *
  * The slot of a (project, definition) is the latest occurrence of its cron at or before now (a definition
  * without `schedule` runs daily at 00:00 UTC). The execution id comes from (project, definition, slot), so
- * running twice within one slot runs it once, and a run killed in the middle is resumed by the next start
- * within the same slot (a later start, in a later slot, resumes it too: the engine keeps running what it
- * stored). EVENTS and REACHABILITY export `[cursor, slot)`, the first run `[slot − lookBackDays, slot)`.
+ * running twice within one slot runs it once, and a run killed in the middle is resumed and awaited by the
+ * next start within the same slot. (A start in a later slot awaits that slot's executions only; the engine
+ * picks the older one up from its storage while the process runs, and a later start again.) EVENTS and
+ * REACHABILITY export `[cursor, slot)`, the first run `[slot − lookBackDays, slot)`.
  *
  * The engine's storage: for SQLite a file beside the database, `<database>.engine` (the sink and the engine
  * cannot share one SQLite connection, see `ExportSync`); for Postgres the same pool as the sink.
