@@ -12,6 +12,7 @@ import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { type SinkError, Sync, type SyncConfig } from "@batch-export/sync"
@@ -116,9 +117,23 @@ export const demo = ({ json, outDir }: Config) =>
         baseUrl: emulator.apiUrl
       })
       const summary = yield* Effect.provide(workflow(directory, say), client)
-      const outcomes = yield* syncTwoProjects((yield* Path.Path).join(directory, "batch-export.db"), say)
+      // better-sqlite3 is an optional dependency of the CLI: without it the demo shows the export workflow only
+      const sqlite = yield* Effect.either(Effect.tryPromise(() => import("@effect/sql-sqlite-node/SqliteClient")))
+      const outcomes = Either.isRight(sqlite)
+        ? yield* syncTwoProjects((yield* Path.Path).join(directory, "batch-export.db"), say)
+        : undefined
+      const skipped = "sync skipped: its SQLite driver, better-sqlite3 (an optional dependency), is not installed"
       yield* json
-        ? printJson({ ...summary, seconds: summary.millis / 1000, sync: outcomes.map(Render.outcomeJson) })
-        : Console.log([...renderSummary(summary), ...Render.outcomesTable(outcomes)].join("\n"))
+        ? printJson({
+            ...summary,
+            seconds: summary.millis / 1000,
+            sync: outcomes === undefined ? null : outcomes.map(Render.outcomeJson),
+            ...(outcomes === undefined ? { syncSkipped: skipped } : {})
+          })
+        : Console.log(
+            [...renderSummary(summary), ...(outcomes === undefined ? [skipped] : Render.outcomesTable(outcomes))].join(
+              "\n"
+            )
+          )
     })
   )
