@@ -7,6 +7,7 @@
 // The next two imports only let declaration emit name the error types inside the inferred command types.
 import type { ApiError, ClientError, ExportError, Records } from "@batch-export/core"
 import type { ExportsClient } from "@batch-export/node"
+import type { SinkError, SyncConfig } from "@batch-export/sync"
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
@@ -25,6 +26,7 @@ import * as EmulatorCommand from "./commands/emulator.js"
 import * as Fetch from "./commands/fetch.js"
 import * as List from "./commands/list.js"
 import * as RecordsCommand from "./commands/records.js"
+import * as SyncCommand from "./commands/sync.js"
 import * as View from "./commands/view.js"
 import type * as Failure from "./Failure.js"
 import * as Completions from "./internal/completions.js"
@@ -53,8 +55,8 @@ const leaves = [
 ] as const
 
 /**
- * `batch-export` with its subcommands `create`, `view`, `list`, `fetch`, `records`, `download`, `emulator` and
- * `demo`.
+ * `batch-export` with its subcommands `create`, `view`, `list`, `fetch`, `records`, `download`, `emulator`,
+ * `demo` and `sync`.
  *
  * @since 0.1.0
  * @category commands
@@ -71,7 +73,7 @@ export const command = Command.make("batch-export").pipe(
       ...exit.exitCodesHelp.map((line) => HelpDoc.p(line))
     ])
   ),
-  Command.withSubcommands([Create.command, ...leaves])
+  Command.withSubcommands([Create.command, ...leaves, SyncCommand.command])
 )
 
 /** What `--help` can show: the command tree, in the order `command` lists it. */
@@ -80,7 +82,8 @@ const helpTopics = Help.topic(command, [
     Create.command,
     Create.subcommands.map((subcommand) => Help.topic(subcommand))
   ),
-  ...leaves.map((leaf) => Help.topic(leaf))
+  ...leaves.map((leaf) => Help.topic(leaf)),
+  Help.topic(SyncCommand.command, [Help.topic(SyncCommand.statusCommand)])
 ])
 
 /** The width help is wrapped to: the terminal's, or 80 columns off a terminal. */

@@ -95,3 +95,10 @@ export * as EmulatorCommand from "./commands/emulator.js"
  * @since 0.1.0
  */
 export * as DemoCommand from "./commands/demo.js"
+
+/**
+ * `batch-export sync` and `sync status`.
+ *
+ * @since 0.1.0
+ */
+export * as SyncCommand from "./commands/sync.js"

@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Path from "node:path"
 import { assertErrorLine, runCli } from "./support/harness.js"
+import { stored } from "./support/sync.js"
 
 /**
  * Runs `demo` on the TestClock: its export moves one status per look, looks are 200 ms apart, so three waits
@@ -41,7 +42,7 @@ describe("batch-export demo", () => {
       assert.match(run.stderr.at(-1)!, new RegExp(`^100% ([\\d.]+ \\w+)/\\1 .*\\[#+\\] ${id} \\(3 files\\)$`))
 
       // 3 parts of 500 records
-      const names = (yield* fs.readDirectory(dir)).sort()
+      const names = (yield* fs.readDirectory(dir)).filter((name) => name.endsWith(".json")).sort()
       assert.deepStrictEqual(
         names,
         [1, 2, 3].map((part) => `${id}-part-00${part}.json`)
@@ -63,6 +64,20 @@ describe("batch-export demo", () => {
         stdout,
         new RegExp(`^summary: ${id}: 3 files, ${bytes} bytes, 1500 records in \\d+\\.\\d\\d s$`, "m")
       )
+
+      // then two emulated projects synced into DIR/batch-export.db, and the run table
+      const database = Path.join(dir, "batch-export.db")
+      assert.include(stdout, `syncing two emulated projects (shop, app) into ${database}`)
+      const table = stdout.split("\n").slice(-3)
+      assert.match(table[0]!, /^PROJECT\s+EXPORT\s+SLOT \(UTC\)\s+RESULT\s+PARTS\s+ROWS$/)
+      assert.match(table[1]!, /^shop\s+profiles\s+\d{4}-\d\d-\d\d 00:00\s+ok\s+3\s+1500$/)
+      assert.match(table[2]!, /^app\s+profiles\s+\d{4}-\d\d-\d\d 00:00\s+ok\s+3\s+1500$/)
+      const landed = yield* stored({ filename: database })
+      assert.deepStrictEqual(landed.profiles, [
+        { project: "app", n: 1500, distinct: 1500 },
+        { project: "shop", n: 1500, distinct: 1500 }
+      ])
+      assert.strictEqual(landed.runs.length, 2)
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
@@ -80,8 +95,22 @@ describe("batch-export demo", () => {
       assert.strictEqual(summary.files.length, 3)
       assert.strictEqual(summary.directory, dir)
       let bytes = 0
-      for (const name of yield* fs.readDirectory(dir)) bytes += (yield* fs.readFile(Path.join(dir, name))).length
+      for (const name of yield* fs.readDirectory(dir)) {
+        if (name.endsWith(".json")) bytes += (yield* fs.readFile(Path.join(dir, name))).length
+      }
       assert.strictEqual(summary.bytes, bytes)
+      // the sync part: one document per run, in the same summary
+      assert.deepStrictEqual(
+        summary.sync.map((run: { project: string; outcome: string; records: number }) => [
+          run.project,
+          run.outcome,
+          run.records
+        ]),
+        [
+          ["shop", "success", 1500],
+          ["app", "success", 1500]
+        ]
+      )
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 

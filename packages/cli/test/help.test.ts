@@ -16,7 +16,9 @@ const COMMANDS: ReadonlyArray<ReadonlyArray<string>> = [
   ["records"],
   ["download"],
   ["emulator"],
-  ["demo"]
+  ["demo"],
+  ["sync"],
+  ["sync", "status"]
 ]
 
 /** Checks what holds for every help at every width, and returns its lines. */

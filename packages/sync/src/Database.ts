@@ -163,6 +163,15 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<SqlClient.SqlCl
     )
   )
 
+type CopyStreamsModule = typeof import("pg-copy-streams")
+
+/**
+ * `pg-copy-streams` (CommonJS) as imported: Node gives its exports as named exports and as `default`; a bundle
+ * (the CLI's esbuild chunks) may give them as `default` only.
+ */
+const commonJs = (module: CopyStreamsModule | { readonly default: CopyStreamsModule }): CopyStreamsModule =>
+  "default" in module ? module.default : module
+
 /**
  * A Postgres database through `@effect/sql-pg` (a pool of connections; the first one is opened, and so
  * checked, when the layer is built), and {@link PgCopy} over a second pool of `pg` connections for bulk loads
@@ -219,7 +228,7 @@ export const layerPg = (options: PgOptions): Layer.Layer<SqlClient.SqlClient | P
               }),
               (pool) => Effect.promise(() => pool.end().catch(() => undefined))
             ),
-            (pool) => PgCopyInternal.make({ pool, copyFrom: (text) => CopyStreams.from(text) }, secrets)
+            (pool) => PgCopyInternal.make({ pool, copyFrom: (text) => commonJs(CopyStreams).from(text) }, secrets)
           )
         )
         return Layer.merge(sqlClient, copy)

@@ -66,11 +66,12 @@
 import { BatchConfig, ExportsClient } from "@batch-export/node"
 import { ClientError, CreateExport, ExportError } from "@batch-export/core"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import * as Sharding from "@effect/cluster/Sharding"
 import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Workflow from "@effect/workflow/Workflow"
-import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
+import { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type * as ConfigError from "effect/ConfigError"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -284,21 +285,31 @@ export interface EngineOptions {
 /**
  * The durable engine on one machine, without a server: `ClusterWorkflowEngine` over `SingleRunner`, whose
  * messages, replies, clocks and shard locks live in the `SqlClient` given. On Postgres the sink may share it;
- * on SQLite it must be a file of its own (see the module header): use {@link layerEngineSqlite}.
+ * on SQLite it must be a file of its own (see the module header): use {@link layerEngineSqlite}. `Sharding` is
+ * provided too, for `ClusterCron` and other entities on the same runner.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerEngine = (
   options?: EngineOptions
-): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError, SqlClient.SqlClient> =>
-  ClusterWorkflowEngine.layer.pipe(
-    Layer.provide(SingleRunner.layer({ runnerStorage: "sql", shardingConfig: options?.shardingConfig })),
+): Layer.Layer<WorkflowEngine | Sharding.Sharding, SinkError | ConfigError.ConfigError, SqlClient.SqlClient> =>
+  Layer.provideMerge(
+    ClusterWorkflowEngine.layer,
+    SingleRunner.layer({ runnerStorage: "sql", shardingConfig: options?.shardingConfig })
+  ).pipe(
+    // the runner's other services (its storage, its peers) stay inside
+    Layer.map((context) =>
+      Context.make(WorkflowEngine, Context.get(context, WorkflowEngine)).pipe(
+        Context.add(Sharding.Sharding, Context.get(context, Sharding.Sharding))
+      )
+    ),
     // SingleRunner dies when its storage cannot be set up (a read-only file, a user without CREATE): typed here
     Layer.catchAllCause((cause) =>
       Option.match(Cause.dieOption(cause), {
-        onNone: (): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError> => Layer.failCause(cause),
-        onSome: (defect): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError> =>
+        onNone: (): Layer.Layer<WorkflowEngine | Sharding.Sharding, SinkError | ConfigError.ConfigError> =>
+          Layer.failCause(cause),
+        onSome: (defect): Layer.Layer<WorkflowEngine | Sharding.Sharding, SinkError | ConfigError.ConfigError> =>
           Layer.fail(SinkError.fromUnknown("engine")(defect))
       })
     )
@@ -313,7 +324,7 @@ export const layerEngine = (
  */
 export const layerEngineSqlite = (
   options: EngineOptions & { readonly filename: string }
-): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError> =>
+): Layer.Layer<WorkflowEngine | Sharding.Sharding, SinkError | ConfigError.ConfigError> =>
   layerEngine(options).pipe(Layer.provide(Database.layerSqlite({ filename: options.filename })))
 
 /**
@@ -325,7 +336,7 @@ export const layerEngineSqlite = (
  */
 export const layerEnginePg = (
   options: EngineOptions & Database.PgOptions
-): Layer.Layer<WorkflowEngine, SinkError | ConfigError.ConfigError> =>
+): Layer.Layer<WorkflowEngine | Sharding.Sharding, SinkError | ConfigError.ConfigError> =>
   layerEngine(options).pipe(Layer.provide(Database.layerPg(options)))
 
 const argument = <A>(name: string, checked: Either.Either<A, string>) =>

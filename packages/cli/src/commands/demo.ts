@@ -2,7 +2,8 @@
  * `batch-export demo`: the whole workflow against an in-process emulator, with the real client built by
  * `BatchExport.layer(...)` exactly as a user's program builds it (only the base URL points at the emulator):
  * create an ATTRIBUTES export, wait for it showing its status, download every part with progress, count its
- * records by streaming them, and summarise.
+ * records by streaming them, and summarise; then sync two emulated projects with `@batch-export/sync` into
+ * `<out-dir>/batch-export.db` and print one line per run.
  *
  * @since 0.1.0
  */
@@ -10,6 +11,7 @@
 import type { ApiError, ClientError, ExportError, Records } from "@batch-export/core"
 import type { Emulator } from "@batch-export/emulator"
 import type { ExportFiles, ExportsClient } from "@batch-export/node"
+import type { SinkError, SyncConfig } from "@batch-export/sync"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
@@ -91,6 +93,6 @@ export const command = Command.make("demo", { outDir, json: Flags.json }, (confi
 ).pipe(
   Command.withDescription(
     "Start an emulator in-process, then create an export with the real client, wait for it, download its parts " +
-      "and count its records."
+      "and count its records; then sync two emulated projects into DIR/batch-export.db and print the runs."
   )
 )

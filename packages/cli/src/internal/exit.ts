@@ -49,7 +49,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 export const exitCodesHelp: ReadonlyArray<string> = [
   "0    success (also when stdout is closed early, as by `| head`)",
   "1    failure: HTTP error, network, configuration, file (trying later may help)",
-  "2    usage: the command line did not parse, or a value in it was refused (InvalidArgument)",
+  "2    usage: the command line did not parse, a value in it was refused (InvalidArgument), or a sync config is bad",
   "3    authentication: Batch refused the REST API key (HTTP 401)",
   "129  hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM): nothing partial is left"
 ]
@@ -60,6 +60,24 @@ export const exitCodesHelp: ReadonlyArray<string> = [
  * @category errors
  */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { message: Schema.String }) {}
+
+/**
+ * Executions of `batch-export sync` failed (each is reported in its output). `unauthorized`: every failure was
+ * Batch refusing a REST key (exit 3); otherwise exit 1.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category errors
+ */
+export class SyncFailed extends Schema.TaggedError<SyncFailed>()("SyncFailed", {
+  failed: Schema.Number,
+  total: Schema.Number,
+  unauthorized: Schema.Boolean
+}) {
+  override get message(): string {
+    return `${this.failed} of ${this.total} sync executions failed`
+  }
+}
 
 const tagOf = (error: unknown): string | undefined =>
   typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
@@ -75,10 +93,14 @@ export const exitCodeOf = (cause: Cause.Cause<unknown>): ExitCode => {
   if (Cause.isInterruptedOnly(cause)) return ExitCode.interrupted
   return Option.match(Cause.failureOption(cause), {
     onSome: (error) =>
-      // `InvalidArgument` is the client refusing what the command line gave it, before any request
-      ValidationError.isValidationError(error) || error instanceof UsageError || tagOf(error) === "InvalidArgument"
+      // `InvalidArgument` is the client refusing what the command line gave it, before any request; a sync
+      // configuration that cannot be used starts nothing either
+      ValidationError.isValidationError(error) ||
+      error instanceof UsageError ||
+      tagOf(error) === "InvalidArgument" ||
+      tagOf(error) === "SyncConfigError"
         ? ExitCode.usage
-        : tagOf(error) === "Unauthorized"
+        : tagOf(error) === "Unauthorized" || (error instanceof SyncFailed && error.unauthorized)
           ? ExitCode.unauthorized
           : ExitCode.failure,
     onNone: () => ExitCode.failure

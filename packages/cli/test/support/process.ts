@@ -41,6 +41,8 @@ export interface Finished {
 export interface Running {
   readonly child: ChildProcess
   readonly stderrSoFar: () => string
+  /** what it wrote on stdout so far */
+  readonly stdout: () => ReadonlyArray<Buffer>
   readonly finished: Effect.Effect<Finished>
 }
 
@@ -66,6 +68,7 @@ export const start = (
       return {
         child,
         stderrSoFar: () => stderr,
+        stdout: () => stdout,
         finished: Effect.promise(() => ended)
       } satisfies Running
     }),

@@ -1,0 +1,477 @@
+/**
+ * Runs a sync configuration: for each (project, definition) the due slot, one `ExportSync` execution per
+ * slot, all awaited (`runDue`), or fired on each cron occurrence (`layerWatch`); and the layers that wire the
+ * engine, the sink and the Batch clients from the configuration (`layer`).
+ *
+ * The slot of a (project, definition) is the latest occurrence of its cron at or before now (a definition
+ * without `schedule` runs daily at 00:00 UTC). The execution id comes from (project, definition, slot), so
+ * running twice within one slot runs it once, and a run killed in the middle is resumed and awaited by the
+ * next start within the same slot. (A start in a later slot awaits that slot's executions only; the engine
+ * picks the older one up from its storage while the process runs, and a later start again.) EVENTS and
+ * REACHABILITY export `[cursor, slot)`, the first run `[slot − lookBackDays, slot)`.
+ *
+ * The engine's storage: for SQLite a file beside the database, `<database>.engine` (the sink and the engine
+ * cannot share one SQLite connection, see `ExportSync`); for Postgres the same pool as the sink.
+ *
+ * @since 0.1.0
+ */
+import { ClientError, CreateExport } from "@batch-export/core"
+import { ExportsClient } from "@batch-export/node"
+import * as ClusterCron from "@effect/cluster/ClusterCron"
+import type * as Sharding from "@effect/cluster/Sharding"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Cause from "effect/Cause"
+import * as Cron from "effect/Cron"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Database from "./Database.js"
+import * as ExportSync from "./ExportSync.js"
+import * as Sink from "./Sink.js"
+import { sanitizeDetail, type SinkError } from "./SinkError.js"
+import {
+  defaultLookBackDays,
+  defaultSchedule,
+  type Definition,
+  type SyncConfig,
+  SyncConfigError
+} from "./SyncConfig.js"
+
+const DAY = 24 * 60 * 60 * 1000
+
+/**
+ * The latest occurrence of `schedule` at or before `now` (to the second).
+ *
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const slotOf = (schedule: Cron.Cron, now: Date): Date => {
+  const second = new Date(Math.floor(now.getTime() / 1000) * 1000)
+  return Cron.match(schedule, second) ? second : Cron.prev(schedule, second)
+}
+
+/**
+ * The cron of a definition (UTC), {@link SyncConfig.defaultSchedule} when it has none. The configuration was
+ * checked when loaded, so parsing cannot fail.
+ *
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const cronOf = (definition: Definition): Cron.Cron =>
+  Cron.unsafeParse(definition.schedule ?? defaultSchedule, "UTC")
+
+/**
+ * The create request of a definition for `slot`: EVENTS and REACHABILITY cover `[cursor, slot)`, or
+ * `[slot − lookBackDays, slot)` when there is no cursor yet.
+ *
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const requestOf = (
+  definition: Definition,
+  slot: Date,
+  cursor: Option.Option<Date>
+): Either.Either<CreateExport.CreateExportRequest, string> => {
+  const filter = definition.segment === undefined ? {} : { filter: { segment: definition.segment } }
+  const identifiers = definition.identifiers === undefined ? {} : { identifiers: definition.identifiers }
+  if (definition.type === "ATTRIBUTES") {
+    const attributes = definition.attributes === undefined ? {} : { attributes: definition.attributes }
+    return decodeRequest({ export_type: "ATTRIBUTES", ...attributes, ...identifiers, ...filter })
+  }
+  const lookBack = new Date(slot.getTime() - (definition.lookBackDays ?? defaultLookBackDays) * DAY)
+  const from = Option.getOrElse(cursor, () => lookBack)
+  const window = { from: (from < slot ? from : slot).toISOString(), to: slot.toISOString() }
+  const events = definition.type === "EVENTS" && definition.events !== undefined ? { events: definition.events } : {}
+  return decodeRequest({ export_type: definition.type, ...window, ...events, ...identifiers, ...filter })
+}
+
+const decodeRequest = (input: CreateExport.CreateExportRequestInput) =>
+  Either.mapLeft(Schema.decodeEither(CreateExport.CreateExportRequest)(input), (error) => error.message)
+
+/**
+ * One execution to run: its payload (the request for its slot) and its execution id.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Planned {
+  readonly executionId: string
+  readonly payload: ExportSync.Payload
+}
+
+/**
+ * How one execution ended: its result, or the failure's tag and sanitized message.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Outcome {
+  readonly executionId: string
+  readonly project: string
+  readonly definition: string
+  readonly slot: string
+  readonly result: Either.Either<ExportSync.Result, { readonly tag: string; readonly message: string }>
+}
+
+/**
+ * The (project, definition) pairs of the configuration, limited to `project` when given (an unknown name is a
+ * configuration error).
+ *
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const pairs = (
+  config: SyncConfig,
+  project?: string
+): Either.Either<ReadonlyArray<{ readonly project: string; readonly definition: Definition }>, SyncConfigError> => {
+  const projects = project === undefined ? config.projects : config.projects.filter((p) => p.name === project)
+  if (projects.length === 0) {
+    return Either.left(
+      new SyncConfigError({ file: config.file, path: "projects", detail: `no project named ${project}` })
+    )
+  }
+  return Either.right(
+    projects.flatMap((p) =>
+      p.exports.flatMap((name) => {
+        const definition = config.definitions.get(name)
+        return definition === undefined ? [] : [{ project: p.name, definition }]
+      })
+    )
+  )
+}
+
+/**
+ * The execution of (project, definition) for the slot due at `now`, its window from the sink's cursor.
+ *
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const plan = (
+  project: string,
+  definition: Definition,
+  now: Date
+): Effect.Effect<Planned, SinkError | ClientError.InvalidArgument, Sink.Sink> =>
+  Effect.gen(function* () {
+    const sink = yield* Sink.Sink
+    const slot = slotOf(cronOf(definition), now)
+    const cursor =
+      definition.type === "ATTRIBUTES"
+        ? Option.none()
+        : Option.map(yield* sink.cursor(project, definition.name), (c) => c.windowEnd)
+    const request = yield* Either.match(requestOf(definition, slot, cursor), {
+      onLeft: (detail) =>
+        Effect.fail(new ClientError.InvalidArgument({ argument: `exports.${definition.name}`, detail })),
+      onRight: Effect.succeed
+    })
+    const payload = { project, definition: definition.name, slot: slot.toISOString(), request }
+    return { executionId: yield* ExportSync.ExportSync.executionId(payload), payload }
+  })
+
+/** How often `execute` looks at an execution it started. */
+const POLL_EVERY = "500 millis"
+
+/**
+ * Runs one planned execution to its end (or joins it, when it already runs or ran): it is handed to the engine
+ * and then looked at until it completes. Interrupting this only stops the looking: the engine's execution is
+ * left as stored, and the next start (with the same slot) resumes it. (Awaiting the engine's reply instead
+ * leaves an interrupted caller retrying to reach a runner that is shutting down.)
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const execute = (planned: Planned): Effect.Effect<Outcome, never, WorkflowEngine> =>
+  Effect.gen(function* () {
+    yield* ExportSync.ExportSync.execute(planned.payload, { discard: true })
+    for (;;) {
+      const polled = yield* ExportSync.ExportSync.poll(planned.executionId)
+      if (polled !== undefined && polled._tag === "Complete") return polled.exit
+      yield* Effect.sleep(POLL_EVERY)
+    }
+  }).pipe(
+    Effect.map((exit) => ({
+      executionId: planned.executionId,
+      project: planned.payload.project,
+      definition: planned.payload.definition,
+      slot: planned.payload.slot,
+      result: Exit.match(exit, {
+        onSuccess: Either.right,
+        onFailure: (cause) =>
+          Either.left(
+            Option.match(Cause.failureOption(cause), {
+              onSome: (error) => ({
+                tag: error._tag === "StepFailed" ? error.reason : error._tag,
+                message: sanitizeDetail(error.message)
+              }),
+              onNone: () => ({ tag: "Defect", message: sanitizeDetail(Cause.pretty(cause).split("\n")[0] ?? "") })
+            })
+          )
+      })
+    }))
+  )
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions {
+  /** Only this project's definitions. */
+  readonly project?: string | undefined
+  /** Executions run at once (default 4). */
+  readonly concurrency?: number | undefined
+  /** Called with the plan, before any execution starts (e.g. to draw the progress lines). */
+  readonly onPlan?: ((planned: ReadonlyArray<Planned>) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * Every due execution of the configuration, run concurrently (bounded) and awaited: one outcome per
+ * execution, in the configuration's order. A failed execution is an outcome, not a failure of this effect.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runDue = (
+  config: SyncConfig,
+  options: RunOptions = {}
+): Effect.Effect<
+  ReadonlyArray<Outcome>,
+  SyncConfigError | SinkError | ClientError.InvalidArgument,
+  WorkflowEngine | Sink.Sink
+> =>
+  Effect.gen(function* () {
+    const todo = yield* pairs(config, options.project)
+    const now = new Date(yield* Effect.clockWith((clock) => clock.currentTimeMillis))
+    const planned = yield* Effect.forEach(todo, ({ definition, project }) => plan(project, definition, now))
+    if (options.onPlan !== undefined) yield* options.onPlan(planned)
+    return yield* Effect.forEach(planned, execute, { concurrency: options.concurrency ?? 4 })
+  })
+
+/**
+ * One `ClusterCron` per (project, definition): at each occurrence of its cron, the execution of that slot is
+ * run (and awaited, so that an occurrence is not started twice). `onOutcome` sees each end.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const layerWatch = (
+  config: SyncConfig,
+  options: {
+    readonly project?: string | undefined
+    readonly onOutcome?: ((outcome: Outcome) => Effect.Effect<void>) | undefined
+    readonly onPlan?: ((planned: Planned) => Effect.Effect<void>) | undefined
+  } = {}
+): Layer.Layer<never, SyncConfigError, Sharding.Sharding | WorkflowEngine | Sink.Sink> =>
+  Layer.unwrapEffect(
+    Effect.map(pairs(config, options.project), (todo) =>
+      Layer.mergeAll(
+        Layer.empty,
+        ...todo.map(({ definition, project }) =>
+          ClusterCron.make({
+            name: JSON.stringify([project, definition.name]),
+            cron: cronOf(definition),
+            // a missed occurrence is run late, but at most one slot late: the slot is computed from now
+            skipIfOlderThan: "1 hour",
+            execute: Effect.gen(function* () {
+              const now = new Date(yield* Effect.clockWith((clock) => clock.currentTimeMillis))
+              const planned = yield* plan(project, definition, now)
+              if (options.onPlan !== undefined) yield* options.onPlan(planned)
+              const outcome = yield* execute(planned)
+              if (options.onOutcome !== undefined) yield* options.onOutcome(outcome)
+            }).pipe(Effect.catchAll((error) => Effect.logError(`sync ${project}/${definition.name}: ${error.message}`)))
+          })
+        )
+      )
+    )
+  )
+
+/**
+ * The `ExportsClient` of each project of the configuration, its REST key from the loaded configuration.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClients = (config: SyncConfig): Layer.Layer<ExportSync.Clients, ClientError.InvalidArgument> =>
+  Layer.scoped(
+    ExportSync.Clients,
+    Effect.gen(function* () {
+      const clients = new Map<string, ExportsClient.Service>()
+      for (const project of config.projects) {
+        const context = yield* Layer.build(
+          ExportsClient.layer({ restApiKey: project.restApiKey, projectKey: project.projectKey, baseUrl: project.api })
+        )
+        clients.set(project.name, Context.get(context, ExportsClient.ExportsClient))
+      }
+      return ExportSync.Clients.of({ client: (name) => Option.fromNullable(clients.get(name)) })
+    })
+  )
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface LayerOptions {
+  /** Replaces the configuration's database (the CLI's `--database`). */
+  readonly database?: SyncConfig["database"] | undefined
+  readonly sync?: ExportSync.Options | undefined
+  /** Wraps the sink (e.g. to report progress from its calls). */
+  readonly decorate?: ((sink: Sink.Service) => Sink.Service) | undefined
+}
+
+/**
+ * How the runner is tuned for one process: stored messages and durable clocks are looked at every second
+ * (instead of 10 s); a shard lock left by a killed process expires after 10 s (instead of 35 s), so that the
+ * next start resumes it soon; and on a stop (Ctrl-C, SIGTERM) an execution in flight is given 1 s (instead of
+ * 15 s) before it is interrupted: its state is stored, the next start goes on from its last finished step.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const engineOptions: ExportSync.EngineOptions = {
+  shardingConfig: {
+    entityMessagePollInterval: "1 second",
+    shardLockRefreshInterval: "3 seconds",
+    shardLockExpiration: "10 seconds",
+    entityTerminationTimeout: "1 second"
+  }
+}
+
+/**
+ * The sink's `SqlClient`: the SQLite file or the Postgres pool of the configuration.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerDatabase = (database: SyncConfig["database"]): Layer.Layer<SqlClient.SqlClient, SinkError> =>
+  database._tag === "Sqlite"
+    ? Database.layerSqlite({ filename: database.filename })
+    : Database.layerPg({ url: database.url })
+
+/**
+ * The database's `SqlClient` for the sink, and the engine's storage: for SQLite a file of its own beside the
+ * database (`<database>.engine`), for Postgres the same pool.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerStorage = (
+  database: SyncConfig["database"]
+): Layer.Layer<WorkflowEngine | Sharding.Sharding | SqlClient.SqlClient, SinkError | ConfigError.ConfigError> => {
+  if (database._tag === "Sqlite") {
+    return Layer.merge(
+      ExportSync.layerEngineSqlite({ ...engineOptions, filename: `${database.filename}.engine` }),
+      layerDatabase(database)
+    )
+  }
+  return Layer.provideMerge(ExportSync.layerEngine(engineOptions), layerDatabase(database))
+}
+
+/**
+ * Everything `runDue` and `layerWatch` need, from a loaded configuration: the engine with the workflow
+ * registered (and its `Sharding`), the sink, and the clients.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  config: SyncConfig,
+  options: LayerOptions = {}
+): Layer.Layer<
+  WorkflowEngine | Sharding.Sharding | Sink.Sink | SqlClient.SqlClient,
+  SinkError | ConfigError.ConfigError | ClientError.InvalidArgument
+> => {
+  const storage = layerStorage(options.database ?? config.database)
+  const sink = Layer.effect(Sink.Sink, Effect.map(Sink.make, options.decorate ?? ((sink) => sink)))
+  return ExportSync.layer(options.sync).pipe(
+    Layer.provideMerge(Layer.mergeAll(Layer.provideMerge(sink, storage), layerClients(config)))
+  )
+}
+
+/**
+ * What an execution is doing, as its sink calls show it (for a progress display). `runId` is the execution id.
+ * A resumed execution starts where it was: its first event may be `Loading`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Event =
+  | { readonly _tag: "Started"; readonly runId: string }
+  | { readonly _tag: "Creating"; readonly runId: string }
+  | { readonly _tag: "Created"; readonly runId: string; readonly exportId: string }
+  | { readonly _tag: "Loading"; readonly runId: string; readonly part: number }
+  | { readonly _tag: "Loaded"; readonly runId: string; readonly part: number; readonly records: number }
+  | { readonly _tag: "Publishing"; readonly runId: string }
+  | { readonly _tag: "Finished"; readonly runId: string; readonly outcome: "success" | "failure" }
+
+/**
+ * The sink, reporting each call that shows an execution's progress to `onEvent` (after the call, or before it
+ * for a call that takes long: a part's load, a publish). Calls keyed by export find their run through the
+ * run table.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const observe =
+  (onEvent: (event: Event) => Effect.Effect<void>) =>
+  (sink: Sink.Service): Sink.Service => {
+    const runs = new Map<string, string>()
+    const runOf = (project: string, exportId: string) =>
+      Effect.gen(function* () {
+        const known = runs.get(exportId)
+        if (known !== undefined) return Option.some(known)
+        const found = (yield* sink.runs({ project })).find((run) => Option.contains(run.exportId, exportId))
+        if (found !== undefined) runs.set(exportId, found.runId)
+        return Option.fromNullable(found?.runId)
+      }).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+    const tell = (project: string, exportId: string, event: (runId: string) => Event) =>
+      Effect.flatMap(
+        runOf(project, exportId),
+        Option.match({ onNone: () => Effect.void, onSome: (runId) => onEvent(event(runId)) })
+      )
+    return {
+      ...sink,
+      recordRun: (run) => Effect.tap(sink.recordRun(run), () => onEvent({ _tag: "Started", runId: run.runId })),
+      beginCreate: (runId) => Effect.zipRight(onEvent({ _tag: "Creating", runId }), sink.beginCreate(runId)),
+      recordExport: (runId, exportId) =>
+        Effect.tap(sink.recordExport(runId, exportId), () => {
+          runs.set(exportId, runId)
+          return onEvent({ _tag: "Created", runId, exportId })
+        }),
+      loadPart: (key, records) =>
+        Effect.zipRight(
+          tell(key.project, key.exportId, (runId) => ({ _tag: "Loading", runId, part: key.part })),
+          Effect.tap(sink.loadPart(key, records), (loaded) =>
+            tell(key.project, key.exportId, (runId) => ({
+              _tag: "Loaded",
+              runId,
+              part: key.part,
+              records: loaded.records
+            }))
+          )
+        ),
+      loadedPart: (key) =>
+        Effect.tap(sink.loadedPart(key), (loaded) =>
+          Option.match(loaded, {
+            onNone: () => Effect.void,
+            onSome: (records) =>
+              tell(key.project, key.exportId, (runId) => ({ _tag: "Loaded", runId, part: key.part, records }))
+          })
+        ),
+      publishSnapshot: (key) =>
+        Effect.zipRight(
+          tell(key.project, key.exportId, (runId) => ({ _tag: "Publishing", runId })),
+          sink.publishSnapshot(key)
+        ),
+      publishWindow: (key) =>
+        Effect.zipRight(
+          tell(key.project, key.exportId, (runId) => ({ _tag: "Publishing", runId })),
+          sink.publishWindow(key)
+        ),
+      finishRun: (runId, end) =>
+        Effect.tap(sink.finishRun(runId, end), () => onEvent({ _tag: "Finished", runId, outcome: end.outcome }))
+    }
+  }

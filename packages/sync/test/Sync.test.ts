@@ -1,0 +1,79 @@
+/**
+ * The due slot of a definition and the request of its execution: the latest cron occurrence at or before now;
+ * EVENTS and REACHABILITY cover `[cursor, slot)`, the first run `[slot − lookBackDays, slot)`.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Cron from "effect/Cron"
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as Option from "effect/Option"
+import * as Sync from "../src/Sync.js"
+import type * as SyncConfig from "../src/SyncConfig.js"
+
+const at = (iso: string) => new Date(iso)
+
+const windowOf = (definition: SyncConfig.Definition, slot: Date, cursor: Option.Option<Date>) => {
+  const request = Either.getOrThrow(Sync.requestOf(definition, slot, cursor))
+  assert.notStrictEqual(request.export_type, "ATTRIBUTES")
+  return request.export_type === "ATTRIBUTES"
+    ? undefined
+    : [request.from?.epochMillis, request.to?.epochMillis].map((millis) => new Date(millis ?? 0).toISOString())
+}
+
+describe("Sync", () => {
+  it("the slot is the latest occurrence at or before now; the default schedule is daily at 00:00 UTC", () => {
+    const daily = Sync.cronOf({ name: "p", type: "ATTRIBUTES", identifiers: ["custom_id"] })
+    assert.strictEqual(Sync.slotOf(daily, at("2026-12-07T15:30:12.345Z")).toISOString(), "2026-12-07T00:00:00.000Z")
+    assert.strictEqual(Sync.slotOf(daily, at("2026-12-07T00:00:00.000Z")).toISOString(), "2026-12-07T00:00:00.000Z")
+    assert.strictEqual(Sync.slotOf(daily, at("2026-12-06T23:59:59.999Z")).toISOString(), "2026-12-06T00:00:00.000Z")
+    const hourly = Cron.unsafeParse("15 * * * *", "UTC")
+    assert.strictEqual(Sync.slotOf(hourly, at("2026-12-07T15:14:59Z")).toISOString(), "2026-12-07T14:15:00.000Z")
+  })
+
+  it("any now: the slot is an occurrence, at or before now, and the next occurrence is after now", () =>
+    FastCheck.assert(
+      FastCheck.property(
+        FastCheck.date({ min: at("2020-01-01T00:00:00Z"), max: at("2035-01-01T00:00:00Z"), noInvalidDate: true }),
+        FastCheck.constantFrom("0 0 * * *", "*/5 * * * *", "0 2 * * 1", "30 */6 * * *"),
+        (now, text) => {
+          const cron = Cron.unsafeParse(text, "UTC")
+          const slot = Sync.slotOf(cron, now)
+          return Cron.match(cron, slot) && slot <= now && Cron.next(cron, slot) > now
+        }
+      )
+    ))
+
+  it("EVENTS: the first run looks back lookBackDays (7 by default), later runs start at the cursor", () => {
+    const slot = at("2026-12-07T00:00:00Z")
+    const events: SyncConfig.Definition = { name: "e", type: "EVENTS", events: ["purchase"], lookBackDays: 30 }
+    assert.deepStrictEqual(windowOf(events, slot, Option.none()), [
+      "2026-11-07T00:00:00.000Z",
+      "2026-12-07T00:00:00.000Z"
+    ])
+    assert.deepStrictEqual(windowOf(events, slot, Option.some(at("2026-12-06T00:00:00Z"))), [
+      "2026-12-06T00:00:00.000Z",
+      "2026-12-07T00:00:00.000Z"
+    ])
+    const reachability: SyncConfig.Definition = { name: "r", type: "REACHABILITY" }
+    assert.deepStrictEqual(windowOf(reachability, slot, Option.none()), [
+      "2026-11-30T00:00:00.000Z",
+      "2026-12-07T00:00:00.000Z"
+    ])
+  })
+
+  it("ATTRIBUTES: the definition's attributes, identifiers and segment, no window", () => {
+    const request = Either.getOrThrow(
+      Sync.requestOf(
+        { name: "p", type: "ATTRIBUTES", attributes: ["$email_address"], identifiers: ["custom_id"], segment: "VIP" },
+        at("2026-12-07T00:00:00Z"),
+        Option.none()
+      )
+    )
+    assert.deepStrictEqual(request, {
+      export_type: "ATTRIBUTES",
+      attributes: ["$email_address"],
+      identifiers: ["custom_id"],
+      filter: { segment: "VIP" }
+    })
+  })
+})
