@@ -147,7 +147,13 @@ export const pairs = (
 }
 
 /**
- * The execution of (project, definition) for the slot due at `now`, its window from the sink's cursor.
+ * The execution of (project, definition) due at `now`: the slot's, its window from the sink's cursor.
+ *
+ * Windowed definitions (EVENTS, REACHABILITY) run one slot after another: while a run of an earlier slot is
+ * unfinished (killed, or still running), the due execution is that run, rebuilt from its run row (same slot,
+ * same window, so the same execution id: it is joined or resumed, never started twice), and the newer slot
+ * waits for the next start. Two windows planned side by side would both start at the same cursor and load the
+ * events they share twice; a newer window published first would move the cursor past the older one's events.
  *
  * @since 0.1.0
  * @category scheduling
@@ -160,17 +166,34 @@ export const plan = (
   Effect.gen(function* () {
     const sink = yield* Sink.Sink
     const slot = slotOf(cronOf(definition), now)
-    const cursor =
-      definition.type === "ATTRIBUTES"
-        ? Option.none()
-        : Option.map(yield* sink.cursor(project, definition.name), (c) => c.windowEnd)
-    const request = yield* Either.match(requestOf(definition, slot, cursor), {
-      onLeft: (detail) =>
-        Effect.fail(new ClientError.InvalidArgument({ argument: `exports.${definition.name}`, detail })),
-      onRight: Effect.succeed
-    })
-    const payload = { project, definition: definition.name, slot: slot.toISOString(), request }
-    return { executionId: yield* ExportSync.ExportSync.executionId(payload), payload }
+    const planned = (slot: Date, cursor: Option.Option<Date>) =>
+      Effect.gen(function* () {
+        const request = yield* Either.match(requestOf(definition, slot, cursor), {
+          onLeft: (detail) =>
+            Effect.fail(new ClientError.InvalidArgument({ argument: `exports.${definition.name}`, detail })),
+          onRight: Effect.succeed
+        })
+        const payload = { project, definition: definition.name, slot: slot.toISOString(), request }
+        return { executionId: yield* ExportSync.ExportSync.executionId(payload), payload }
+      })
+    if (definition.type === "ATTRIBUTES") return yield* planned(slot, Option.none())
+    const earlier = (yield* sink.runs({ project, limit: 1000 }))
+      .filter(
+        (run) =>
+          run.definition === definition.name &&
+          Option.isNone(run.finishedAt) &&
+          Option.exists(run.windowTo, (to) => to < slot)
+      )
+      .reverse()[0]
+    if (earlier !== undefined && Option.isSome(earlier.windowTo)) {
+      const rebuilt = yield* planned(earlier.windowTo.value, earlier.windowFrom)
+      // the run row's own execution (its id comes from project, definition and slot)
+      if (rebuilt.executionId === earlier.runId) return rebuilt
+    }
+    return yield* planned(
+      slot,
+      Option.map(yield* sink.cursor(project, definition.name), (c) => c.windowEnd)
+    )
   })
 
 /** How often `execute` looks at an execution it started. */

@@ -3,10 +3,18 @@
  * EVENTS and REACHABILITY cover `[cursor, slot)`, the first run `[slot − lookBackDays, slot)`.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as Context from "effect/Context"
 import * as Cron from "effect/Cron"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Database from "../src/Database.js"
+import * as Sink from "../src/Sink.js"
 import * as Sync from "../src/Sync.js"
 import type * as SyncConfig from "../src/SyncConfig.js"
 
@@ -76,4 +84,57 @@ describe("Sync", () => {
       filter: { segment: "VIP" }
     })
   })
+
+  it.scoped(
+    "a windowed definition runs its slots one after another: an unfinished earlier run is planned again, not the new slot",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* Effect.acquireRelease(
+          Effect.sync(() => mkdtempSync(join(tmpdir(), "batch-export-plan-"))),
+          (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+        )
+        const context = yield* Layer.build(
+          Layer.provideMerge(Sink.layer, Database.layerSqlite({ filename: join(dir, "sink.db") }))
+        )
+        const events: SyncConfig.Definition = { name: "e", type: "EVENTS", events: ["purchase"] }
+        const planAt = (now: string) => Effect.provide(Sync.plan("p", events, at(now)), context)
+        const sink = Context.get(context, Sink.Sink)
+
+        // day 1's run started (its row written by the workflow's first step), then the process died
+        const first = yield* planAt("2026-12-01T01:00:00Z")
+        const window = (planned: Sync.Planned) =>
+          planned.payload.request.export_type === "ATTRIBUTES"
+            ? []
+            : [planned.payload.request.from, planned.payload.request.to].map((t) =>
+                new Date(t?.epochMillis ?? 0).toISOString()
+              )
+        yield* sink.recordRun({
+          runId: first.executionId,
+          project: "p",
+          definition: "e",
+          type: "EVENTS",
+          startedAt: at("2026-12-01T01:00:01Z"),
+          windowFrom: new Date(window(first)[0] ?? 0),
+          windowTo: new Date(window(first)[1] ?? 0)
+        })
+
+        // day 2: day 1's run is what is due (the same execution, the same window), not day 2's slot
+        const second = yield* planAt("2026-12-02T01:00:00Z")
+        assert.strictEqual(second.executionId, first.executionId)
+        assert.strictEqual(second.payload.slot, "2026-12-01T00:00:00.000Z")
+        assert.deepStrictEqual(window(second), window(first))
+
+        // once it has ended, day 2's slot is planned (here from the look-back: the failed run moved no cursor)
+        yield* sink.finishRun(first.executionId, {
+          outcome: "failure",
+          finishedAt: at("2026-12-02T01:00:05Z"),
+          parts: 0,
+          records: 0,
+          bytes: 0
+        })
+        const third = yield* planAt("2026-12-02T01:00:10Z")
+        assert.strictEqual(third.payload.slot, "2026-12-02T00:00:00.000Z")
+        assert.deepStrictEqual(window(third), ["2026-11-25T00:00:00.000Z", "2026-12-02T00:00:00.000Z"])
+      })
+  )
 })
