@@ -154,6 +154,8 @@ export const pairs = (
  * same window, so the same execution id: it is joined or resumed, never started twice), and the newer slot
  * waits for the next start. Two windows planned side by side would both start at the same cursor and load the
  * events they share twice; a newer window published first would move the cursor past the older one's events.
+ * A run row left unfinished by an execution the engine has completed (its last step could not write the row)
+ * does not hold the newer slot back.
  *
  * @since 0.1.0
  * @category scheduling
@@ -162,7 +164,7 @@ export const plan = (
   project: string,
   definition: Definition,
   now: Date
-): Effect.Effect<Planned, SinkError | ClientError.InvalidArgument, Sink.Sink> =>
+): Effect.Effect<Planned, SinkError | ClientError.InvalidArgument, Sink.Sink | WorkflowEngine> =>
   Effect.gen(function* () {
     const sink = yield* Sink.Sink
     const slot = slotOf(cronOf(definition), now)
@@ -177,18 +179,21 @@ export const plan = (
         return { executionId: yield* ExportSync.ExportSync.executionId(payload), payload }
       })
     if (definition.type === "ATTRIBUTES") return yield* planned(slot, Option.none())
-    const earlier = (yield* sink.runs({ project, limit: 1000 }))
+    const unfinished = (yield* sink.runs({ project, limit: 1000 }))
       .filter(
         (run) =>
           run.definition === definition.name &&
           Option.isNone(run.finishedAt) &&
           Option.exists(run.windowTo, (to) => to < slot)
       )
-      .reverse()[0]
-    if (earlier !== undefined && Option.isSome(earlier.windowTo)) {
-      const rebuilt = yield* planned(earlier.windowTo.value, earlier.windowFrom)
+      .reverse()
+    const earlier = yield* Effect.findFirst(unfinished, (run) =>
+      Effect.map(ExportSync.ExportSync.poll(run.runId), (result) => result?._tag !== "Complete")
+    )
+    if (Option.isSome(earlier) && Option.isSome(earlier.value.windowTo)) {
+      const rebuilt = yield* planned(earlier.value.windowTo.value, earlier.value.windowFrom)
       // the run row's own execution (its id comes from project, definition and slot)
-      if (rebuilt.executionId === earlier.runId) return rebuilt
+      if (rebuilt.executionId === earlier.value.runId) return rebuilt
     }
     return yield* planned(
       slot,

@@ -12,6 +12,7 @@ import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -24,6 +25,7 @@ import { join } from "node:path"
 import { ExportSync } from "../src/ExportSync.js"
 import * as Sink from "../src/Sink.js"
 import { SinkError } from "../src/SinkError.js"
+import * as SyncPlan from "../src/Sync.js"
 import * as Sync from "./support/sync.js"
 
 const tempDir = Effect.acquireRelease(
@@ -148,6 +150,24 @@ describe("ExportSync", () => {
         assert.strictEqual(yield* posts(emulator), 1)
       })
     )
+  )
+
+  it.scopedLive(
+    "a windowed run whose row was left unfinished after the engine completed it does not hold the next slot back",
+    () =>
+      withSync(() =>
+        Effect.gen(function* () {
+          const events = { name: "events", type: "EVENTS", events: ["purchase"] } as const
+          const first = yield* SyncPlan.plan("shop", events, new Date("2026-12-05T01:00:00Z"))
+          const outcome = yield* SyncPlan.execute(first)
+          assert.isTrue(Either.isRight(outcome.result))
+          // the run's last step could not write its end (a database away beyond the retries)
+          yield* rows((sql) => sql`UPDATE batch_runs SET finished_at = NULL WHERE run_id = ${first.executionId}`)
+          const next = yield* SyncPlan.plan("shop", events, new Date("2026-12-06T01:00:00Z"))
+          assert.strictEqual(next.payload.slot, "2026-12-06T00:00:00.000Z")
+          assert.notStrictEqual(next.executionId, first.executionId)
+        })
+      )
   )
 
   it.scopedLive("an export that ends in ERROR fails the execution with ExportFailed and a failed run row", () =>

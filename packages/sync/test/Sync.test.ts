@@ -4,6 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
+import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import * as Cron from "effect/Cron"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -93,8 +94,12 @@ describe("Sync", () => {
           Effect.sync(() => mkdtempSync(join(tmpdir(), "batch-export-plan-"))),
           (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
         )
+        // an engine that knows no execution: an unfinished run row is then an execution still to finish
         const context = yield* Layer.build(
-          Layer.provideMerge(Sink.layer, Database.layerSqlite({ filename: join(dir, "sink.db") }))
+          Layer.mergeAll(
+            Layer.provideMerge(Sink.layer, Database.layerSqlite({ filename: join(dir, "sink.db") })),
+            WorkflowEngine.layerMemory
+          )
         )
         const events: SyncConfig.Definition = { name: "e", type: "EVENTS", events: ["purchase"] }
         const planAt = (now: string) => Effect.provide(Sync.plan("p", events, at(now)), context)
