@@ -270,6 +270,19 @@ export const decode = (file: string, json: unknown): Either.Either<File, SyncCon
     })
   )
 
+/** `JSON.parse`'s message without the excerpt of the text it quotes (`…"abc"… is not valid JSON`). */
+const withoutExcerpt = (message: string): string =>
+  message.replace(/,?\s*(\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, " is not valid JSON")
+
+/**
+ * "not set", naming the variable only when its name looks like one (upper case): a REST key pasted into
+ * `restKeyEnv` by mistake also matches the pattern of a name, and must not be printed back.
+ */
+const unsetVariable = (name: string): string =>
+  /^[A-Z_][A-Z0-9_]*$/.test(name)
+    ? `environment variable ${name} is not set`
+    : "the environment variable named there is not set (restKeyEnv holds a variable's name, never the key)"
+
 const isPostgresUrl = (text: string) => /^postgres(ql)?:\/\//i.test(text)
 
 /**
@@ -321,7 +334,8 @@ export const load = (path: string): Effect.Effect<SyncConfig, SyncConfigError, F
       )
     const json = yield* Effect.try({
       try: (): unknown => JSON.parse(text),
-      catch: (error) => fail("", `not JSON (${error instanceof Error ? error.message : String(error)})`)
+      // Node's message quotes the text around the error, which may be a key or a password pasted there
+      catch: (error) => fail("", `not JSON (${error instanceof Error ? withoutExcerpt(error.message) : "unreadable"})`)
     })
     const decoded = yield* decode(file, json)
     const resolve = (relative: string) => paths.resolve(paths.dirname(path), relative)
@@ -335,7 +349,7 @@ export const load = (path: string): Effect.Effect<SyncConfig, SyncConfigError, F
     for (const [i, project] of decoded.projects.entries()) {
       const key = yield* readEnv(project.restKeyEnv)
       if (Option.isNone(key) || Redacted.value(key.value) === "") {
-        return yield* fail(`projects[${i}].restKeyEnv`, `environment variable ${project.restKeyEnv} is not set`)
+        return yield* fail(`projects[${i}].restKeyEnv`, unsetVariable(project.restKeyEnv))
       }
       projects.push({
         name: project.name,

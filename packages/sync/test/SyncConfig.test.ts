@@ -2,12 +2,17 @@
  * The configuration file's schema: the README's example is valid, and any valid file decodes to itself
  * (the one-line errors of invalid files are tested through the CLI, packages/cli/test/syncConfig.test.ts).
  */
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import * as Arbitrary from "effect/Arbitrary"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Schema from "effect/Schema"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as SyncConfig from "../src/SyncConfig.js"
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
@@ -33,4 +38,41 @@ describe("SyncConfig", () => {
       { numRuns: 50 }
     )
   })
+
+  /** The error of loading `text` as `sync.json` (from a temp dir), with no environment variable set. */
+  const loadError = (text: string) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "batch-export-config-"))),
+      (dir) => {
+        writeFileSync(join(dir, "sync.json"), text)
+        return Effect.flip(SyncConfig.load(join(dir, "sync.json")))
+      },
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    ).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map())),
+      Effect.provide(NodeContext.layer),
+      Effect.map((error) => error.message)
+    )
+
+  const secret = "ab12cd34ef56ab12cd34ef56ab12cd34"
+
+  it.effect("a REST key pasted where the variable's name goes is never printed back", () =>
+    Effect.gen(function* () {
+      const config = {
+        projects: [{ name: "shop", projectKey: "p", restKeyEnv: secret, exports: ["profiles"] }],
+        exports: [{ name: "profiles", type: "ATTRIBUTES", attributes: ["$language"] }]
+      }
+      const message = yield* loadError(JSON.stringify(config))
+      assert.include(message, "projects[0].restKeyEnv: the environment variable named there is not set")
+      assert.notInclude(message, secret)
+    })
+  )
+
+  it.effect("a file that is not JSON: the error does not quote the file's text", () =>
+    Effect.gen(function* () {
+      const message = yield* loadError(`{"projects": [{"restKeyEnv": ${secret}}]}`)
+      assert.include(message, "not JSON")
+      assert.notInclude(message, secret.slice(1, 8))
+    })
+  )
 })
