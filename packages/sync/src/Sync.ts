@@ -30,11 +30,13 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Database from "./Database.js"
 import * as ExportSync from "./ExportSync.js"
 import * as Sink from "./Sink.js"
-import { sanitizeDetail, type SinkError } from "./SinkError.js"
+import * as Steps from "./internal/steps.js"
+import { sanitizeDetail, SinkError } from "./SinkError.js"
 import {
   defaultLookBackDays,
   defaultSchedule,
@@ -188,7 +190,7 @@ export const plan = (
       )
       .reverse()
     const earlier = yield* Effect.findFirst(unfinished, (run) =>
-      Effect.map(ExportSync.ExportSync.poll(run.runId), (result) => result?._tag !== "Complete")
+      Effect.map(engineCall(ExportSync.ExportSync.poll(run.runId)), (result) => result?._tag !== "Complete")
     )
     if (Option.isSome(earlier) && Option.isSome(earlier.value.windowTo)) {
       const rebuilt = yield* planned(earlier.value.windowTo.value, earlier.value.windowFrom)
@@ -200,6 +202,24 @@ export const plan = (
       Option.map(yield* sink.cursor(project, definition.name), (c) => c.windowEnd)
     )
   })
+
+/**
+ * The engine's own calls (`execute`, `poll`) die when its storage is away: `@effect/cluster` ends them in
+ * `orDie`. Here such a death is the `SinkError` of that storage (operation `engine`), retried as the steps retry
+ * the sink (a server restarting for a few seconds must not end a run).
+ */
+const engineCall = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SinkError, R> =>
+  effect.pipe(
+    Effect.catchSomeDefect((defect) =>
+      Predicate.isTagged(defect, "PersistenceError") || Predicate.isTagged(defect, "SqlError")
+        ? Option.some(Effect.fail(SinkError.fromUnknown("engine")(defect)))
+        : Option.none()
+    ),
+    Effect.retry({
+      schedule: Steps.databaseRetries,
+      while: (error) => error instanceof SinkError && error.transient
+    })
+  )
 
 /** How often `execute` looks at an execution it started. */
 const POLL_EVERY = "500 millis"
@@ -215,13 +235,17 @@ const POLL_EVERY = "500 millis"
  */
 export const execute = (planned: Planned): Effect.Effect<Outcome, never, WorkflowEngine> =>
   Effect.gen(function* () {
-    yield* ExportSync.ExportSync.execute(planned.payload, { discard: true })
+    yield* engineCall(ExportSync.ExportSync.execute(planned.payload, { discard: true }))
     for (;;) {
-      const polled = yield* ExportSync.ExportSync.poll(planned.executionId)
+      const polled = yield* engineCall(ExportSync.ExportSync.poll(planned.executionId))
       if (polled !== undefined && polled._tag === "Complete") return polled.exit
       yield* Effect.sleep(POLL_EVERY)
     }
   }).pipe(
+    // the engine's storage stayed away: the execution is stored as it was, the next start goes on with it
+    Effect.catchAll((error) =>
+      Effect.succeed<Exit.Exit<ExportSync.Result, ExportSync.ExportSyncError | SinkError>>(Exit.fail(error))
+    ),
     Effect.map((exit) => ({
       executionId: planned.executionId,
       project: planned.payload.project,

@@ -9,6 +9,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -21,6 +22,7 @@ import * as Database from "../src/Database.js"
 import * as ExportSyncModule from "../src/ExportSync.js"
 import { ExportSync } from "../src/ExportSync.js"
 import * as Sink from "../src/Sink.js"
+import * as SyncRun from "../src/Sync.js"
 import * as Postgres from "./support/postgres.js"
 import * as Sync from "./support/sync.js"
 
@@ -167,7 +169,7 @@ if (!Postgres.available) console.warn(`Postgres 15 not found in ${Postgres.binDi
 
 describe.skipIf(!Postgres.available)("ExportSync faults (engine and sink on one Postgres)", () => {
   it.scopedLive(
-    "the database goes down in the middle of a part and comes back: the step retries and the run finishes once",
+    "the database goes down in the middle of a part and comes back: the step and the engine's calls retry, the run finishes once",
     () =>
       Effect.gen(function* () {
         const dir = yield* tempDir
@@ -202,7 +204,13 @@ describe.skipIf(!Postgres.available)("ExportSync faults (engine and sink on one 
           connectTimeout: "2 seconds"
         })
         yield* Effect.gen(function* () {
-          const exit = yield* ExportSync.execute(yield* payload("slot-1")).pipe(
+          // as the CLI runs it: handed to the engine, then polled (each poll reads the engine's storage, which is
+          // the same database, down too)
+          const input = yield* payload("slot-1")
+          const exit = yield* SyncRun.execute({
+            executionId: yield* ExportSync.executionId(input),
+            payload: input
+          }).pipe(
             Effect.timeoutFail({
               duration: "45 seconds",
               onTimeout: () => new Error("the run did not end within 45 s (the server was down for 3 s)")
@@ -210,6 +218,9 @@ describe.skipIf(!Postgres.available)("ExportSync faults (engine and sink on one 
             Effect.exit
           )
           assert.isTrue(Exit.isSuccess(exit), Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "")
+          if (Exit.isSuccess(exit)) {
+            assert.isTrue(Either.isRight(exit.value.result), JSON.stringify(Either.getLeft(exit.value.result)))
+          }
           assert.deepInclude(yield* snapshot, { rows: 3000, staged: 0 })
           const run = yield* runOf("slot-1")
           assert.strictEqual(run?.outcome, "success")

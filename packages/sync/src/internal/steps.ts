@@ -47,7 +47,7 @@ const createRetries = Schedule.exponential("1 second", 2).pipe(Schedule.intersec
  * tries again, 1 s doubling, 6 times (about a minute in all), before it fails with the `SinkError`. Each attempt
  * is a whole transaction, so a retry never finds half of an earlier one.
  */
-const databaseRetries = Schedule.exponential("1 second", 2).pipe(Schedule.intersect(Schedule.recurs(6)))
+export const databaseRetries = Schedule.exponential("1 second", 2).pipe(Schedule.intersect(Schedule.recurs(6)))
 
 const isTransient = (error: { readonly _tag: string }): boolean => error instanceof SinkError && error.transient
 
