@@ -408,7 +408,11 @@ const makeWith = (
               yield* save(
                 fileId,
                 target.path,
-                () => Effect.zipRight(io.awaitReader(target.path), openFile(target.path, "a")),
+                // only a FIFO waits for a reader; a device opens (or fails, ENXIO included) at once
+                () =>
+                  target.fifo
+                    ? Effect.zipRight(io.awaitReader(target.path), openFile(target.path, "a"))
+                    : openFile(target.path, "a"),
                 options
               )
             : yield* locked(target.path, options?.resume === true ? resumably : atomically, fileId, options)

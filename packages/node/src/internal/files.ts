@@ -17,7 +17,8 @@ import * as Scope from "effect/Scope"
 import * as Check from "./validate.js"
 /** Where bytes go: atomically through a temporary file, or straight into a special file. */
 export type Target =
-  { readonly _tag: "Atomic"; readonly path: string } | { readonly _tag: "InPlace"; readonly path: string }
+  | { readonly _tag: "Atomic"; readonly path: string }
+  | { readonly _tag: "InPlace"; readonly path: string; readonly fifo: boolean }
 
 const ERRNO: Readonly<Record<string, string>> = {
   ENAMETOOLONG: "the file name is too long",
@@ -97,8 +98,12 @@ export const target = (
       if (info.value.type === "Directory") {
         return yield* new ClientError.FileWriteError({ path: destination, detail: "it is a directory" })
       }
+      // a socket cannot be opened as a file (Linux answers ENXIO, which a FIFO's wait would take for "no reader")
+      if (info.value.type === "Socket") {
+        return yield* new ClientError.FileWriteError({ path: destination, detail: "it is a socket" })
+      }
       // never rename over a device or a FIFO: it would become a regular file holding the export
-      return { _tag: "InPlace", path: destination }
+      return { _tag: "InPlace", path: destination, fifo: info.value.type === "FIFO" }
     }
     const parent = path.dirname(destination)
     const parentInfo = yield* stat(parent)
