@@ -1,7 +1,8 @@
 /**
  * A forward proxy on 127.0.0.1 for tests, as corporate networks run them: `CONNECT host:port` opens a tunnel
- * (undici's proxy agent uses it for http and https targets alike); any other request is answered 405 and
- * recorded, never forwarded. It records what it
+ * (undici's proxy agent uses it for http and https targets alike) to a loopback address only (a test proxy is
+ * no open relay: another target is answered 403); any other request is answered 405 and recorded, never
+ * forwarded. It records what it
  * saw — each request line and its headers, and every byte clients sent through its tunnels: what a proxy could
  * read — so a test can check that a client goes through it and what it lets the proxy see.
  *
@@ -62,8 +63,16 @@ export const start: Effect.Effect<ForwardProxy, never, Scope.Scope> = Effect.acq
       server.on("connection", track)
       server.on("connect", (request: Http.IncomingMessage, client: Net.Socket, head: Buffer) => {
         seen.push({ method: "CONNECT", target: request.url ?? "", headers: request.headers })
-        const [host, port] = (request.url ?? "").split(":")
-        const upstream = Net.connect(Number(port), host ?? "127.0.0.1", () => {
+        const target = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(request.url ?? "")
+        // bytes the client sent with its CONNECT line count as tunnelled too
+        if (head.length > 0) tunnelled.push(Buffer.from(head))
+        if (target === null) {
+          track(client)
+          client.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+          return
+        }
+        const host = target[1] === "[::1]" ? "::1" : (target[1] ?? "127.0.0.1")
+        const upstream = Net.connect(Number(target[2]), host, () => {
           client.write("HTTP/1.1 200 Connection Established\r\n\r\n")
           if (head.length > 0) upstream.write(head)
           client.on("data", (chunk: Buffer) => tunnelled.push(Buffer.from(chunk)))

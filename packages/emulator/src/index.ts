@@ -17,7 +17,8 @@ export * as Dataset from "./Dataset.js"
 export * as Emulator from "./Emulator.js"
 
 /**
- * A forward proxy on 127.0.0.1 for tests: CONNECT tunnels and forwarded requests, recorded.
+ * A forward proxy on 127.0.0.1 for tests: CONNECT tunnels to loopback addresses, recorded (other requests are
+ * recorded and refused).
  *
  * @since 0.2.0
  */
