@@ -47,6 +47,19 @@ describe.skipIf(!built)("batch-export --completions bash", () => {
     })
   )
 
+  it.live("a command with flags and subcommands (sync): its own flags, and their values left to file names", () =>
+    Effect.gen(function* () {
+      const result = yield* completing([
+        ["batch-export", "sy"],
+        ["batch-export", "sync", "--con"],
+        ["batch-export", "sync", "--project", ""],
+        ["batch-export", "sync", "st"]
+      ])
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.deepStrictEqual(result.stdout.split("\n").slice(1, 5), ["sync", "--config", "", "status"])
+    })
+  )
+
   it.live("a flag's value and a command's argument are left to bash's file names", () =>
     Effect.gen(function* () {
       const result = yield* completing([

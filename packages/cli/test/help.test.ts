@@ -57,13 +57,22 @@ describe("--help", () => {
     assert.include(lines.join("\n"), "--event NAME ")
   })
 
+  it("a command with flags and subcommands (sync) says both ways to run it", () => {
+    const lines = checked(Cli.helpFor(["sync", "--help"], 80), ["sync"], 80)
+    assert.deepStrictEqual(lines.slice(0, 2), [
+      "Usage: batch-export sync [options]",
+      "or: batch-export sync <command> [options]"
+    ])
+    assert.include(lines.join("\n"), "--config FILE")
+  })
+
   it("the root lists every command with what it does, and the exit codes", () => {
     const help = checked(Cli.helpFor(["--help"], 80), [], 80).join("\n")
     for (const name of ["create attributes", "create events", "create reachability", "view", "list", "fetch"]) {
       assert.match(help, new RegExp(`^  ${name} +\\S`, "m"), name)
     }
-    for (const name of ["records", "download", "emulator", "demo"])
-      assert.match(help, new RegExp(`^  ${name} +\\S`, "m"))
+    for (const name of ["records", "download", "emulator", "demo", "sync", "sync status"])
+      assert.match(help, new RegExp(`^  ${name} +\\S`, "m"), name)
     assert.match(help, /^Exit codes:\n0 {4}success/m)
   })
 

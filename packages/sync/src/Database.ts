@@ -153,7 +153,7 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<SqlClient.SqlCl
   Layer.unwrapEffect(
     Effect.tryPromise({
       try: () => import("@effect/sql-sqlite-node/SqliteClient"),
-      catch: missingDriver("SQLite", ["@effect/sql-sqlite-node@^0.53.0"])
+      catch: missingDriver("SQLite", ["@effect/sql-sqlite-node@^0.53.0", "better-sqlite3 (its native driver)"])
     }).pipe(
       Effect.map((SqliteClient) =>
         onlySqlClient(

@@ -51,7 +51,7 @@ export const exitCodesHelp: ReadonlyArray<string> = [
   "1    failure: HTTP error, network, configuration, file (trying later may help)",
   "2    usage: the command line did not parse, a value in it was refused (InvalidArgument), or a sync config is bad",
   "3    authentication: Batch refused the REST API key (HTTP 401)",
-  "129  hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM): nothing partial is left"
+  "129  hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM): no incomplete file at the destination (what was received is kept to resume)"
 ]
 
 /**

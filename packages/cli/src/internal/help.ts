@@ -205,14 +205,14 @@ const flagsOfUsage = (usage: Usage.Usage): ReadonlyArray<Flag> => {
 }
 
 /**
- * The flags of a command without subcommands, as its usage (and so its help) lists them.
+ * The flags of a command, as its usage (and so its help) lists them: a command with subcommands may have its own
+ * (`sync --config`), which come before the subcommand's.
  *
  * @internal
  * @since 0.1.0
  * @category parsing
  */
-export const flagsOf = (topic: Topic): ReadonlyArray<Flag> =>
-  topic.children.length > 0 ? [] : flagsOfUsage(Descriptor.getUsage(topic.descriptor))
+export const flagsOf = (topic: Topic): ReadonlyArray<Flag> => flagsOfUsage(Descriptor.getUsage(topic.descriptor))
 
 /**
  * Flags every command takes (@effect/cli's built-ins that are worth knowing; `--wizard` is not).
@@ -311,13 +311,16 @@ const descriptionLines = (blocks: ReadonlyArray<HelpDoc.HelpDoc>, width: number)
 const summaryOf = (topic: Topic): string =>
   (sectionsOf(topic.descriptor).get("DESCRIPTION") ?? []).flatMap(paragraphsOf)[0] ?? ""
 
-/** The leaves under a topic, each with its path from it (`create attributes`) and its summary. */
+/**
+ * The commands under a topic that run, each with its path from it (`create attributes`) and its summary: the
+ * leaves, and a command with subcommands when it takes flags of its own (`sync` beside `sync status`).
+ */
 const commandEntries = (topic: Topic, prefix: ReadonlyArray<string>): ReadonlyArray<Entry> =>
-  topic.children.flatMap((child) =>
-    child.children.length > 0
-      ? commandEntries(child, [...prefix, child.name])
-      : [{ name: [...prefix, child.name].join(" "), description: summaryOf(child) }]
-  )
+  topic.children.flatMap((child) => {
+    const own = { name: [...prefix, child.name].join(" "), description: summaryOf(child) }
+    if (child.children.length === 0) return [own]
+    return [...(flagsOf(child).length > 0 ? [own] : []), ...commandEntries(child, [...prefix, child.name])]
+  })
 
 /** Flags every command takes (@effect/cli's built-ins that are worth knowing; `--wizard` is not). */
 const GLOBAL: ReadonlyArray<Entry> = [
@@ -343,7 +346,11 @@ export const render = (path: ReadonlyArray<Topic>, width: number): string => {
     if (body.length > 0) lines.push("", `${title}:`, ...body)
   }
   if (topic.children.length > 0) {
-    lines.push(...wrap(`Usage: ${names.join(" ")} <command> [options]`, width, 0, indentFor(width, 4)))
+    // a command that runs by itself too (`sync [options]`) says so first
+    if (flagsOf(topic).length > 0)
+      lines.push(...wrap(`Usage: ${names.join(" ")} [options]`, width, 0, indentFor(width, 4)))
+    const prefix = flagsOf(topic).length > 0 ? "   or: " : "Usage: "
+    lines.push(...wrap(`${prefix}${names.join(" ")} <command> [options]`, width, 0, indentFor(width, 4)))
   } else {
     // the usage starts with the command's own name, which `names` already holds
     const named = namedOf(Descriptor.getUsage(topic.descriptor)).filter((n, i) => i > 0 || n.text !== topic.name)

@@ -7,6 +7,7 @@
  */
 import type { Export } from "@batch-export/core"
 import { formatDate, shown } from "../output.js"
+import { columns } from "./columns.js"
 
 /**
  * The header row.
@@ -26,15 +27,8 @@ const MIN_WIDTHS = [39, 9, 10, 24, 0]
  * @since 0.1.0
  * @category rendering
  */
-export const renderRows = (rows: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string> => {
-  const widths = MIN_WIDTHS.map((min, column) => Math.max(min, ...rows.map((row) => row[column]?.length ?? 0)))
-  return rows.map((row) =>
-    row
-      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-      .join("  ")
-      .trimEnd()
-  )
-}
+export const renderRows = (rows: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string> =>
+  columns(rows, MIN_WIDTHS)
 
 /**
  * One export's row: id, status, scope, request date, number of files (server text sanitized).

@@ -9,6 +9,7 @@ import type { Sink, Sync } from "@batch-export/sync"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { shown } from "../output.js"
+import { columns } from "./columns.js"
 
 /**
  * Where an execution is, as the progress display shows it.
@@ -81,23 +82,6 @@ export const progressLine = (progress: Progress, width: number = Number.MAX_SAFE
  */
 export const labelOf = (payload: { readonly project: string; readonly definition: string }): string =>
   `${payload.project}/${payload.definition}`
-
-/**
- * Cells padded to their column's widest, two spaces apart, the last column unpadded.
- *
- * @internal
- * @since 0.1.0
- * @category rendering
- */
-export const columns = (rows: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string> => {
-  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)))
-  return rows.map((row) =>
-    row
-      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-      .join("  ")
-      .trimEnd()
-  )
-}
 
 /** `2026-12-07T02:00:00.000Z` as `2026-12-07 02:00` (UTC, to the minute: fits the table). */
 const minute = (iso: string): string => iso.slice(0, 16).replace("T", " ")
