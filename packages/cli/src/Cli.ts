@@ -7,7 +7,7 @@
 // The next two imports only let declaration emit name the error types inside the inferred command types.
 import type { ApiError, ClientError, ExportError, Records } from "@batch-export/core"
 import type { ExportsClient } from "@batch-export/node"
-import type { SinkError, SyncConfig } from "@batch-export/sync"
+import type { SinkError, SyncCluster, SyncConfig } from "@batch-export/sync"
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
@@ -26,6 +26,7 @@ import * as EmulatorCommand from "./commands/emulator.js"
 import * as Fetch from "./commands/fetch.js"
 import * as List from "./commands/list.js"
 import * as RecordsCommand from "./commands/records.js"
+import * as RunnerCommand from "./commands/runner.js"
 import * as SyncCommand from "./commands/sync.js"
 import * as View from "./commands/view.js"
 import type * as Failure from "./Failure.js"
@@ -56,7 +57,7 @@ const leaves = [
 
 /**
  * `batch-export` with its subcommands `create`, `view`, `list`, `fetch`, `records`, `download`, `emulator`,
- * `demo` and `sync`.
+ * `demo`, `sync` and `runner`.
  *
  * @since 0.1.0
  * @category commands
@@ -73,7 +74,7 @@ export const command = Command.make("batch-export").pipe(
       ...exit.exitCodesHelp.map((line) => HelpDoc.p(line))
     ])
   ),
-  Command.withSubcommands([Create.command, ...leaves, SyncCommand.command])
+  Command.withSubcommands([Create.command, ...leaves, SyncCommand.command, RunnerCommand.command])
 )
 
 /** What `--help` can show: the command tree, in the order `command` lists it. */
@@ -83,7 +84,8 @@ const helpTopics = Help.topic(command, [
     Create.subcommands.map((subcommand) => Help.topic(subcommand))
   ),
   ...leaves.map((leaf) => Help.topic(leaf)),
-  Help.topic(SyncCommand.command, [Help.topic(SyncCommand.statusCommand)])
+  Help.topic(SyncCommand.command, [Help.topic(SyncCommand.statusCommand)]),
+  Help.topic(RunnerCommand.command)
 ])
 
 /** The width help is wrapped to: the terminal's, or 80 columns off a terminal. */

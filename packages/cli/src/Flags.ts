@@ -203,3 +203,47 @@ export const wait: Options.Options<boolean> = Options.boolean("wait").pipe(
     "Wait until the export is done (as fetch does; see --poll-interval, --timeout) instead of failing while it runs"
   )
 )
+
+/**
+ * `--listen HOST:PORT` (or `$BATCH_EXPORT_LISTEN`): where a cluster node listens for its peers.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const listen: Options.Options<Option.Option<string>> = Options.text("listen").pipe(
+  Options.withPseudoName("HOST:PORT"),
+  Options.withDescription(
+    "Where this node listens for the other nodes of the cluster (Postgres only), default $BATCH_EXPORT_LISTEN or " +
+      "127.0.0.1 on a free port"
+  ),
+  Options.optional
+)
+
+/**
+ * `--advertise HOST:PORT` (or `$BATCH_EXPORT_ADVERTISE`): where the other nodes reach this one.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const advertise: Options.Options<Option.Option<string>> = Options.text("advertise").pipe(
+  Options.withPseudoName("HOST:PORT"),
+  Options.withDescription(
+    "Where the other nodes reach this one, default $BATCH_EXPORT_ADVERTISE or the listen address (the host " +
+      "name when listening on 0.0.0.0)"
+  ),
+  Options.optional
+)
+
+/**
+ * `--shards N` (or `$BATCH_EXPORT_SHARDS`): shards per group; every node of a cluster uses the same.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const shards: Options.Options<Option.Option<number>> = wholeNumber(
+  "shards",
+  1,
+  100_000,
+  "Shards per group, the same on every node (recorded in the database by the first), default " +
+    "$BATCH_EXPORT_SHARDS or 300"
+).pipe(Options.optional)

@@ -236,7 +236,28 @@ export interface Options {
    * 60 seconds; `0` makes every wait durable.
    */
   readonly inMemoryThreshold?: Duration.DurationInput | undefined
+  /**
+   * Told each time this process starts running an execution (its first start, or a resume after a restart, a
+   * durable wait or a runner's death) and when it ends here with a result (not when it is suspended or
+   * interrupted): a cluster runner reports what it runs with it.
+   */
+  readonly onExecution?: ((event: Execution) => Effect.Effect<void>) | undefined
 }
+
+/**
+ * What {@link Options.onExecution} is told.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Execution =
+  | { readonly _tag: "Running"; readonly executionId: string; readonly payload: Payload }
+  | {
+      readonly _tag: "Ended"
+      readonly executionId: string
+      readonly payload: Payload
+      readonly result: Either.Either<Result, ExportSyncError>
+    }
 
 /**
  * Registers the workflow with the engine in context. Its steps use the {@link Clients} and the `Sink`.
@@ -264,8 +285,17 @@ export const layer = (
               "inMemoryThreshold",
               BatchConfig.checks.duration({ positive: false })(options.inMemoryThreshold)
             )
+      const tell = options?.onExecution ?? (() => Effect.void)
       return ExportSync.toLayer((payload, executionId) =>
-        Steps.run(payload, executionId, { pollInterval, timeout, inMemoryThreshold })
+        Effect.zipRight(
+          tell({ _tag: "Running", executionId, payload }),
+          Steps.run(payload, executionId, { pollInterval, timeout, inMemoryThreshold }).pipe(
+            Effect.tapBoth({
+              onFailure: (error) => tell({ _tag: "Ended", executionId, payload, result: Either.left(error) }),
+              onSuccess: (result) => tell({ _tag: "Ended", executionId, payload, result: Either.right(result) })
+            })
+          )
+        )
       )
     })
   )

@@ -35,6 +35,7 @@ import * as Schema from "effect/Schema"
 import * as Database from "./Database.js"
 import * as ExportSync from "./ExportSync.js"
 import * as Sink from "./Sink.js"
+import * as SyncCluster from "./SyncCluster.js"
 import * as Steps from "./internal/steps.js"
 import { sanitizeDetail, SinkError } from "./SinkError.js"
 import {
@@ -326,6 +327,8 @@ export const layerWatch = (
           ClusterCron.make({
             name: JSON.stringify([project, definition.name]),
             cron: cronOf(definition),
+            // held by watch nodes only (all groups on one machine): each occurrence fires once in a cluster
+            shardGroup: SyncCluster.watchGroup,
             // a missed occurrence is run late, but at most one slot late: the slot is computed from now
             skipIfOlderThan: "1 hour",
             execute: Effect.gen(function* () {
@@ -370,6 +373,8 @@ export interface LayerOptions {
   /** Replaces the configuration's database (the CLI's `--database`). */
   readonly database?: SyncConfig["database"] | undefined
   readonly sync?: ExportSync.Options | undefined
+  /** On Postgres, what this process is in the cluster (default a runner). */
+  readonly node?: Node | undefined
   /** Wraps the sink (e.g. to report progress from its calls). */
   readonly decorate?: ((sink: Sink.Service) => Sink.Service) | undefined
 }
@@ -385,6 +390,9 @@ export interface LayerOptions {
  */
 export const engineOptions: ExportSync.EngineOptions = {
   shardingConfig: {
+    // one process holds every group: the `ClusterCron`s of `layerWatch` live in `SyncCluster.watchGroup`
+    availableShardGroups: [SyncCluster.workGroup, SyncCluster.watchGroup],
+    assignedShardGroups: [SyncCluster.workGroup, SyncCluster.watchGroup],
     entityMessagePollInterval: "1 second",
     shardLockRefreshInterval: "3 seconds",
     shardLockExpiration: "10 seconds",
@@ -404,22 +412,43 @@ export const layerDatabase = (database: SyncConfig["database"]): Layer.Layer<Sql
     : Database.layerPg({ url: database.url })
 
 /**
- * The database's `SqlClient` for the sink, and the engine's storage: for SQLite a file of its own beside the
- * database (`<database>.engine`), for Postgres the same pool.
+ * What this process is in the cluster, on Postgres: a runner (the default; it executes the shards it holds) or a
+ * client (it hands executions to the runners and looks at them). SQLite is one machine: the process is always
+ * its own single runner.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Node =
+  | { readonly role: "runner"; readonly options?: SyncCluster.RunnerOptions | undefined }
+  | {
+      readonly role: "client"
+      readonly options?: Pick<SyncCluster.RunnerOptions, "shards" | "shardingConfig"> | undefined
+    }
+
+/**
+ * The database's `SqlClient` for the sink, and the engine's storage: for SQLite a single runner on a file of its
+ * own beside the database (`<database>.engine`), for Postgres the same pool, this process a node of the cluster
+ * (`node`, default a runner listening on a free port of 127.0.0.1).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerStorage = (
-  database: SyncConfig["database"]
-): Layer.Layer<WorkflowEngine | Sharding.Sharding | SqlClient.SqlClient, SinkError | ConfigError.ConfigError> => {
+  database: SyncConfig["database"],
+  node: Node = { role: "runner" }
+): Layer.Layer<
+  WorkflowEngine | Sharding.Sharding | SqlClient.SqlClient,
+  SinkError | SyncCluster.ClusterError | ConfigError.ConfigError
+> => {
   if (database._tag === "Sqlite") {
     return Layer.merge(
       ExportSync.layerEngineSqlite({ ...engineOptions, filename: `${database.filename}.engine` }),
       layerDatabase(database)
     )
   }
-  return Layer.provideMerge(ExportSync.layerEngine(engineOptions), layerDatabase(database))
+  const engine = node.role === "client" ? SyncCluster.layerClient(node.options) : SyncCluster.layerRunner(node.options)
+  return Layer.provideMerge(engine, layerDatabase(database))
 }
 
 /**
@@ -434,9 +463,9 @@ export const layer = (
   options: LayerOptions = {}
 ): Layer.Layer<
   WorkflowEngine | Sharding.Sharding | Sink.Sink | SqlClient.SqlClient,
-  SinkError | ConfigError.ConfigError | ClientError.InvalidArgument
+  SinkError | SyncCluster.ClusterError | ConfigError.ConfigError | ClientError.InvalidArgument
 > => {
-  const storage = layerStorage(options.database ?? config.database)
+  const storage = layerStorage(options.database ?? config.database, options.node)
   const sink = Layer.effect(Sink.Sink, Effect.map(Sink.make, options.decorate ?? ((sink) => sink)))
   return ExportSync.layer(options.sync).pipe(
     Layer.provideMerge(Layer.mergeAll(Layer.provideMerge(sink, storage), layerClients(config)))

@@ -21,4 +21,8 @@ export * as Sync from "./Sync.js"
 /**
  * @since 0.1.0
  */
+export * as SyncCluster from "./SyncCluster.js"
+/**
+ * @since 0.1.0
+ */
 export * as SyncConfig from "./SyncConfig.js"

@@ -11,7 +11,7 @@
 import type { ApiError, ClientError, ExportError, Records } from "@batch-export/core"
 import type { Emulator } from "@batch-export/emulator"
 import type { ExportFiles, ExportsClient } from "@batch-export/node"
-import type { SinkError, SyncConfig } from "@batch-export/sync"
+import type { SinkError, SyncCluster, SyncConfig } from "@batch-export/sync"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"

@@ -7,7 +7,7 @@
  */
 // The next imports only let declaration emit name the error types inside the inferred command types.
 import type { ClientError } from "@batch-export/core"
-import type { SinkError, SyncConfig } from "@batch-export/sync"
+import type { SinkError, SyncCluster, SyncConfig } from "@batch-export/sync"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"

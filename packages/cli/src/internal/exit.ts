@@ -8,6 +8,7 @@
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Cause from "effect/Cause"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
 /**
@@ -98,7 +99,9 @@ export const exitCodeOf = (cause: Cause.Cause<unknown>): ExitCode => {
       ValidationError.isValidationError(error) ||
       error instanceof UsageError ||
       tagOf(error) === "InvalidArgument" ||
-      tagOf(error) === "SyncConfigError"
+      tagOf(error) === "SyncConfigError" ||
+      // a node started with another shard count than its cluster's: a bad flag
+      (tagOf(error) === "ClusterError" && Predicate.hasProperty(error, "reason") && error.reason === "shards")
         ? ExitCode.usage
         : tagOf(error) === "Unauthorized" || (error instanceof SyncFailed && error.unauthorized)
           ? ExitCode.unauthorized

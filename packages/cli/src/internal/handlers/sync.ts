@@ -7,7 +7,7 @@
  */
 // The next import only lets declaration emit name the error types inside the inferred types.
 import type { ClientError } from "@batch-export/core"
-import type { SinkError } from "@batch-export/sync"
+import type { SinkError, SyncCluster } from "@batch-export/sync"
 import { Sink, Sync, SyncConfig } from "@batch-export/sync"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
@@ -85,7 +85,14 @@ const display = (style: Progress.Style, width: () => number) =>
     return { plan, onEvent, close }
   })
 
-const loadConfig = (config: string, database: Option.Option<string>) =>
+/**
+ * The configuration file, and the `--database` override resolved from the current directory.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category programs
+ */
+export const loadConfig = (config: string, database: Option.Option<string>) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
     const loaded = yield* SyncConfig.load(config)
