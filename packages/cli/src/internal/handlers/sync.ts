@@ -196,7 +196,9 @@ export const sync = (flags: Config) =>
         return yield* Layer.launch(watching)
       }).pipe(Effect.scoped, Effect.provide(layer))
     }
-    const outcomes = yield* Effect.flatMap(planning, (onPlan) => Sync.runDue(loaded, { project, onPlan })).pipe(
+    const running = Effect.flatMap(planning, (onPlan) => Sync.runDue(loaded, { project, onPlan }))
+    // a client's executions wait for runners: when every runner is gone for long, say so instead of waiting on
+    const outcomes = yield* (client ? Effect.raceFirst(running, SyncCluster.requireRunners()) : running).pipe(
       Effect.ensuring(progress.close),
       Effect.scoped,
       Effect.provide(layer)
