@@ -277,8 +277,8 @@ export const execute = (planned: Planned): Effect.Effect<Outcome, never, Workflo
 export interface RunOptions {
   /** Only this project's definitions. */
   readonly project?: string | undefined
-  /** Executions run at once (default 4). */
-  readonly concurrency?: number | undefined
+  /** Executions run at once (default 4; a client of a cluster hands them all out: `"unbounded"`). */
+  readonly concurrency?: number | "unbounded" | undefined
   /** Called with the plan, before any execution starts (e.g. to draw the progress lines). */
   readonly onPlan?: ((planned: ReadonlyArray<Planned>) => Effect.Effect<void>) | undefined
 }

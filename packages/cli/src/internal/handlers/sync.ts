@@ -196,7 +196,9 @@ export const sync = (flags: Config) =>
         return yield* Layer.launch(watching)
       }).pipe(Effect.scoped, Effect.provide(layer))
     }
-    const running = Effect.flatMap(planning, (onPlan) => Sync.runDue(loaded, { project, onPlan }))
+    // a client hands every execution out at once: the runners bound their own work (4 at a time is one process's)
+    const concurrency = client ? "unbounded" : undefined
+    const running = Effect.flatMap(planning, (onPlan) => Sync.runDue(loaded, { project, onPlan, concurrency }))
     // a client's executions wait for runners: when every runner is gone for long, say so instead of waiting on
     const outcomes = yield* (client ? Effect.raceFirst(running, SyncCluster.requireRunners()) : running).pipe(
       Effect.ensuring(progress.close),
