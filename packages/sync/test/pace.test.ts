@@ -179,7 +179,9 @@ describe("ProjectPace", () => {
     })
   )
 
-  it.scoped("a pacer that cannot answer: the request goes after the bound (10 s), with one warning", () =>
+  // the whole test within a deadline: a permit's message left waiting for delivery would also hold up the
+  // runner's shutdown, and the test's failure with it
+  it.effect("a pacer that cannot answer: the request goes after the bound (10 s), with one warning", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const emulator = yield* Emulator.make()
@@ -205,6 +207,44 @@ describe("ProjectPace", () => {
       assert.deepStrictEqual(warnings, [
         "shop: no answer from the project's pacer within 10s; the Batch API request is sent unpaced (a 429 is retried)"
       ])
+    }).pipe(Effect.scoped, within("the test of an unreachable pacer, its runner's shutdown included", 20))
+  )
+
+  it.scoped("no permit is reserved further than the bound ahead: a call past it goes at once, with one warning", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const emulator = yield* Emulator.make()
+      const { runner } = yield* cluster(dir)
+      const client = (yield* runner(configOf(dir, [project("shop", emulator)])))("shop")
+      const exportId = (yield* firstExport(emulator)).id
+      const lines = yield* Ref.make<ReadonlyArray<string>>([])
+      const logger = Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") Effect.runSync(Ref.update(lines, (all) => [...all, String(message)]))
+      })
+      const start = yield* TestClock.currentTimeMillis
+      // at 1 per second, 11 calls fill the 10 s ahead (starts at 0, 1, … 10 s)
+      const queued = yield* Effect.forEach(Array.from({ length: 11 }), () => Effect.fork(client.view(exportId)))
+      yield* waitingAt(
+        start,
+        Array.from({ length: 10 }, (_, i) => (i + 1) * 1000),
+        "ten calls waiting 1 to 10 s for their permits"
+      )
+      const past = yield* Effect.fork(
+        client.view(exportId).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      )
+      yield* Fiber.join(past).pipe(within("the call past the bound, sent at once"))
+      assert.strictEqual(yield* apiRequests(emulator), 2)
+      assert.deepStrictEqual(yield* Ref.get(lines), [
+        "shop: more requests queued than its pace lets through in 10s; the Batch API request is sent unpaced (a 429 is retried)"
+      ])
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(Fiber.all(queued))
+      assert.strictEqual(yield* apiRequests(emulator), 12)
+      // the call past the bound reserved nothing: the next start is 1 s after the last reserved one (10 s)
+      const next = yield* Effect.fork(client.view(exportId))
+      yield* waitingAt(start, [11_000], "the next call waiting for the start after the last reserved one")
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(next)
     })
   )
 })
