@@ -6,6 +6,7 @@
 import { Emulator, Testing } from "@batch-export/emulator"
 import type { ExportsClient } from "@batch-export/node"
 import { assert, describe, it } from "@effect/vitest"
+import type * as Sharding from "@effect/cluster/Sharding"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -48,20 +49,28 @@ const configOf = (dir: string, projects: ReadonlyArray<SyncConfig.LoadedProject>
   definitions: new Map()
 })
 
+/**
+ * Waits until the runner answers a permit (of a project of no test). It learns its shards at its first look,
+ * 100 ms on the TestClock: the tests then start with every pacer reachable. At most 5 s on the TestClock.
+ */
+const pacerReady = (engine: Context.Context<Sharding.Sharding>) =>
+  Effect.gen(function* () {
+    const client = yield* Effect.provide(Pace.ProjectPace.client, engine)
+    const first = yield* Effect.fork(client("warm-up").take({ spacingMillis: 1, withinMillis: 0 }))
+    for (let i = 0; first.unsafePoll() === null; i++) {
+      if (i === 50) return yield* Effect.dieMessage("no answer from the pacer within 5 s: is it registered?")
+      yield* TestClock.adjust("100 millis")
+      yield* TestServices.provideLive(Effect.sleep("5 millis"))
+    }
+  })
+
 /** One engine, with the pacer registered on it (unless `registered` is false). */
 const cluster = (dir: string, registered = true) =>
   Effect.gen(function* () {
     const engine = yield* Layer.build(ExportSync.layerEngineSqlite({ filename: join(dir, "engine.db") }))
     if (registered) {
       yield* Layer.build(Pace.layer.pipe(Layer.provide(Layer.succeedContext(engine))))
-      // the runner learns its shards at its first look, 100 ms on the TestClock: a permit of another project
-      // tells it has (the test then starts with all its pacers reachable)
-      const client = yield* Effect.provide(Pace.ProjectPace.client, engine)
-      const first = yield* Effect.fork(client("warm-up").take({ spacingMillis: 1, withinMillis: 0 }))
-      while (first.unsafePoll() === null) {
-        yield* TestClock.adjust("100 millis")
-        yield* TestServices.provideLive(Effect.sleep("5 millis"))
-      }
+      yield* pacerReady(engine)
     }
     /** The clients of `config`, built as one runner builds them. */
     const runner = (config: SyncConfig.SyncConfig) =>
@@ -71,6 +80,28 @@ const cluster = (dir: string, registered = true) =>
       )
     return { runner }
   })
+
+/** A temp dir, an emulator, one engine and on it the client of the project `shop` (1 request a second). */
+const shopAlone = (registered = true) =>
+  Effect.gen(function* () {
+    const dir = yield* tempDir
+    const emulator = yield* Emulator.make()
+    const { runner } = yield* cluster(dir, registered)
+    const client = (yield* runner(configOf(dir, [project("shop", emulator)])))("shop")
+    return { client, emulator }
+  })
+
+/** The warnings logged by the effects given to `capture`. */
+const captureWarnings = Effect.map(Ref.make<ReadonlyArray<string>>([]), (lines) => {
+  const logger = Logger.make(({ logLevel, message }) => {
+    if (logLevel._tag === "Warning") Effect.runSync(Ref.update(lines, (all) => [...all, String(message)]))
+  })
+  return {
+    lines: Ref.get(lines),
+    capture: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.provide(effect, Logger.replace(Logger.defaultLogger, logger))
+  }
+})
 
 const apiRequests = (emulator: Emulator.Service) =>
   Effect.map(emulator.requests, (requests) => requests.filter((r) => r.origin === "api").length)
@@ -127,6 +158,16 @@ describe("ProjectPace", () => {
     })
   )
 
+  it.scoped(
+    "Sync.layer registers the pacer on its runner (every runner needs it: a project's shard may be there)",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const emulator = yield* Emulator.make()
+        yield* pacerReady(yield* Layer.build(Sync.layer(configOf(dir, [project("shop", emulator)]))))
+      })
+  )
+
   it.scoped("two projects are paced apart: one project's queue does not delay another's call", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
@@ -154,10 +195,7 @@ describe("ProjectPace", () => {
 
   it.scoped("a part's download from storage takes no permit; the API call before it does", () =>
     Effect.gen(function* () {
-      const dir = yield* tempDir
-      const emulator = yield* Emulator.make()
-      const { runner } = yield* cluster(dir)
-      const client = (yield* runner(configOf(dir, [project("shop", emulator)])))("shop")
+      const { client, emulator } = yield* shopAlone()
       const file = (yield* firstExport(emulator)).files[0]!
       // at 1 per second, the link's request goes at once; a paced storage request would wait 1 s on a clock
       // that does not move
@@ -183,28 +221,17 @@ describe("ProjectPace", () => {
   // runner's shutdown, and the test's failure with it
   it.effect("a pacer that cannot answer: the request goes after the bound (10 s), with one warning", () =>
     Effect.gen(function* () {
-      const dir = yield* tempDir
-      const emulator = yield* Emulator.make()
       // no pacer registered on the runner: the permit's message waits for an entity that never comes
-      const { runner } = yield* cluster(dir, false)
-      const client = (yield* runner(configOf(dir, [project("shop", emulator)])))("shop")
-      const lines = yield* Ref.make<ReadonlyArray<string>>([])
-      const logger = Logger.make(({ logLevel, message }) => {
-        if (logLevel._tag === "Warning") Effect.runSync(Ref.update(lines, (all) => [...all, String(message)]))
-      })
+      const { client, emulator } = yield* shopAlone(false)
+      const warnings = yield* captureWarnings
       const start = yield* TestClock.currentTimeMillis
-      const view = yield* Effect.fork(
-        client
-          .view((yield* firstExport(emulator)).id)
-          .pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
-      )
+      const view = yield* Effect.fork(client.view((yield* firstExport(emulator)).id).pipe(warnings.capture))
       yield* waitingAt(start, [10_000], "the permit's bound of 10 s")
       assert.strictEqual(yield* apiRequests(emulator), 0)
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(view).pipe(within("the request, sent after the bound"))
       assert.strictEqual(yield* apiRequests(emulator), 1)
-      const warnings = (yield* Ref.get(lines)).filter((line) => line.startsWith("shop:"))
-      assert.deepStrictEqual(warnings, [
+      assert.deepStrictEqual(yield* warnings.lines, [
         "shop: no answer from the project's pacer within 10s; the Batch API request is sent unpaced (a 429 is retried)"
       ])
     }).pipe(Effect.scoped, within("the test of an unreachable pacer, its runner's shutdown included", 20))
@@ -212,15 +239,9 @@ describe("ProjectPace", () => {
 
   it.scoped("no permit is reserved further than the bound ahead: a call past it goes at once, with one warning", () =>
     Effect.gen(function* () {
-      const dir = yield* tempDir
-      const emulator = yield* Emulator.make()
-      const { runner } = yield* cluster(dir)
-      const client = (yield* runner(configOf(dir, [project("shop", emulator)])))("shop")
+      const { client, emulator } = yield* shopAlone()
       const exportId = (yield* firstExport(emulator)).id
-      const lines = yield* Ref.make<ReadonlyArray<string>>([])
-      const logger = Logger.make(({ logLevel, message }) => {
-        if (logLevel._tag === "Warning") Effect.runSync(Ref.update(lines, (all) => [...all, String(message)]))
-      })
+      const warnings = yield* captureWarnings
       const start = yield* TestClock.currentTimeMillis
       // at 1 per second, 11 calls fill the 10 s ahead (starts at 0, 1, … 10 s)
       const queued = yield* Effect.forEach(Array.from({ length: 11 }), () => Effect.fork(client.view(exportId)))
@@ -229,12 +250,10 @@ describe("ProjectPace", () => {
         Array.from({ length: 10 }, (_, i) => (i + 1) * 1000),
         "ten calls waiting 1 to 10 s for their permits"
       )
-      const past = yield* Effect.fork(
-        client.view(exportId).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
-      )
+      const past = yield* Effect.fork(client.view(exportId).pipe(warnings.capture))
       yield* Fiber.join(past).pipe(within("the call past the bound, sent at once"))
       assert.strictEqual(yield* apiRequests(emulator), 2)
-      assert.deepStrictEqual(yield* Ref.get(lines), [
+      assert.deepStrictEqual(yield* warnings.lines, [
         "shop: more requests queued than its pace lets through in 10s; the Batch API request is sent unpaced (a 429 is retried)"
       ])
       yield* TestClock.adjust("10 seconds")
