@@ -282,6 +282,15 @@ export const execute = (planned: Planned): Effect.Effect<Outcome, never, Workflo
   )
 
 /**
+ * How much one process does at once by default: executions awaited by {@link runDue}, and parts a runner loads
+ * (`ExportSync.Options.concurrentLoads`, the CLI's `runner --concurrency`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultConcurrency = 4
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -314,7 +323,7 @@ export const runDue = (
     const now = new Date(yield* Effect.clockWith((clock) => clock.currentTimeMillis))
     const planned = yield* Effect.forEach(todo, ({ definition, project }) => plan(project, definition, now))
     if (options.onPlan !== undefined) yield* options.onPlan(planned)
-    return yield* Effect.forEach(planned, execute, { concurrency: options.concurrency ?? 4 })
+    return yield* Effect.forEach(planned, execute, { concurrency: options.concurrency ?? defaultConcurrency })
   })
 
 /**

@@ -156,7 +156,8 @@ export const sync = (flags: Config) =>
     const layer = Sync.layer(loaded, {
       database,
       node,
-      sync: { pollInterval: Option.getOrUndefined(flags.pollInterval) },
+      // a runner (a watch node, or a one-shot run with no runner up) loads as many parts at once as `runner` does
+      sync: { pollInterval: Option.getOrUndefined(flags.pollInterval), concurrentLoads: Sync.defaultConcurrency },
       // a client runs no step: its progress is read from the run rows instead (`follow`, below)
       decorate: client ? undefined : Sync.observe(progress.onEvent)
     })
