@@ -3,13 +3,15 @@
  * with `batch-export sync` handing them the executions: real processes of the bundle, one emulator per project,
  * runners killed with SIGKILL. Completion is read in the database and the emulators, with deadlines.
  */
+import { Emulator } from "@batch-export/emulator"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Net from "node:net"
 import * as Postgres from "../../sync/test/support/postgres.js"
 import * as Cluster from "./support/cluster.js"
 import * as Child from "./support/process.js"
-import { finishedWithin } from "./support/sync.js"
+import { downloads, finishedWithin, waitUntil } from "./support/sync.js"
 
 /** Parts of 512 KiB (a few thousand records), two per export, one status a look. */
 const emulatorOptions = { pollsPerStatus: 1, partsPerExport: 2, bytesPerPart: 512 * 1024 }
@@ -54,5 +56,218 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a clu
         }
       }).pipe(Effect.provide(NodeFileSystem.layer)),
     180_000
+  )
+})
+
+/** The emulator's `view` requests for its export of `type`: looks at an export in a wait. */
+const views = (emulator: Emulator.Service, type: "ATTRIBUTES" | "EVENTS") =>
+  Effect.gen(function* () {
+    const ids = (yield* emulator.exports).filter((exp) => exp.exportType === type).map((exp) => exp.id)
+    return (yield* emulator.requests).filter(
+      (r) => r.path.endsWith("/exports/view") && ids.includes(r.query["id"] ?? "")
+    ).length
+  })
+
+/** The definition whose export holds the file an emulator's first storage request asked for. */
+const firstDownloaded = (emulator: Emulator.Service) =>
+  Effect.gen(function* () {
+    const first = (yield* emulator.requests).find((r) => r.origin === "storage")
+    if (first === undefined) return undefined
+    const exp = (yield* emulator.exports).find((exp) => exp.files.some((file) => first.path.endsWith(`/${file.id}`)))
+    return exp === undefined ? undefined : exp.exportType === "ATTRIBUTES" ? "profiles" : "events"
+  })
+
+/**
+ * Kills (SIGKILL) the runner running `label`, once `inFlight` holds; then the sync must finish on the other
+ * runners, one of which logged `label` running, every row landing once.
+ */
+const killHolderOf = (
+  fleet: Cluster.Fleet,
+  runners: ReadonlyArray<Cluster.Runner>,
+  sync: Child.Running,
+  label: () => string | undefined,
+  what: string
+) =>
+  Effect.gen(function* () {
+    let victim: Cluster.Runner | undefined
+    yield* waitUntil(
+      Effect.sync(() => {
+        const wanted = label()
+        victim = wanted === undefined ? undefined : Cluster.runnersOf(runners, wanted).at(-1)
+        return victim !== undefined
+      }),
+      `a runner running ${what}`,
+      40
+    )
+    const killed = victim!
+    const held = label()!
+    killed.process.child.kill("SIGKILL")
+    assert.strictEqual((yield* killed.process.finished).signal, "SIGKILL")
+    const others = runners.filter((runner) => runner !== killed)
+    const done = yield* finishedWithin(sync, `the sync after runner ${killed.name} was killed`, 90)
+    assert.strictEqual(done.code, 0, `${done.stdout.toString("utf8")}\n${done.stderr}`)
+    assert.isNotEmpty(Cluster.runnersOf(others, held), `another runner took ${held} over (${killed.name} was killed)`)
+    yield* Cluster.assertLandedOnce(fleet)
+  })
+
+describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a runner killed", () => {
+  it.scoped(
+    "with SIGKILL while an execution waits for Batch: the others finish it, rows once, no second export",
+    () =>
+      Effect.gen(function* () {
+        // p1's exports take 3 looks per status (a second apart): it is waiting for Batch for several seconds
+        const fleet = yield* Cluster.fleet(4, (i) => ({ ...emulatorOptions, pollsPerStatus: i === 1 ? 3 : 1 }))
+        const p1 = fleet.projects[0]!.emulator
+        const runners = yield* Cluster.startRunners(fleet, 3)
+        const sync = yield* Child.start(syncArgs(fleet), fleet.env)
+        let waiting = false
+        yield* Cluster.explained(
+          fleet,
+          runners,
+          Effect.gen(function* () {
+            yield* waitUntil(
+              Effect.map(views(p1, "ATTRIBUTES"), (n) => (waiting = n >= 1)),
+              "p1/profiles waiting for Batch"
+            )
+            yield* killHolderOf(
+              fleet,
+              runners,
+              sync,
+              () => (waiting ? `p1/profiles ${Cluster.today()}` : undefined),
+              "p1/profiles"
+            )
+          })
+        )
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    180_000
+  )
+
+  it.scoped(
+    "with SIGKILL in the middle of a part: the others download it again and finish, rows once, no second export",
+    () =>
+      Effect.gen(function* () {
+        const fleet = yield* Cluster.fleet(4, () => emulatorOptions)
+        const p1 = fleet.projects[0]!.emulator
+        // p1's first download sends 100 bytes, then holds the connection until the runner is gone
+        yield* p1.script("storage", Emulator.Reply.stallAfter(100))
+        const runners = yield* Cluster.startRunners(fleet, 3)
+        const sync = yield* Child.start(syncArgs(fleet), fleet.env)
+        let held: string | undefined
+        yield* Cluster.explained(
+          fleet,
+          runners,
+          Effect.gen(function* () {
+            yield* waitUntil(
+              Effect.map(firstDownloaded(p1), (definition) => (held = definition) !== undefined),
+              "a part of p1 downloading"
+            )
+            yield* killHolderOf(fleet, runners, sync, () => `p1/${held} ${Cluster.today()}`, `p1/${held}`)
+            const files = yield* downloads(p1)
+            assert.strictEqual(files.filter((n) => n === 2).length, 1, `the held part downloaded again: ${files}`)
+            assert.isTrue(
+              files.every((n) => n >= 1 && n <= 2),
+              `${files}`
+            )
+          })
+        )
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    180_000
+  )
+})
+
+describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: the whole cluster restarted", () => {
+  it.scoped(
+    "SIGKILL of all 3 runners mid-run, 3 new ones: the sync finishes from where it was",
+    () =>
+      Effect.gen(function* () {
+        // odd projects wait for Batch longer; p1's first download is held: at the kill, parts are loaded, others
+        // in a wait, one in the middle of a part
+        const fleet = yield* Cluster.fleet(6, (i) => ({ ...emulatorOptions, pollsPerStatus: i % 2 === 1 ? 4 : 1 }))
+        const p1 = fleet.projects[0]!.emulator
+        yield* p1.script("storage", Emulator.Reply.stallAfter(100))
+        const first = yield* Cluster.startRunners(fleet, 3, "a")
+        const sync = yield* Child.start(syncArgs(fleet), fleet.env)
+        const loadedParts = Cluster.rows(fleet, "SELECT project, export_id, part FROM batch_parts")
+        yield* Cluster.explained(
+          fleet,
+          first,
+          waitUntil(
+            Effect.gen(function* () {
+              const parts = yield* loadedParts
+              const held = (yield* firstDownloaded(p1)) !== undefined
+              const waiting = (yield* views(fleet.projects[2]!.emulator, "ATTRIBUTES")) >= 1
+              return held && waiting && parts.length >= 2
+            }),
+            "parts loaded, p1 in the middle of a part and p3 waiting for Batch",
+            40
+          )
+        )
+        for (const runner of first) runner.process.child.kill("SIGKILL")
+        for (const runner of first) yield* runner.process.finished
+        const before = yield* loadedParts
+        const second = yield* Cluster.startRunners(fleet, 3, "b")
+        const runners = [...first, ...second]
+        yield* Cluster.explained(
+          fleet,
+          runners,
+          Effect.gen(function* () {
+            const done = yield* finishedWithin(sync, "the sync after the cluster restarted", 90)
+            assert.strictEqual(done.code, 0, `${done.stdout.toString("utf8")}\n${done.stderr}`)
+            yield* Cluster.assertLandedOnce(fleet)
+          })
+        )
+        // the parts loaded before the kill were not downloaded again
+        for (const [project, exportId, part] of before) {
+          const emulator = fleet.projects.find((p) => p.name === project)!.emulator
+          const exp = (yield* emulator.exports).find((exp) => exp.id === exportId)!
+          const file = exp.files.find((file) => file.part === Number(part))!
+          const requests = (yield* emulator.requests).filter(
+            (r) => r.origin === "storage" && r.path.endsWith(`/${file.id}`)
+          )
+          assert.strictEqual(requests.length, 1, `${project} ${exportId} part ${part} downloaded once`)
+        }
+        assert.isNotEmpty(
+          second.flatMap((runner) => runner.ran()),
+          "the new runners ran the rest"
+        )
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    180_000
+  )
+})
+
+describe.skipIf(!Child.built || !Postgres.available)("batch-export runner without its database", () => {
+  it.scoped("Postgres not listening, or refusing the password: one line naming it, exit 1, no password shown", () =>
+    Effect.gen(function* () {
+      const fleet = yield* Cluster.fleet(1, () => emulatorOptions)
+      const closed = yield* Effect.promise(
+        () =>
+          new Promise<number>((resolve) => {
+            const server = Net.createServer()
+            server.listen(0, "127.0.0.1", () => {
+              const address = server.address()
+              server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+            })
+          })
+      )
+      const password = "Runner-Pw-4417"
+      for (const [url, problem] of [
+        [`postgres://postgres:${password}@127.0.0.1:${closed}/postgres`, /\(ECONNREFUSED\): .*connect ECONNREFUSED/],
+        [
+          `postgres://postgres:${password}@127.0.0.1:${fleet.db.port}/postgres`,
+          /\(28P01\): .*password authentication failed for user "postgres"$/
+        ]
+      ] as const) {
+        const runner = yield* Child.start(["runner", "--config", fleet.config, "--database", url], fleet.env)
+        const ended = yield* finishedWithin(runner, `the runner at ${url.replace(password, "…")}`, 30)
+        assert.strictEqual(ended.code, 1, ended.stderr)
+        const lines = ended.stderr.trimEnd().split("\n")
+        assert.strictEqual(lines.length, 1, ended.stderr)
+        assert.match(lines[0]!, /^error: SinkError: database error in connect /)
+        assert.match(lines[0]!, problem)
+        assert.notInclude(ended.stderr, password)
+        assert.notMatch(ended.stderr, /^\s+at /m, "no stack trace")
+        assert.strictEqual(ended.stdout.length, 0)
+      }
+    }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 })

@@ -83,6 +83,8 @@ export const fleet = (
 /** A `batch-export runner` process of the fleet. */
 export interface Runner {
   readonly name: string
+  /** where it said the others reach it (`host:port`) */
+  readonly address: string
   readonly process: Child.Running
   /** the executions (`project/definition slot`) it logged `running` for, in order */
   readonly ran: () => ReadonlyArray<string>
@@ -104,19 +106,21 @@ export const startRunner = (fleet: Fleet, name: string, args: ReadonlyArray<stri
       fleet.env
     )
     const exited = () => process.child.exitCode !== null || process.child.signalCode !== null
+    const listening = () => /^runner listening on \S+ \(advertised as (\S+)\)$/m.exec(process.stderrSoFar())
     yield* waitUntil(
-      Effect.sync(() => exited() || /^runner listening on \S+ \(advertised as \S+\)$/m.test(process.stderrSoFar())),
+      Effect.sync(() => exited() || listening() !== null),
       `runner ${name} to listen`,
       30
     ).pipe(Effect.mapError((error) => new Error(`${error.message}; its stderr: ${process.stderrSoFar()}`)))
     if (exited()) return yield* Effect.fail(new Error(`runner ${name} exited at start: ${process.stderrSoFar()}`))
-    return { name, process, ran: () => ranIn(process.stderrSoFar()) } satisfies Runner
+    const address = listening()![1]!
+    return { name, address, process, ran: () => ranIn(process.stderrSoFar()) } satisfies Runner
   })
 
-/** Runners registered as healthy in the cluster's table. */
-export const liveRunners = (fleet: Fleet) =>
-  Effect.map(fleet.db.psql("postgres", "SELECT count(*) FROM cluster_runners WHERE healthy"), (out) =>
-    Number(out.trim())
+/** The addresses of the runners registered as healthy in the cluster's table. */
+export const registered = (fleet: Fleet) =>
+  Effect.map(rows(fleet, "SELECT address FROM cluster_runners WHERE healthy"), (found) =>
+    found.map(([address]) => address!)
   )
 
 /** Starts `count` runners and waits until all of them are registered (so that the shards are spread over them). */
@@ -125,8 +129,8 @@ export const startRunners = (fleet: Fleet, count: number, prefix = "r") =>
     const runners: Array<Runner> = []
     for (let i = 1; i <= count; i++) runners.push(yield* startRunner(fleet, `${prefix}${i}`))
     yield* waitUntil(
-      Effect.map(liveRunners(fleet), (n) => n >= count),
-      `${count} runners registered in cluster_runners`,
+      Effect.map(registered(fleet), (found) => runners.every((runner) => found.includes(runner.address))),
+      `runners ${runners.map((runner) => runner.address).join(", ")} registered in cluster_runners`,
       30
     )
     return runners
