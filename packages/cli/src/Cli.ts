@@ -16,8 +16,10 @@ import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import * as HashMap from "effect/HashMap"
 import * as HashSet from "effect/HashSet"
 import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Create from "./commands/create.js"
 import * as Demo from "./commands/demo.js"
@@ -137,6 +139,14 @@ export const stderrLogger: Logger.Logger<unknown, void> = Logger.withConsoleErro
       .map((part) => (typeof part === "string" ? part : JSON.stringify(part)))
       .join(" ")
     return `${logLevel.label.toLowerCase()}: ${Redaction.sanitize(text)}`
+  })
+).pipe((logger) =>
+  Logger.make((options) => {
+    // the cluster's own news (listening, shards assigned) is not the user's: a runner says what matters itself
+    const news =
+      LogLevel.lessThan(options.logLevel, LogLevel.Warning) &&
+      Option.contains(HashMap.get(options.annotations, "package"), "@effect/cluster")
+    if (!news) logger.log(options)
   })
 )
 

@@ -11,7 +11,8 @@
  * REACHABILITY export `[cursor, slot)`, the first run `[slot − lookBackDays, slot)`.
  *
  * The engine's storage: for SQLite a file beside the database, `<database>.engine` (the sink and the engine
- * cannot share one SQLite connection, see `ExportSync`); for Postgres the same pool as the sink.
+ * cannot share one SQLite connection, see `ExportSync`); for Postgres the same pool as the sink, and the process
+ * a node of a cluster (`SyncCluster`): a runner by default, or a client of the runners ({@link Node}).
  *
  * @since 0.1.0
  */
@@ -25,6 +26,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Cause from "effect/Cause"
 import * as Cron from "effect/Cron"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -343,6 +345,48 @@ export const layerWatch = (
       )
     )
   )
+
+/**
+ * What the executions are doing, read from their run rows: for a client of a cluster, whose steps run on the
+ * runners (there is no sink call here to observe). Looks every `every` (default 1 s) and tells `onEvent` each
+ * change (`Started`, `Created`, `Finished`), until every execution finished or the effect is interrupted. A look that
+ * fails is skipped: this only feeds a display.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const follow = (
+  planned: ReadonlyArray<Planned>,
+  onEvent: (event: Event) => Effect.Effect<void>,
+  every: Duration.DurationInput = "1 second"
+): Effect.Effect<void, never, Sink.Sink> =>
+  Effect.gen(function* () {
+    const sink = yield* Sink.Sink
+    const seen = new Map<string, { readonly created: boolean; readonly finished: boolean }>()
+    const ids = new Set(planned.map((p) => p.executionId))
+    const projects = [...new Set(planned.map((p) => p.payload.project))]
+    while (ids.size > 0 && [...ids].some((id) => seen.get(id)?.finished !== true)) {
+      const runs = yield* Effect.forEach(projects, (project) => sink.runs({ project, limit: 1000 })).pipe(
+        Effect.map((lists) => lists.flat()),
+        Effect.orElseSucceed((): ReadonlyArray<Sink.Run> => [])
+      )
+      for (const run of runs) {
+        if (!ids.has(run.runId)) continue
+        const before = seen.get(run.runId)
+        const created = Option.isSome(run.exportId)
+        if (before === undefined) yield* onEvent({ _tag: "Started", runId: run.runId })
+        if (created && before?.created !== true && Option.isSome(run.exportId)) {
+          yield* onEvent({ _tag: "Created", runId: run.runId, exportId: run.exportId.value })
+        }
+        const outcome = run.outcome
+        if (outcome !== "running" && before?.finished !== true) {
+          yield* onEvent({ _tag: "Finished", runId: run.runId, outcome })
+        }
+        seen.set(run.runId, { created, finished: outcome !== "running" })
+      }
+      yield* Effect.sleep(every)
+    }
+  })
 
 /**
  * The `ExportsClient` of each project of the configuration, its REST key from the loaded configuration.

@@ -34,7 +34,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import * as Cause from "effect/Cause"
 import type * as ConfigError from "effect/ConfigError"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -102,13 +104,14 @@ export const formatAddress = (address: Address): string =>
 
 /**
  * The cluster could not be joined: the listen address is taken or invalid (`reason: "listen"`), or this node's
- * shard count differs from the one the cluster's database recorded (`reason: "shards"`).
+ * shard count differs from the one the cluster's database recorded (`reason: "shards"`); or a client found no
+ * runner up for too long (`reason: "runners"`, {@link requireRunners}).
  *
  * @since 0.1.0
  * @category errors
  */
 export class ClusterError extends Schema.TaggedError<ClusterError>()("ClusterError", {
-  reason: Schema.Literal("listen", "shards"),
+  reason: Schema.Literal("listen", "shards", "runners"),
   detail: Schema.String
 }) {
   override get message(): string {
@@ -304,9 +307,24 @@ export const layerClient = (
     )
   )
 
+/** Whether something accepts a TCP connection at the address within a second (a killed runner's port is closed). */
+const answers = (address: Address) =>
+  Effect.async<boolean>((resume) => {
+    const socket = Net.connect({ host: address.host, port: address.port })
+    const done = (up: boolean) => {
+      socket.destroy()
+      resume(Effect.succeed(up))
+    }
+    socket.setTimeout(1000, () => done(false))
+    socket.once("connect", () => done(true))
+    socket.once("error", () => done(false))
+    return Effect.sync(() => socket.destroy())
+  })
+
 /**
- * The runners registered in the cluster's database whose heartbeat is recent and that are not marked unhealthy,
- * as `host:port`.
+ * The runners that are up, as `host:port`: registered in the cluster's database with a recent heartbeat, not
+ * marked unhealthy, and accepting a connection at their address (a runner killed a moment ago still has a
+ * fresh heartbeat for up to `shardLockExpiration`).
  *
  * @since 0.1.0
  * @category running
@@ -315,9 +333,48 @@ export const liveRunners: Effect.Effect<ReadonlyArray<string>, SinkError, SqlCli
   function* () {
     const storage = yield* RunnerStorage.RunnerStorage
     const runners = yield* storage.getRunners
-    return runners.flatMap(([runner, healthy]) => (healthy ? [formatAddress(runner.address)] : []))
+    const up = yield* Effect.filter(
+      runners.flatMap(([runner, healthy]) => (healthy ? [runner.address] : [])),
+      answers,
+      { concurrency: "unbounded" }
+    )
+    return up.map(formatAddress)
   }
 ).pipe(
   Effect.provide(SqlRunnerStorage.layer.pipe(Layer.provide(ShardingConfig.layer(configOf(defaultShards, {}))))),
   Effect.catchAll((error) => Effect.fail(SinkError.fromUnknown("cluster")(error)))
 )
+
+/**
+ * For a client: fails with a `ClusterError` (`reason: "runners"`) once no runner has been up for `grace`
+ * (default 30 s), looking every `every` (default 2 s); never succeeds. A client's executions wait in the
+ * database for a runner: raced with them, this ends a wait that nothing would end (every runner stopped or was
+ * killed, and none came back).
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const requireRunners = (
+  options: {
+    readonly grace?: Duration.DurationInput | undefined
+    readonly every?: Duration.DurationInput | undefined
+  } = {}
+): Effect.Effect<never, ClusterError | SinkError, SqlClient.SqlClient> =>
+  Effect.gen(function* () {
+    const grace = Duration.toMillis(options.grace ?? "30 seconds")
+    let since: number | undefined
+    for (;;) {
+      const now = yield* Clock.currentTimeMillis
+      const up = yield* liveRunners
+      since = up.length > 0 ? undefined : (since ?? now)
+      if (since !== undefined && now - since >= grace) {
+        return yield* new ClusterError({
+          reason: "runners",
+          detail:
+            `no runner of the cluster has been up for ${Math.round(grace / 1000)} s: the executions wait in the ` +
+            `database for the next runner (start \`batch-export runner\`, or run sync again with none up to run them here)`
+        })
+      }
+      yield* Effect.sleep(options.every ?? "2 seconds")
+    }
+  })

@@ -66,7 +66,7 @@ export const statusCommand = Command.make("status", { config, database, limit, j
 
 /**
  * `batch-export sync --config FILE [--project NAME] [--database URL|PATH] [--poll-interval DURATION] [--watch]
- * [--quiet] [--json]`
+ * [--listen HOST:PORT] [--advertise HOST:PORT] [--shards N] [--quiet] [--json]`
  *
  * @since 0.1.0
  * @category commands
@@ -74,7 +74,18 @@ export const statusCommand = Command.make("status", { config, database, limit, j
 export const command = Command.make(
   "sync",
   // optional here, so that `sync status --config FILE` parses (a parent's required flag would be asked for first)
-  { config: Options.optional(config), project, database, pollInterval, watch, quiet: Flags.quiet, json: Flags.json },
+  {
+    config: Options.optional(config),
+    project,
+    database,
+    pollInterval,
+    watch,
+    listen: Flags.listen,
+    advertise: Flags.advertise,
+    shards: Flags.shards,
+    quiet: Flags.quiet,
+    json: Flags.json
+  },
   ({ config, ...flags }) =>
     Effect.gen(function* () {
       if (Option.isNone(config)) return yield* new UsageError({ message: "sync needs --config FILE (see --help)" })
@@ -83,7 +94,8 @@ export const command = Command.make(
 ).pipe(
   Command.withDescription(
     "Land Batch exports in a database (SQLite or Postgres) as the configuration says: run every due export " +
-      "once and exit, or keep running with --watch. A run stopped in the middle resumes at the next start."
+      "once and exit, or keep running with --watch. A run stopped in the middle resumes at the next start. On " +
+      "Postgres with `batch-export runner`s up, the runners run the exports and sync follows them."
   ),
   Command.withSubcommands([statusCommand])
 )

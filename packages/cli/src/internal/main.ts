@@ -24,6 +24,9 @@ const signals = {
 // what `Cli.run` needs, and no more: `NodeContext.layer` would also load the command executor and workers
 const environment = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
 
+// a deprecation inside a dependency (pg's, reached through the cluster's storage) is no news for the CLI's user
+process.noDeprecation = true
+
 const fiber = Effect.runFork(Cli.run(process.argv).pipe(Effect.provide(environment)))
 // a command waiting on a timer or a socket alone must not let Node exit under it
 const keepAlive = setInterval(() => {}, 2 ** 31 - 1)

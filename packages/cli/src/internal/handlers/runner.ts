@@ -8,13 +8,13 @@
 import type { ClientError } from "@batch-export/core"
 import type { SinkError, SyncConfig } from "@batch-export/sync"
 import { Sync, SyncCluster } from "@batch-export/sync"
-import * as EffectConfig from "effect/Config"
 import * as Console from "effect/Console"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as ClusterFlags from "../clusterFlags.js"
 import { UsageError } from "../exit.js"
 import { loadConfig } from "./sync.js"
 
@@ -33,48 +33,6 @@ export interface Config {
   readonly shards: Option.Option<number>
   readonly pollInterval: Option.Option<Duration.Duration>
 }
-
-/**
- * A `--listen`/`--advertise` value as an address (a usage error when it is not `HOST:PORT`).
- *
- * @internal
- * @since 0.1.0
- * @category parsing
- */
-export const addressFlag = (flag: string, value: Option.Option<string>) =>
-  Option.match(value, {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (text) =>
-      Option.match(SyncCluster.parseAddress(text), {
-        onNone: () =>
-          Effect.fail(new UsageError({ message: `${flag} must be HOST:PORT, not ${JSON.stringify(text)}` })),
-        onSome: (address) => Effect.succeed<SyncCluster.Address | undefined>(address)
-      })
-  })
-
-/** A flag's value, else its environment variable's. */
-const orEnv = (flag: Option.Option<string>, name: string) =>
-  Option.isSome(flag)
-    ? Effect.succeed(flag)
-    : Effect.orElseSucceed(EffectConfig.option(EffectConfig.string(name)), Option.none)
-
-/**
- * `--shards`, else `$BATCH_EXPORT_SHARDS` (a usage error when it is not a whole number of shards).
- *
- * @internal
- * @since 0.1.0
- * @category parsing
- */
-export const shardsOf = (flag: Option.Option<number>) =>
-  Effect.gen(function* () {
-    if (Option.isSome(flag)) return flag.value
-    const env = yield* orEnv(Option.none(), "BATCH_EXPORT_SHARDS")
-    if (Option.isNone(env)) return undefined
-    const n = Number(env.value)
-    return Number.isInteger(n) && n >= 1 && n <= 100_000
-      ? n
-      : yield* new UsageError({ message: `BATCH_EXPORT_SHARDS must be a whole number from 1 to 100000` })
-  })
 
 const label = (payload: { readonly project: string; readonly definition: string; readonly slot: string }) =>
   `${payload.project}/${payload.definition} ${payload.slot}`
@@ -98,17 +56,13 @@ export const runner = (flags: Config) =>
           "one machine's, run `batch-export sync` there instead"
       })
     }
-    const listen = yield* addressFlag("--listen", yield* orEnv(flags.listen, "BATCH_EXPORT_LISTEN"))
-    const advertise = yield* addressFlag("--advertise", yield* orEnv(flags.advertise, "BATCH_EXPORT_ADVERTISE"))
-    const shards = yield* shardsOf(flags.shards)
+    const node = yield* ClusterFlags.nodeOptions(flags)
     const layer = Sync.layer(loaded, {
       database: where,
       node: {
         role: "runner",
         options: {
-          listen,
-          advertise,
-          shards,
+          ...node,
           onReady: (addresses) =>
             Console.error(
               `runner listening on ${SyncCluster.formatAddress(addresses.listen)} ` +

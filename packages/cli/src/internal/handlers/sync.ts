@@ -7,8 +7,8 @@
  */
 // The next import only lets declaration emit name the error types inside the inferred types.
 import type { ClientError } from "@batch-export/core"
-import type { SinkError, SyncCluster } from "@batch-export/sync"
-import { Sink, Sync, SyncConfig } from "@batch-export/sync"
+import type { SinkError } from "@batch-export/sync"
+import { Sink, Sync, SyncCluster, SyncConfig } from "@batch-export/sync"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
@@ -19,6 +19,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Progress from "../../Progress.js"
+import * as ClusterFlags from "../clusterFlags.js"
 import { SyncFailed } from "../exit.js"
 import { printJson } from "../output.js"
 import * as Render from "../render/sync.js"
@@ -36,6 +37,9 @@ export interface Config {
   readonly database: Option.Option<string>
   readonly pollInterval: Option.Option<Duration.Duration>
   readonly watch: boolean
+  readonly listen: Option.Option<string>
+  readonly advertise: Option.Option<string>
+  readonly shards: Option.Option<number>
   readonly quiet: boolean
   readonly json: boolean
 }
@@ -115,6 +119,22 @@ const failedOf = (outcomes: ReadonlyArray<Sync.Outcome>) => {
 }
 
 /**
+ * What this process is in the cluster, on Postgres: with `--watch` a runner that also holds the crons; otherwise
+ * a client of the runners when some are up, or a runner itself for as long as it runs (nobody else would run
+ * its executions). On SQLite, always its own single runner.
+ */
+const nodeOf = (database: SyncConfig.SyncConfig["database"], flags: Config) =>
+  Effect.gen(function* () {
+    if (database._tag === "Sqlite") return { role: "runner" } satisfies Sync.Node
+    const options = yield* ClusterFlags.nodeOptions(flags)
+    if (flags.watch) return { role: "runner", options: { ...options, watch: true } } satisfies Sync.Node
+    const runners = yield* SyncCluster.liveRunners.pipe(Effect.provide(Sync.layerDatabase(database)))
+    return runners.length > 0
+      ? ({ role: "client", options: { shards: options.shards } } satisfies Sync.Node)
+      : ({ role: "runner", options } satisfies Sync.Node)
+  })
+
+/**
  * Loads the configuration (nothing starts when it is bad), runs every due execution, prints one line (or JSON
  * document) per execution, and fails with `SyncFailed` when one failed. With `--watch`, keeps running: each
  * definition's cron fires its slot, and each end is printed as it comes.
@@ -131,10 +151,30 @@ export const sync = (flags: Config) =>
     yield* Sync.pairs(loaded, project)
     const style = flags.json || flags.quiet ? "off" : flags.watch ? "lines" : yield* Progress.ProgressStyle
     const progress = yield* display(style, yield* Progress.TerminalWidth)
+    const node = yield* nodeOf(database ?? loaded.database, flags)
+    const client = node.role === "client"
     const layer = Sync.layer(loaded, {
       database,
+      node,
       sync: { pollInterval: Option.getOrUndefined(flags.pollInterval) },
-      decorate: Sync.observe(progress.onEvent)
+      // a client runs no step: its progress is read from the run rows instead (`follow`, below)
+      decorate: client ? undefined : Sync.observe(progress.onEvent)
+    })
+    // on a client the progress lines follow the run rows, until every execution ended (or the scope closes)
+    const planning = Effect.gen(function* () {
+      const sink = yield* Sink.Sink
+      const scope = yield* Effect.scope
+      return (planned: ReadonlyArray<Sync.Planned>) =>
+        Effect.zipRight(
+          progress.plan(planned),
+          client
+            ? Sync.follow(planned, progress.onEvent).pipe(
+                Effect.provideService(Sink.Sink, sink),
+                Effect.forkIn(scope),
+                Effect.asVoid
+              )
+            : Effect.void
+        )
     })
     const print = (outcomes: ReadonlyArray<Sync.Outcome>) =>
       flags.json
@@ -151,13 +191,16 @@ export const sync = (flags: Config) =>
       })
       // what is due now first (a run stopped earlier resumes here), then each cron occurrence until a signal
       return yield* Effect.gen(function* () {
-        const due = yield* Sync.runDue(loaded, { project, onPlan: progress.plan })
+        const due = yield* Sync.runDue(loaded, { project, onPlan: yield* planning })
         yield* Effect.forEach(due, printOne, { discard: true })
         return yield* Layer.launch(watching)
-      }).pipe(Effect.provide(layer))
+      }).pipe(Effect.scoped, Effect.provide(layer))
     }
-    const outcomes = yield* Sync.runDue(loaded, { project, onPlan: progress.plan }).pipe(
+    const running = Effect.flatMap(planning, (onPlan) => Sync.runDue(loaded, { project, onPlan }))
+    // a client's executions wait for runners: when every runner is gone for long, say so instead of waiting on
+    const outcomes = yield* (client ? Effect.raceFirst(running, SyncCluster.requireRunners()) : running).pipe(
       Effect.ensuring(progress.close),
+      Effect.scoped,
       Effect.provide(layer)
     )
     yield* print(outcomes)
