@@ -247,3 +247,21 @@ export const explained = <A, R>(fleet: Fleet, runners: ReadonlyArray<Runner>, ef
   Effect.catchAll(effect, (error) =>
     Effect.flatMap(diagnose(fleet, runners), (more) => Effect.fail(new Error(`${error.message}\n${more}`)))
   )
+
+/** The parts the database recorded as loaded: `[project, export id, part]`. */
+export const loadedParts = (fleet: Fleet) => rows(fleet, "SELECT project, export_id, part FROM batch_parts")
+
+/** Each part in `loaded` (parts loaded at some point) was downloaded once, ever. */
+export const assertNotDownloadedAgain = (fleet: Fleet, loaded: ReadonlyArray<ReadonlyArray<string>>) =>
+  Effect.gen(function* () {
+    for (const [project, exportId, part] of loaded) {
+      const emulator = fleet.projects.find((p) => p.name === project)!.emulator
+      const file = (yield* emulator.exports)
+        .find((exp) => exp.id === exportId)!
+        .files.find((file) => file.part === Number(part))!
+      const requests = (yield* emulator.requests).filter(
+        (r) => r.origin === "storage" && r.path.endsWith(`/${file.id}`)
+      )
+      assert.strictEqual(requests.length, 1, `${project} ${exportId} part ${part}, loaded, downloaded once`)
+    }
+  })
