@@ -11,7 +11,7 @@ import * as Net from "node:net"
 import * as Postgres from "../../sync/test/support/postgres.js"
 import * as Cluster from "./support/cluster.js"
 import * as Child from "./support/process.js"
-import { finishedWithin, waitUntil } from "./support/sync.js"
+import { finishedWithin, posts, waitUntil } from "./support/sync.js"
 
 /** Parts of 512 KiB (a few thousand records), two per export, one status a look. */
 const emulatorOptions = { exports: [], pollsPerStatus: 1, partsPerExport: 2, bytesPerPart: 512 * 1024 }
@@ -29,7 +29,7 @@ const syncArgs = (fleet: Cluster.Fleet, ...more: ReadonlyArray<string>) => [
 
 describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a cluster of 3", () => {
   it.scoped(
-    "sync hands 12 projects × 2 exports to 3 runners: every execution completes once, spread over all 3",
+    "sync hands 12 projects × 2 exports to 3 runners: every execution completes once, spread over all 3; no secret in the database or the output",
     () =>
       Effect.gen(function* () {
         const fleet = yield* Cluster.fleet(12, () => emulatorOptions)
@@ -51,9 +51,19 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a clu
           fleet.projects.flatMap((p) => Cluster.definitions.map((d) => `${p.name}/${d} success`)).sort()
         )
         yield* Cluster.assertLandedOnce(fleet)
+        // the sync was a client: the runners ran every execution, each of them some
+        const slot = Cluster.today()
+        assert.deepStrictEqual(
+          [...new Set(runners.flatMap((runner) => runner.ran()))].sort(),
+          fleet.projects.flatMap((p) => Cluster.definitions.map((d) => `${p.name}/${d} ${slot}`)).sort()
+        )
         for (const runner of runners) {
           assert.isNotEmpty(runner.ran(), `runner ${runner.name} ran some execution: ${runner.process.stderrSoFar()}`)
         }
+        yield* Cluster.assertNoSecret(fleet, [
+          ...runners.map((runner) => Cluster.outputOf(runner.process)),
+          Cluster.outputOf(sync)
+        ])
       }).pipe(Effect.provide(NodeFileSystem.layer)),
     180_000
   )
@@ -260,5 +270,91 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner withou
         assert.strictEqual(ended.stdout.length, 0)
       }
     }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
+})
+
+describe.skipIf(!Child.built || !Postgres.available)("batch-export sync --watch: two watch nodes", () => {
+  it.scoped(
+    "on the same cron (every 5 s), with a runner: each slot runs once across both, one export per slot",
+    () =>
+      Effect.gen(function* () {
+        const every5s = "*/5 * * * * *"
+        const fleet = yield* Cluster.fleet(
+          2,
+          () => ({ exports: [], pollsPerStatus: 0, partsPerExport: 1, recordsPerPart: 20 }),
+          {
+            exports: [
+              { name: "profiles", type: "ATTRIBUTES", identifiers: ["custom_id"], schedule: every5s },
+              { name: "events", type: "EVENTS", events: ["purchase"], lookBackDays: 1, schedule: every5s }
+            ]
+          }
+        )
+        const runners = yield* Cluster.startRunners(fleet, 1)
+        const watches = [
+          yield* Child.start(syncArgs(fleet, "--watch", "--json"), fleet.env),
+          yield* Child.start(syncArgs(fleet, "--watch", "--json"), fleet.env)
+        ]
+        type Outcome = {
+          readonly project: string
+          readonly definition: string
+          readonly slot: string
+          readonly outcome: string
+        }
+        const outcomesOf = (watch: Child.Running) =>
+          Buffer.concat(watch.stdout())
+            .toString("utf8")
+            .split("\n")
+            .filter((line) => line !== "")
+            .map((line): Outcome => JSON.parse(line))
+        const pairs = fleet.projects.flatMap((p) => Cluster.definitions.map((d) => `${p.name}/${d}`))
+        // each node first runs what is due at its start and prints those ends together (both may print the same
+        // slot: they join one execution); after them, each line is a cron occurrence that fired on that node
+        const fired = () => watches.flatMap((watch) => outcomesOf(watch).slice(pairs.length))
+        yield* Cluster.explained(
+          fleet,
+          runners,
+          waitUntil(
+            Effect.sync(() =>
+              pairs.every(
+                (pair) =>
+                  new Set(
+                    fired()
+                      .filter((o) => `${o.project}/${o.definition}` === pair)
+                      .map((o) => o.slot)
+                  ).size >= 3
+              )
+            ),
+            "3 cron occurrences of every (project, definition)",
+            45
+          ).pipe(
+            Effect.mapError(
+              (error) => new Error(`${error.message}; outputs: ${watches.map(Cluster.outputOf).join("\n---\n")}`)
+            )
+          )
+        )
+        for (const watch of watches) watch.child.kill("SIGTERM")
+        for (const watch of watches) {
+          const ended = yield* finishedWithin(watch, "a watch node after SIGTERM", 20)
+          assert.strictEqual(ended.code, 143, ended.stderr)
+        }
+        const occurrences = fired().map((o) => `${o.project}/${o.definition} ${o.slot}`)
+        assert.deepStrictEqual(
+          occurrences.filter((occurrence, i) => occurrences.indexOf(occurrence) !== i),
+          [],
+          "an occurrence fired on both nodes"
+        )
+        assert.deepStrictEqual(
+          fired().filter((o) => o.outcome !== "success"),
+          []
+        )
+        for (const o of fired()) assert.strictEqual(new Date(o.slot).getUTCSeconds() % 5, 0, o.slot)
+        // one export per execution (run row), whichever node ran it
+        const runs = yield* Cluster.rows(fleet, "SELECT project, count(*) FROM batch_runs GROUP BY project ORDER BY 1")
+        for (const [project, n] of runs) {
+          const emulator = fleet.projects.find((p) => p.name === project)!.emulator
+          assert.strictEqual(yield* posts(emulator), Number(n), `${project}: one export per run`)
+        }
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    120_000
   )
 })

@@ -8,6 +8,7 @@ import { assert } from "@effect/vitest"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import { execFile } from "node:child_process"
 import * as Path from "node:path"
 import * as Postgres from "../../../sync/test/support/postgres.js"
 import * as Child from "./process.js"
@@ -263,5 +264,35 @@ export const assertNotDownloadedAgain = (fleet: Fleet, loaded: ReadonlyArray<Rea
         (r) => r.origin === "storage" && r.path.endsWith(`/${file.id}`)
       )
       assert.strictEqual(requests.length, 1, `${project} ${exportId} part ${part}, loaded, downloaded once`)
+    }
+  })
+
+/** The whole database as SQL (`pg_dump`: every table's rows, the cluster's messages and replies included). */
+export const dump = (fleet: Fleet) =>
+  Effect.async<string>((resume) => {
+    execFile(
+      Path.join(Postgres.binDir, "pg_dump"),
+      ["-h", "127.0.0.1", "-p", String(fleet.db.port), "-U", "postgres", "-d", "postgres"],
+      { env: { PGPASSWORD: fleet.db.password }, encoding: "utf8", maxBuffer: 1024 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resume(error === null ? Effect.succeed(stdout) : Effect.die(new Error(`pg_dump failed: ${stderr}`)))
+    )
+  })
+
+/**
+ * No REST key of the fleet and not the database's password appears in the database (all of it) nor in `texts`
+ * (what the processes wrote).
+ */
+export const assertNoSecret = (fleet: Fleet, texts: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const all = yield* dump(fleet)
+    // what the search runs over: the runs, the synced rows, the cluster's messages
+    for (const table of ["batch_runs", "batch_profiles", "batch_events", "cluster_messages", "cluster_replies"]) {
+      assert.include(all, `COPY public.${table} `)
+    }
+    const secrets = [...Object.values(fleet.env), fleet.db.password]
+    for (const secret of secrets) {
+      assert.notInclude(all, secret, "a secret in the database")
+      for (const text of texts) assert.notInclude(text, secret, "a secret in a process's output")
     }
   })
