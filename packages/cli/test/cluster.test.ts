@@ -16,6 +16,9 @@ import { finishedWithin, posts, waitUntil } from "./support/sync.js"
 /** Parts of 512 KiB (a few thousand records), two per export, one status a look. */
 const emulatorOptions = { exports: [], pollsPerStatus: 1, partsPerExport: 2, bytesPerPart: 512 * 1024 }
 
+/** For the failover tests: fewer, smaller parts (the kill lands in one of them). */
+const smallParts = { ...emulatorOptions, bytesPerPart: 128 * 1024 }
+
 const syncArgs = (fleet: Cluster.Fleet, ...more: ReadonlyArray<string>) => [
   "sync",
   "--config",
@@ -128,7 +131,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a run
     () =>
       Effect.gen(function* () {
         // p1's exports take 3 looks per status (a second apart): it is waiting for Batch for several seconds
-        const fleet = yield* Cluster.fleet(4, (i) => ({ ...emulatorOptions, pollsPerStatus: i === 1 ? 3 : 1 }))
+        const fleet = yield* Cluster.fleet(4, (i) => ({ ...smallParts, pollsPerStatus: i === 1 ? 3 : 1 }))
         const p1 = fleet.projects[0]!.emulator
         const runners = yield* Cluster.startRunners(fleet, 3)
         const sync = yield* Child.start(syncArgs(fleet), fleet.env)
@@ -158,7 +161,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a run
     "with SIGKILL in the middle of a part: the others download it again and finish, rows once, no second export",
     () =>
       Effect.gen(function* () {
-        const fleet = yield* Cluster.fleet(4, () => emulatorOptions)
+        const fleet = yield* Cluster.fleet(4, () => smallParts)
         const p1 = fleet.projects[0]!.emulator
         // p1's first download sends 100 bytes, then holds the connection until the runner is gone
         yield* p1.script("storage", Emulator.Reply.stallAfter(100))
@@ -192,7 +195,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: the w
       Effect.gen(function* () {
         // odd projects wait for Batch longer; p1's first download is held: at the kill, parts are loaded, others
         // in a wait, one in the middle of a part
-        const fleet = yield* Cluster.fleet(6, (i) => ({ ...emulatorOptions, pollsPerStatus: i % 2 === 1 ? 4 : 1 }))
+        const fleet = yield* Cluster.fleet(4, (i) => ({ ...smallParts, pollsPerStatus: i % 2 === 1 ? 3 : 1 }))
         const p1 = fleet.projects[0]!.emulator
         yield* p1.script("storage", Emulator.Reply.stallAfter(100))
         const first = yield* Cluster.startRunners(fleet, 3, "a")
@@ -239,7 +242,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: the w
 describe.skipIf(!Child.built || !Postgres.available)("batch-export runner without its database", () => {
   it.scoped("Postgres not listening, or refusing the password: one line naming it, exit 1, no password shown", () =>
     Effect.gen(function* () {
-      const fleet = yield* Cluster.fleet(1, () => emulatorOptions)
+      const fleet = yield* Cluster.fleet(1, () => smallParts)
       const closed = yield* Effect.promise(
         () =>
           new Promise<number>((resolve) => {
