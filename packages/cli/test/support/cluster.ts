@@ -213,6 +213,11 @@ export const assertLandedOnce = (fleet: Fleet) =>
       )).map(([project, n, distinct]) => [project!, { n: Number(n), distinct: Number(distinct) }])
     )
     for (const project of fleet.projects) {
+      assert.strictEqual(
+        yield* posts(project.emulator),
+        definitions.length,
+        `${project.name}: one export per definition`
+      )
       const wantProfiles = (yield* generated(project.emulator, "ATTRIBUTES")).profiles
       const wantEvents = (yield* generated(project.emulator, "EVENTS")).records
       assert.isAbove(wantProfiles, 0)
@@ -222,11 +227,6 @@ export const assertLandedOnce = (fleet: Fleet) =>
         events.get(project.name),
         { n: wantEvents, distinct: wantEvents },
         `${project.name}: every event once`
-      )
-      assert.strictEqual(
-        yield* posts(project.emulator),
-        definitions.length,
-        `${project.name}: one export per definition`
       )
     }
   })
