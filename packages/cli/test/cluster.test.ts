@@ -2,6 +2,9 @@
  * `batch-export runner` processes sharing one Postgres (a sync cluster, `@batch-export/sync`'s `SyncCluster`),
  * with `batch-export sync` handing them the executions: real processes of the bundle, one emulator per project,
  * runners killed with SIGKILL. Completion is read in the database and the emulators, with deadlines.
+ *
+ * Live clocks (`scopedLive`): the emulators date their exports with the test's clock, and a runner adopting an
+ * export that a killed runner created looks for one dated after its first attempt (a TestClock dates it 1970).
  */
 import { Emulator } from "@batch-export/emulator"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -31,7 +34,7 @@ const syncArgs = (fleet: Cluster.Fleet, ...more: ReadonlyArray<string>) => [
 ]
 
 describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a cluster of 3", () => {
-  it.scoped(
+  it.scopedLive(
     "sync hands 12 projects × 2 exports to 3 runners: every execution completes once, spread over all 3; no secret in the database or the output",
     () =>
       Effect.gen(function* () {
@@ -127,7 +130,7 @@ const killHolderOf = (
   })
 
 describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a runner killed", () => {
-  it.scoped(
+  it.scopedLive(
     "with SIGKILL while an execution waits for Batch: the others finish it, rows once, no second export",
     () =>
       Effect.gen(function* () {
@@ -158,7 +161,37 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a run
     180_000
   )
 
-  it.scoped(
+  it.scopedLive(
+    "with SIGKILL after Batch created its export, before the answer came: the others adopt it, no second export",
+    () =>
+      Effect.gen(function* () {
+        const fleet = yield* Cluster.fleet(4, () => smallParts)
+        const p1 = fleet.projects[0]!.emulator
+        // p1's first create is done on Batch, but its answer never comes while the runner lives
+        yield* p1.script("create", Emulator.Reply.stallAfter(0))
+        const runners = yield* Cluster.startRunners(fleet, 3)
+        const sync = yield* Child.start(syncArgs(fleet), fleet.env)
+        let created: string | undefined
+        yield* Cluster.explained(
+          fleet,
+          runners,
+          Effect.gen(function* () {
+            yield* waitUntil(
+              Effect.map(p1.exports, (exports) => {
+                const first = exports[0]
+                created = first === undefined ? undefined : first.exportType === "ATTRIBUTES" ? "profiles" : "events"
+                return created !== undefined
+              }),
+              "p1's first export created"
+            )
+            yield* killHolderOf(fleet, runners, sync, () => `p1/${created} ${Cluster.today()}`, `p1/${created}`)
+          })
+        )
+      }).pipe(Effect.provide(NodeFileSystem.layer)),
+    180_000
+  )
+
+  it.scopedLive(
     "with SIGKILL in the middle of a part: the others download it again and finish, rows once, no second export",
     () =>
       Effect.gen(function* () {
@@ -190,7 +223,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a run
 })
 
 describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: the whole cluster restarted", () => {
-  it.scoped(
+  it.scopedLive(
     "SIGKILL of all 3 runners mid-run, 3 new ones: the sync finishes from where it was",
     () =>
       Effect.gen(function* () {
@@ -253,7 +286,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: the w
 })
 
 describe.skipIf(!Child.built || !Postgres.available)("batch-export runner without its database", () => {
-  it.scoped("Postgres not listening, or refusing the password: one line naming it, exit 1, no password shown", () =>
+  it.scopedLive("Postgres not listening, or refusing the password: one line naming it, exit 1, no password shown", () =>
     Effect.gen(function* () {
       const fleet = yield* Cluster.fleet(1, () => smallParts)
       const closed = yield* Effect.promise(
@@ -290,7 +323,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner withou
 })
 
 describe.skipIf(!Child.built || !Postgres.available)("batch-export sync --watch: two watch nodes", () => {
-  it.scoped(
+  it.scopedLive(
     "on the same cron (every 5 s), with a runner: each slot runs once across both, one export per slot",
     () =>
       Effect.gen(function* () {

@@ -6,6 +6,7 @@
 import { Emulator } from "@batch-export/emulator"
 import { assert } from "@effect/vitest"
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { execFile } from "node:child_process"
@@ -213,10 +214,11 @@ export const assertLandedOnce = (fleet: Fleet) =>
       )).map(([project, n, distinct]) => [project!, { n: Number(n), distinct: Number(distinct) }])
     )
     for (const project of fleet.projects) {
+      const exports = yield* project.emulator.exports
       assert.strictEqual(
         yield* posts(project.emulator),
         definitions.length,
-        `${project.name}: one export per definition`
+        `${project.name}: one export per definition; its exports: ${exports.map((e) => `${e.id} ${e.exportType} ${e.status}`).join(", ")}`
       )
       const wantProfiles = (yield* generated(project.emulator, "ATTRIBUTES")).profiles
       const wantEvents = (yield* generated(project.emulator, "EVENTS")).records
@@ -243,10 +245,10 @@ export const diagnose = (fleet: Fleet, runners: ReadonlyArray<Runner>) =>
     ].join("\n")
   })
 
-/** `effect`, its failure message followed by {@link diagnose}. */
-export const explained = <A, R>(fleet: Fleet, runners: ReadonlyArray<Runner>, effect: Effect.Effect<A, Error, R>) =>
-  Effect.catchAll(effect, (error) =>
-    Effect.flatMap(diagnose(fleet, runners), (more) => Effect.fail(new Error(`${error.message}\n${more}`)))
+/** `effect`, its failure (or failed assertion) followed by {@link diagnose}. */
+export const explained = <A, E, R>(fleet: Fleet, runners: ReadonlyArray<Runner>, effect: Effect.Effect<A, E, R>) =>
+  Effect.catchAllCause(effect, (cause) =>
+    Effect.flatMap(diagnose(fleet, runners), (more) => Effect.fail(new Error(`${Cause.pretty(cause)}\n${more}`)))
   )
 
 /** The parts the database recorded as loaded: `[project, export id, part]`. */
