@@ -44,7 +44,7 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a clu
         const done = yield* Cluster.explained(
           fleet,
           runners,
-          finishedWithin(sync, "sync of 24 executions on 3 runners", 60)
+          finishedWithin(sync, "sync of 24 executions on 3 runners", 120)
         )
         assert.strictEqual(done.code, 0, done.stderr)
         const outcomes = done.stdout
