@@ -95,38 +95,47 @@ const firstDownloaded = (emulator: Emulator.Service) =>
   })
 
 /**
- * Kills (SIGKILL) the runner running `label`, once `inFlight` holds; then the sync must finish on the other
- * runners, one of which logged `label` running, every row landing once.
+ * Starts 3 runners and a sync of the fleet; once `victim` names a definition of p1 (the moment to kill has come),
+ * kills (SIGKILL) the runner that logged that execution running. The sync must then finish on the other runners,
+ * one of which logged it running, every row landing once, no part loaded before the kill downloaded again.
  */
-const killHolderOf = (
-  fleet: Cluster.Fleet,
-  runners: ReadonlyArray<Cluster.Runner>,
-  sync: Child.Running,
-  label: () => string | undefined,
-  what: string
-) =>
+const killedWhile = (fleet: Cluster.Fleet, victim: Effect.Effect<string | undefined>, what: string) =>
   Effect.gen(function* () {
-    let victim: Cluster.Runner | undefined
-    yield* waitUntil(
-      Effect.sync(() => {
-        const wanted = label()
-        victim = wanted === undefined ? undefined : Cluster.runnersOf(runners, wanted).at(-1)
-        return victim !== undefined
-      }),
-      `a runner running ${what}`,
-      40
+    const runners = yield* Cluster.startRunners(fleet, 3)
+    const sync = yield* Child.start(syncArgs(fleet), fleet.env)
+    yield* Cluster.explained(
+      fleet,
+      runners,
+      Effect.gen(function* () {
+        let label: string | undefined
+        yield* waitUntil(
+          Effect.map(victim, (definition) => {
+            label = definition === undefined ? undefined : `p1/${definition} ${Cluster.today()}`
+            return label !== undefined
+          }),
+          what
+        )
+        const held = label!
+        let found: Cluster.Runner | undefined
+        yield* waitUntil(
+          Effect.sync(() => (found = Cluster.runnersOf(runners, held).at(-1)) !== undefined),
+          `a runner running ${held}`
+        )
+        const killed = found!
+        killed.process.child.kill("SIGKILL")
+        assert.strictEqual((yield* killed.process.finished).signal, "SIGKILL")
+        const loaded = yield* Cluster.loadedParts(fleet)
+        const others = runners.filter((runner) => runner !== killed)
+        const done = yield* finishedWithin(sync, `the sync after runner ${killed.name} was killed`, 90)
+        assert.strictEqual(done.code, 0, `${done.stdout.toString("utf8")}\n${done.stderr}`)
+        assert.isNotEmpty(
+          Cluster.runnersOf(others, held),
+          `another runner took ${held} over (${killed.name} was killed)`
+        )
+        yield* Cluster.assertLandedOnce(fleet)
+        yield* Cluster.assertNotDownloadedAgain(fleet, loaded)
+      })
     )
-    const killed = victim!
-    const held = label()!
-    killed.process.child.kill("SIGKILL")
-    assert.strictEqual((yield* killed.process.finished).signal, "SIGKILL")
-    const loaded = yield* Cluster.loadedParts(fleet)
-    const others = runners.filter((runner) => runner !== killed)
-    const done = yield* finishedWithin(sync, `the sync after runner ${killed.name} was killed`, 90)
-    assert.strictEqual(done.code, 0, `${done.stdout.toString("utf8")}\n${done.stderr}`)
-    assert.isNotEmpty(Cluster.runnersOf(others, held), `another runner took ${held} over (${killed.name} was killed)`)
-    yield* Cluster.assertLandedOnce(fleet)
-    yield* Cluster.assertNotDownloadedAgain(fleet, loaded)
   })
 
 describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a runner killed", () => {
@@ -137,25 +146,10 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a run
         // p1's exports take 3 looks per status (a second apart): it is waiting for Batch for several seconds
         const fleet = yield* Cluster.fleet(4, (i) => ({ ...smallParts, pollsPerStatus: i === 1 ? 3 : 1 }))
         const p1 = fleet.projects[0]!.emulator
-        const runners = yield* Cluster.startRunners(fleet, 3)
-        const sync = yield* Child.start(syncArgs(fleet), fleet.env)
-        let waiting = false
-        yield* Cluster.explained(
+        yield* killedWhile(
           fleet,
-          runners,
-          Effect.gen(function* () {
-            yield* waitUntil(
-              Effect.map(views(p1, "ATTRIBUTES"), (n) => (waiting = n >= 1)),
-              "p1/profiles waiting for Batch"
-            )
-            yield* killHolderOf(
-              fleet,
-              runners,
-              sync,
-              () => (waiting ? `p1/profiles ${Cluster.today()}` : undefined),
-              "p1/profiles"
-            )
-          })
+          Effect.map(views(p1, "ATTRIBUTES"), (n) => (n >= 1 ? "profiles" : undefined)),
+          "p1/profiles waiting for Batch"
         )
       }).pipe(Effect.provide(NodeFileSystem.layer)),
     180_000
@@ -169,23 +163,12 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a run
         const p1 = fleet.projects[0]!.emulator
         // p1's first create is done on Batch, but its answer never comes while the runner lives
         yield* p1.script("create", Emulator.Reply.stallAfter(0))
-        const runners = yield* Cluster.startRunners(fleet, 3)
-        const sync = yield* Child.start(syncArgs(fleet), fleet.env)
-        let created: string | undefined
-        yield* Cluster.explained(
+        yield* killedWhile(
           fleet,
-          runners,
-          Effect.gen(function* () {
-            yield* waitUntil(
-              Effect.map(p1.exports, (exports) => {
-                const first = exports[0]
-                created = first === undefined ? undefined : first.exportType === "ATTRIBUTES" ? "profiles" : "events"
-                return created !== undefined
-              }),
-              "p1's first export created"
-            )
-            yield* killHolderOf(fleet, runners, sync, () => `p1/${created} ${Cluster.today()}`, `p1/${created}`)
-          })
+          Effect.map(p1.exports, ([first]) =>
+            first === undefined ? undefined : first.exportType === "ATTRIBUTES" ? "profiles" : "events"
+          ),
+          "p1's first export created"
         )
       }).pipe(Effect.provide(NodeFileSystem.layer)),
     180_000
@@ -199,24 +182,11 @@ describe.skipIf(!Child.built || !Postgres.available)("batch-export runner: a run
         const p1 = fleet.projects[0]!.emulator
         // p1's first download sends 100 bytes, then holds the connection until the runner is gone
         yield* p1.script("storage", Emulator.Reply.stallAfter(100))
-        const runners = yield* Cluster.startRunners(fleet, 3)
-        const sync = yield* Child.start(syncArgs(fleet), fleet.env)
-        let held: string | undefined
-        yield* Cluster.explained(
-          fleet,
-          runners,
-          Effect.gen(function* () {
-            yield* waitUntil(
-              Effect.map(firstDownloaded(p1), (definition) => (held = definition) !== undefined),
-              "a part of p1 downloading"
-            )
-            yield* killHolderOf(fleet, runners, sync, () => `p1/${held} ${Cluster.today()}`, `p1/${held}`)
-            // the held part is loaded again from its start, by another runner
-            const first = (yield* p1.requests).find((r) => r.origin === "storage")!
-            const again = (yield* p1.requests).filter((r) => r.origin === "storage" && r.path === first.path)
-            assert.strictEqual(again.length, 2, "the held part downloaded once more")
-          })
-        )
+        yield* killedWhile(fleet, firstDownloaded(p1), "a part of p1 downloading")
+        // the held part is loaded again from its start, by another runner
+        const first = (yield* p1.requests).find((r) => r.origin === "storage")!
+        const again = (yield* p1.requests).filter((r) => r.origin === "storage" && r.path === first.path)
+        assert.strictEqual(again.length, 2, "the held part downloaded once more")
       }).pipe(Effect.provide(NodeFileSystem.layer)),
     180_000
   )

@@ -180,7 +180,7 @@ export const generated = (emulator: Emulator.Service, type: "ATTRIBUTES" | "EVEN
     return { records, profiles: profiles.size }
   })
 
-/** The execution label of a project's definition in the current daily slot (as the runners log it). */
+/** The slot of a daily definition today (00:00 UTC), as the runners log it in `project/definition slot`. */
 export const today = () => {
   const slot = new Date()
   slot.setUTCHours(0, 0, 0, 0)
