@@ -58,6 +58,14 @@ export interface Projects {
   readonly close: () => Promise<void>
 }
 
+/**
+ * The name of the `i`-th project (from 0) in the configuration: `p01`, `p02`…
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const projectName = (i: number) => `p${String(i + 1).padStart(2, "0")}`
+
 const countLines = (bytes: Uint8Array) => bytes.reduce((n, byte) => (byte === 10 ? n + 1 : n), 0)
 
 /**
@@ -105,7 +113,7 @@ export const startProjects = async (scale: Scale, nginxUrl: string, dir: string)
     await Effect.runPromise(Scope.close(scope, Exit.void))
     throw error
   }
-  const name = (i: number) => `p${String(i + 1).padStart(2, "0")}`
+  const name = projectName
   const config = Path.join(dir, "sync.json")
   Fs.writeFileSync(
     config,
@@ -247,6 +255,28 @@ export const maxInFlight = (runners: ReadonlyArray<Runner>): number => {
     max = Math.max(max, now)
   }
   return max
+}
+
+/**
+ * Seconds from each execution's first `running` line to its `success` or `failure` line, across `runners` (an
+ * execution resumed on another runner counts from its first start).
+ *
+ * @since 0.1.0
+ * @category statistics
+ */
+export const executionSeconds = (runners: ReadonlyArray<Runner>): ReadonlyArray<number> => {
+  const started = new Map<string, number>()
+  const ended = new Map<string, number>()
+  for (const { at, text } of runners.flatMap((runner) => runner.lines)) {
+    const running = /^(.*): running$/.exec(text)
+    const end = /^(.*): (?:success \(\d+ records\)|failure \w+)$/.exec(text)
+    if (running?.[1] !== undefined) started.set(running[1], Math.min(at, started.get(running[1]) ?? at))
+    if (end?.[1] !== undefined) ended.set(end[1], Math.max(at, ended.get(end[1]) ?? at))
+  }
+  return [...ended].flatMap(([label, end]) => {
+    const start = started.get(label)
+    return start === undefined ? [] : [(end - start) / 1000]
+  })
 }
 
 /**

@@ -759,7 +759,25 @@ const row = (
 const scale: Cluster.Scale & { readonly rate: number } = smoke
   ? { projects: 2, partsPerExport: 2, bytesPerPart: 16 * 1024, pollsPerStatus: 0, rate: 4 * MiB }
   : { projects: 12, partsPerExport: 3, bytesPerPart: 1_000_000, pollsPerStatus: 1, rate: 512 * 1024 }
-const RUNNER_COUNTS = [1, 2, 3] as const
+/**
+ * The rows: one `sync` client on 1, 2, 3 runners (the benchmark), then one `sync --project` client per project at
+ * once on 1 and 3 runners (the client's own concurrency out of the way: what the runners do with every execution
+ * handed out).
+ */
+const SCALE_VARIANTS: ReadonlyArray<{ readonly runners: number; readonly perProject: boolean }> = smoke
+  ? // each path once (several runners, a client per project), within the smoke's minute
+    [
+      { runners: 1, perProject: false },
+      { runners: 3, perProject: false },
+      { runners: 1, perProject: true }
+    ]
+  : [
+      { runners: 1, perProject: false },
+      { runners: 2, perProject: false },
+      { runners: 3, perProject: false },
+      { runners: 1, perProject: true },
+      { runners: 3, perProject: true }
+    ]
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -792,6 +810,8 @@ interface ScaleRound {
   readonly runnerCpu: ReadonlyArray<number>
   readonly ran: ReadonlyArray<number>
   readonly inFlight: number
+  /** median seconds from an execution's `running` line to its end */
+  readonly execution: number
   readonly connections: number
   readonly figures: ReturnType<typeof Cluster.databaseFigures>
 }
@@ -800,7 +820,8 @@ const SHARDS = 300
 
 /** One round on `runners` runners: a fresh database and fresh projects, then the timed `sync` client. */
 const scaleRound =
-  (server: Postgres.Server, nginxUrl: string, root: string, runners: number) => async (): Promise<ScaleRound> => {
+  (server: Postgres.Server, nginxUrl: string, root: string, runners: number, perProject = false) =>
+  async (): Promise<ScaleRound> => {
     const database = `scale_${runners}_${Date.now()}`
     server.psql("postgres", `CREATE DATABASE ${database}`)
     const dir = Path.join(root, database)
@@ -815,28 +836,41 @@ const scaleRound =
       }
       await settled(server, runners, SHARDS)
       const connections = Cluster.sampleConnections(server, database)
-      const report = Path.join(Os.tmpdir(), `batch-export-bench-time-${process.pid}`)
-      const run = await exec(
-        "/usr/bin/time",
-        ["-o", report, "-f", "%U %S", process.execPath, CLI, "sync", ...common, "--json"],
-        projects.env
+      // one client for the whole configuration, or (perProject) one `sync --project` each, all at once
+      const argvs = perProject
+        ? Array.from({ length: scale.projects }, (_, i) => [...common, "--project", Cluster.projectName(i), "--json"])
+        : [[...common, "--json"]]
+      const start = process.hrtime.bigint()
+      const runs = await Promise.all(
+        argvs.map(async (argv, i) => {
+          const report = Path.join(Os.tmpdir(), `batch-export-bench-time-${process.pid}-${i}`)
+          const run = await exec(
+            "/usr/bin/time",
+            ["-o", report, "-f", "%U %S", process.execPath, CLI, "sync", ...argv],
+            projects.env
+          )
+          const [user = NaN, system = NaN] = (Fs.readFileSync(report, "utf8").trim().split("\n").at(-1) ?? "")
+            .split(" ")
+            .map(Number)
+          Fs.rmSync(report, { force: true })
+          if (run.code !== 0) throw new Error(`sync on ${runners} runners failed (${run.code}):\n${run.stderr}`)
+          return { stdout: run.stdout, cpu: user + system }
+        })
       )
+      const wall = Number(process.hrtime.bigint() - start) / 1e9
       const peak = await connections()
-      const [user = NaN, system = NaN] = (Fs.readFileSync(report, "utf8").trim().split("\n").at(-1) ?? "")
-        .split(" ")
-        .map(Number)
-      Fs.rmSync(report, { force: true })
-      if (run.code !== 0) throw new Error(`sync on ${runners} runners failed (${run.code}):\n${run.stderr}`)
       const runnerCpu = started.map((runner) => runner.cpuSeconds())
       const codes = await Promise.all(started.splice(0).map(async (runner) => ({ runner, code: await runner.stop() })))
       for (const { code } of codes) expectCount("runner exit code after SIGTERM", code, 143)
       const stopped = codes.map(({ runner }) => runner)
 
       // every execution succeeded, every row landed once, no export was created twice, the runners ran them all
-      const outcomes = run.stdout
-        .trim()
-        .split("\n")
-        .map((line): unknown => JSON.parse(line))
+      const outcomes = runs.flatMap((run) =>
+        run.stdout
+          .trim()
+          .split("\n")
+          .map((line): unknown => JSON.parse(line))
+      )
       const executions = scale.projects * Cluster.definitions.length
       expectCount("sync outcomes", outcomes.length, executions)
       const succeeded = outcomes.filter(
@@ -858,16 +892,17 @@ const scaleRound =
       )
       const result: ScaleRound = {
         runners,
-        wall: run.wall,
-        clientCpu: user + system,
+        wall,
+        clientCpu: runs.reduce((sum, run) => sum + run.cpu, 0),
         rows: figures.profiles + figures.events,
         runnerCpu,
         ran,
         inFlight: Cluster.maxInFlight(stopped),
+        execution: summarize(Cluster.executionSeconds(stopped)).median,
         connections: peak,
         figures
       }
-      record(`sync scale ${runners}`, result)
+      record(`sync scale ${runners}${perProject ? ", a client per project" : ""}`, result)
       return result
     } finally {
       await Promise.all(started.map((runner) => runner.stop()))
@@ -894,15 +929,15 @@ const syncScale = async (env: Setup.Environment): Promise<Table> => {
       "updated + deleted, `pg_stat_database`, from creation to the last runner's exit: set-up, idle polling and " +
       "shutdown included) and engine messages + replies (`cluster_messages`, `cluster_replies`), ÷ executions. CPU: " +
       "user + system seconds of each runner process (`/proc/<pid>/stat` just before its SIGTERM) and of the client " +
-      "(`/usr/bin/time`). Most in flight: executions running at once across the runners (from their " +
-      "`running`/`success` lines).",
+      "(`/usr/bin/time`). Most in flight: executions running at once across the runners; one execution: the median " +
+      "time from an execution's `running` line to its `success` line (both from the runners' stderr).",
     header: [
       "runners",
       "wall (sync client)",
       "rows/s",
       "speed-up vs 1",
       "per round",
-      "ran per runner; most in flight; peak connections",
+      "ran per runner; most in flight; one execution; peak connections",
       "per execution: transactions, rows written, engine messages",
       "CPU: runners (each), client",
       "target"
@@ -918,21 +953,26 @@ const syncScale = async (env: Setup.Environment): Promise<Table> => {
   const nginx = await Setup.startNginx(root, scale.rate)
   const server = Postgres.start()
   try {
-    const results = await rotate(RUNNER_COUNTS.map((n) => scaleRound(server, nginx.url, root, n)))
-    const one = results[0] ?? []
-    RUNNER_COUNTS.forEach((n, index) => {
+    const results = await rotate(
+      SCALE_VARIANTS.map(({ perProject, runners }) => scaleRound(server, nginx.url, root, runners, perProject))
+    )
+    const median = (values: ReadonlyArray<number>) => summarize(values).median
+    SCALE_VARIANTS.forEach(({ perProject, runners }, index) => {
       const rounds = results[index] ?? []
+      // against one runner with the same clients
+      const one = results[SCALE_VARIANTS.findIndex((v) => v.runners === 1 && v.perProject === perProject)] ?? []
       const wall = summarize(rounds.map((r) => r.wall))
       const rows = rounds[0]?.rows ?? 0
-      const median = (values: ReadonlyArray<number>) => summarize(values).median
       const per = (pick: (r: ScaleRound) => number) => fixed(median(rounds.map(pick)) / executions, 0)
       const cpu = summarize(rounds.flatMap((r) => r.runnerCpu))
       table.rows.push([
-        String(n),
+        perProject
+          ? `${runners}, a \`sync --project\` client per project (${scale.projects} at once)`
+          : String(runners),
         seconds(wall),
         `${fixed(rows / wall.median / 1000, 1)}k (${rows} rows)`,
-        n === 1 ? "—" : ratio(summarize(one.map((r) => r.wall)).median / wall.median),
-        n === 1
+        runners === 1 ? "—" : ratio(median(one.map((r) => r.wall)) / wall.median),
+        runners === 1
           ? "—"
           : perRound(
               one.map((r) => r.wall),
@@ -940,11 +980,11 @@ const syncScale = async (env: Setup.Environment): Promise<Table> => {
               1.8
             ),
         `${rounds.map((r) => r.ran.join("+")).join(", ")}; ${median(rounds.map((r) => r.inFlight))}; ` +
-          `${median(rounds.map((r) => r.connections))}`,
+          `${fixed(median(rounds.map((r) => r.execution)), 1)} s; ${median(rounds.map((r) => r.connections))}`,
         `${per((r) => r.figures.commits)}, ${per((r) => r.figures.inserted + r.figures.updated + r.figures.deleted)}, ` +
           `${per((r) => r.figures.messages + r.figures.replies)}`,
         `${seconds(cpu)}; ${fixed(median(rounds.map((r) => r.clientCpu)), 2)} s`,
-        n === 3 ? "≥ 1.8×" : "—"
+        runners === 3 && !perProject ? "≥ 1.8×" : "—"
       ])
     })
   } finally {
