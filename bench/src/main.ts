@@ -908,7 +908,13 @@ const scaleRound =
       await Promise.all(started.map((runner) => runner.stop()))
       await projects.close()
       Fs.rmSync(dir, { recursive: true, force: true })
-      server.psql("postgres", `DROP DATABASE IF EXISTS ${database}`)
+      // a failed round may leave sessions behind (a client still stopping): dropped with them, never masking the
+      // round's own error
+      try {
+        server.psql("postgres", `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+      } catch (error) {
+        console.error(`could not drop ${database}: ${error instanceof Error ? error.message : String(error)}`)
+      }
     }
   }
 
