@@ -237,6 +237,12 @@ export interface Options {
    */
   readonly inMemoryThreshold?: Duration.DurationInput | undefined
   /**
+   * How many parts this process loads at once, across all its executions (default: no bound). A cluster runner
+   * sets it: the cluster runs every execution whose shard it holds at once, and a machine's bandwidth, CPU and
+   * database connections are what is shared; more runners then load more parts at once.
+   */
+  readonly concurrentLoads?: number | undefined
+  /**
    * Told each time this process starts running an execution (its first start, or a resume after a restart, a
    * durable wait or a runner's death) and when it ends here with a result (not when it is suspended or
    * interrupted): a cluster runner reports what it runs with it.
@@ -285,11 +291,19 @@ export const layer = (
               "inMemoryThreshold",
               BatchConfig.checks.duration({ positive: false })(options.inMemoryThreshold)
             )
+      const concurrentLoads = options?.concurrentLoads
+      if (concurrentLoads !== undefined && !(Number.isInteger(concurrentLoads) && concurrentLoads >= 1)) {
+        return yield* new ClientError.InvalidArgument({
+          argument: "concurrentLoads",
+          detail: `a whole number of parts, at least 1, not ${concurrentLoads}`
+        })
+      }
+      const loads = concurrentLoads === undefined ? undefined : yield* Effect.makeSemaphore(concurrentLoads)
       const tell = options?.onExecution ?? (() => Effect.void)
       return ExportSync.toLayer((payload, executionId) =>
         Effect.zipRight(
           tell({ _tag: "Running", executionId, payload }),
-          Steps.run(payload, executionId, { pollInterval, timeout, inMemoryThreshold }).pipe(
+          Steps.run(payload, executionId, { pollInterval, timeout, inMemoryThreshold, loads }).pipe(
             Effect.tapBoth({
               onFailure: (error) => tell({ _tag: "Ended", executionId, payload, result: Either.left(error) }),
               onSuccess: (result) => tell({ _tag: "Ended", executionId, payload, result: Either.right(result) })

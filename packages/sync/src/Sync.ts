@@ -14,12 +14,22 @@
  * cannot share one SQLite connection, see `ExportSync`); for Postgres the same pool as the sink, and the process
  * a node of a cluster (`SyncCluster`): a runner by default, or a client of the runners ({@link Node}).
  *
+ * Batch's rate limit (per project, a reported 1 request per second): each project's API requests are paced
+ * cluster-wide by one limiter per project, an entity of the cluster keyed by the project's name
+ * (`requestsPerSecond`, default 1; storage downloads are not paced). The other way, pinning a project's
+ * executions to one shard, was not taken: the cluster places workflow executions by hashing their execution id
+ * (`ClusterWorkflowEngine`), so a project's executions spread over the runners, and that is wanted for their
+ * downloads (storage, which Batch does not rate-limit); what Batch limits is the API calls. A pacer that cannot
+ * be reached within 10 s lets the request go (with a warning): the client's 429 retries remain.
+ *
  * @since 0.1.0
  */
 import { ClientError, CreateExport } from "@batch-export/core"
-import { ExportsClient } from "@batch-export/node"
+import { BatchConfig, ExportsClient } from "@batch-export/node"
 import * as ClusterCron from "@effect/cluster/ClusterCron"
 import type * as Sharding from "@effect/cluster/Sharding"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type * as ConfigError from "effect/ConfigError"
@@ -37,6 +47,7 @@ import * as Schema from "effect/Schema"
 import * as Database from "./Database.js"
 import * as ExportSync from "./ExportSync.js"
 import * as Sink from "./Sink.js"
+import * as Pace from "./internal/pace.js"
 import * as SyncCluster from "./SyncCluster.js"
 import * as Steps from "./internal/steps.js"
 import { sanitizeDetail, SinkError } from "./SinkError.js"
@@ -271,14 +282,23 @@ export const execute = (planned: Planned): Effect.Effect<Outcome, never, Workflo
   )
 
 /**
+ * How much one process does at once by default: executions awaited by {@link runDue}, and parts a runner loads
+ * (`ExportSync.Options.concurrentLoads`, the CLI's `runner --concurrency`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultConcurrency = 4
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface RunOptions {
   /** Only this project's definitions. */
   readonly project?: string | undefined
-  /** Executions run at once (default 4). */
-  readonly concurrency?: number | undefined
+  /** Executions run at once (default 4; a client of a cluster hands them all out: `"unbounded"`). */
+  readonly concurrency?: number | "unbounded" | undefined
   /** Called with the plan, before any execution starts (e.g. to draw the progress lines). */
   readonly onPlan?: ((planned: ReadonlyArray<Planned>) => Effect.Effect<void>) | undefined
 }
@@ -303,7 +323,7 @@ export const runDue = (
     const now = new Date(yield* Effect.clockWith((clock) => clock.currentTimeMillis))
     const planned = yield* Effect.forEach(todo, ({ definition, project }) => plan(project, definition, now))
     if (options.onPlan !== undefined) yield* options.onPlan(planned)
-    return yield* Effect.forEach(planned, execute, { concurrency: options.concurrency ?? 4 })
+    return yield* Effect.forEach(planned, execute, { concurrency: options.concurrency ?? defaultConcurrency })
   })
 
 /**
@@ -389,19 +409,33 @@ export const follow = (
   })
 
 /**
- * The `ExportsClient` of each project of the configuration, its REST key from the loaded configuration.
+ * The `ExportsClient` of each project of the configuration, its REST key from the loaded configuration. Each
+ * request of a project to Batch's API (its `api`, or Batch's default base URL) first takes a permit from the
+ * project's pacer in the cluster (`requestsPerSecond`, see the module header); its storage downloads do not.
+ * The pacer must be registered on the cluster's runners ({@link layer} does).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerClients = (config: SyncConfig): Layer.Layer<ExportSync.Clients, ClientError.InvalidArgument> =>
+export const layerClients = (
+  config: SyncConfig
+): Layer.Layer<ExportSync.Clients, ClientError.InvalidArgument, Sharding.Sharding> =>
   Layer.scoped(
     ExportSync.Clients,
     Effect.gen(function* () {
+      const take = yield* Pace.make
       const clients = new Map<string, ExportsClient.Service>()
       for (const project of config.projects) {
+        const batchConfig = yield* Layer.build(
+          BatchConfig.layer({ restApiKey: project.restApiKey, projectKey: project.projectKey, baseUrl: project.api })
+        )
+        const transport = Context.get(yield* Layer.build(NodeHttpClient.layerUndici), HttpClient.HttpClient)
+        const origin = Context.get(batchConfig, BatchConfig.BatchConfig).baseUrl.origin
+        const httpClient = Pace.paced(transport, origin, take(project.name, project.requestsPerSecond))
         const context = yield* Layer.build(
-          ExportsClient.layer({ restApiKey: project.restApiKey, projectKey: project.projectKey, baseUrl: project.api })
+          ExportsClient.layerWithoutDependencies.pipe(
+            Layer.provide(Layer.succeedContext(Context.add(batchConfig, HttpClient.HttpClient, httpClient)))
+          )
         )
         clients.set(project.name, Context.get(context, ExportsClient.ExportsClient))
       }
@@ -497,7 +531,7 @@ export const layerStorage = (
 
 /**
  * Everything `runDue` and `layerWatch` need, from a loaded configuration: the engine with the workflow
- * registered (and its `Sharding`), the sink, and the clients.
+ * registered (and its `Sharding`), the sink, the clients, and the project pacers registered on this runner.
  *
  * @since 0.1.0
  * @category layers
@@ -511,8 +545,10 @@ export const layer = (
 > => {
   const storage = layerStorage(options.database ?? config.database, options.node)
   const sink = Layer.effect(Sink.Sink, Effect.map(Sink.make, options.decorate ?? ((sink) => sink)))
+  // the project pacers live on every runner: a project's shard may be on any of them
+  const clients = Layer.merge(layerClients(config), Pace.layer)
   return ExportSync.layer(options.sync).pipe(
-    Layer.provideMerge(Layer.mergeAll(Layer.provideMerge(sink, storage), layerClients(config)))
+    Layer.provideMerge(Layer.provideMerge(clients, Layer.provideMerge(sink, storage)))
   )
 }
 

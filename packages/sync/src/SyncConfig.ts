@@ -45,6 +45,16 @@ export const defaultLookBackDays = 7
  */
 export const maxLookBackDays = 90
 
+/**
+ * The pace of a project's Batch API requests when its configuration names none: 1 request per second, the
+ * per-project limit Batch is reported to apply (third-party notes; Batch documents no number for the export
+ * endpoints). Storage downloads are not counted.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultRequestsPerSecond = 1
+
 const Name = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
     message: () => "a name of letters, digits, '_', '.' or '-' (at most 64), starting with a letter or digit"
@@ -119,6 +129,13 @@ export const Definition = Schema.Union(
  */
 export type Definition = typeof Definition.Type
 
+const RequestsPerSecond = Schema.Number.pipe(
+  Schema.filter((n) => (Number.isFinite(n) && n > 0) || "a positive number of requests per second, e.g. 0.5 or 10", {
+    // 1 ms apart at the most: a pace finer than that is no pace
+    arbitrary: () => (fc) => fc.double({ min: 0.001, max: 1000, noNaN: true })
+  })
+)
+
 const Project = Schema.Struct({
   name: Name,
   projectKey: Schema.NonEmptyString,
@@ -126,6 +143,11 @@ const Project = Schema.Struct({
   restKeyEnv: EnvName,
   /** The API's base URL (default Batch's): for an emulator or a test. */
   api: Schema.optional(Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, { message: () => "an http(s) URL" }))),
+  /**
+   * The most Batch API requests of this project started per second across the whole cluster (spaced, no
+   * burst). Default {@link defaultRequestsPerSecond}.
+   */
+  requestsPerSecond: Schema.optional(RequestsPerSecond),
   /** The names of the definitions this project runs. */
   exports: Schema.NonEmptyArray(Name)
 })
@@ -176,6 +198,8 @@ export interface LoadedProject {
   readonly projectKey: string
   readonly restApiKey: Redacted.Redacted
   readonly api: string | undefined
+  /** The file's `requestsPerSecond`, or {@link defaultRequestsPerSecond}. */
+  readonly requestsPerSecond: number
   readonly exports: ReadonlyArray<string>
 }
 
@@ -356,6 +380,7 @@ export const load = (path: string): Effect.Effect<SyncConfig, SyncConfigError, F
         projectKey: project.projectKey,
         restApiKey: key.value,
         api: project.api,
+        requestsPerSecond: project.requestsPerSecond ?? defaultRequestsPerSecond,
         exports: project.exports
       })
     }

@@ -8,6 +8,7 @@ import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import * as Cron from "effect/Cron"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -140,6 +141,60 @@ describe("Sync", () => {
         const third = yield* planAt("2026-12-02T01:00:10Z")
         assert.strictEqual(third.payload.slot, "2026-12-02T00:00:00.000Z")
         assert.deepStrictEqual(window(third), ["2026-11-25T00:00:00.000Z", "2026-12-02T00:00:00.000Z"])
+      })
+  )
+
+  it.scopedLive(
+    "follow tells each change of the run rows (started, export created, finished) once, and ends when all ended",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* Effect.acquireRelease(
+          Effect.sync(() => mkdtempSync(join(tmpdir(), "batch-export-follow-"))),
+          (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+        )
+        const context = yield* Layer.build(
+          Layer.provideMerge(Sink.layer, Database.layerSqlite({ filename: join(dir, "sink.db") }))
+        )
+        const sink = Context.get(context, Sink.Sink)
+        const planned = ["run-a", "run-b"].map((executionId): Sync.Planned => ({
+          executionId,
+          payload: {
+            project: "p",
+            definition: executionId,
+            slot: "s",
+            request: { export_type: "ATTRIBUTES", identifiers: ["custom_id"] }
+          }
+        }))
+        const told: Array<string> = []
+        const following = yield* Effect.fork(
+          Effect.provide(
+            Sync.follow(planned, (event) => Effect.sync(() => told.push(`${event._tag} ${event.runId}`)), "10 millis"),
+            context
+          )
+        )
+        const settle = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 60)))
+        const start = (runId: string) =>
+          sink.recordRun({ runId, project: "p", definition: runId, type: "ATTRIBUTES", startedAt: new Date() })
+        const end = { finishedAt: new Date(), parts: 1, records: 2, bytes: 3 }
+        yield* start("run-a")
+        yield* start("someone-else")
+        yield* settle
+        yield* sink.recordExport("run-a", "export_a")
+        yield* start("run-b")
+        yield* settle
+        yield* sink.finishRun("run-a", { ...end, outcome: "success" })
+        yield* settle
+        assert.isNull(following.unsafePoll(), "follows while run-b is in flight")
+        yield* sink.finishRun("run-b", { ...end, outcome: "failure", error: { tag: "X", message: "y" } })
+        yield* Effect.timeoutFail(Fiber.join(following), {
+          duration: "5 seconds",
+          onTimeout: () => new Error("follow did not end once every run ended")
+        })
+        // each change once, in its run's order (runs seen in one look come in the table's order)
+        const of = (runId: string) => told.filter((event) => event.endsWith(` ${runId}`))
+        assert.deepStrictEqual(of("run-a"), ["Started run-a", "Created run-a", "Finished run-a"])
+        assert.deepStrictEqual(of("run-b"), ["Started run-b", "Finished run-b"])
+        assert.strictEqual(told.length, 5)
       })
   )
 })

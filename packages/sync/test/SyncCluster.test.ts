@@ -283,5 +283,65 @@ describe.skipIf(!Postgres.available)("SyncCluster on Postgres", () => {
           assert.isTrue(Option.isNone(waited))
         }).pipe(Effect.scoped)
     )
+
+    it.effect(
+      "a runner loads at most concurrentLoads parts at once, across its executions",
+      () =>
+        Effect.gen(function* () {
+          const database = yield* freshDatabase
+          const emulator = yield* Emulator.make({
+            exports: [],
+            pollsPerStatus: 1,
+            partsPerExport: 2,
+            recordsPerPart: 2000
+          })
+          let inFlight = 0
+          let most = 0
+          const runner = ExportSync.layer({ pollInterval: "1 second", concurrentLoads: 2 }).pipe(
+            Layer.provideMerge(
+              Layer.mergeAll(
+                SyncCluster.layerRunner({ shardingConfig: fast }),
+                Layer.effect(
+                  Sink.Sink,
+                  Effect.map(Sink.make, (sink) => ({
+                    ...sink,
+                    loadPart: (key, records) =>
+                      Effect.acquireUseRelease(
+                        Effect.sync(() => {
+                          inFlight += 1
+                          most = Math.max(most, inFlight)
+                        }),
+                        // long enough for every execution to reach its load
+                        () => Effect.zipRight(Effect.sleep("300 millis"), sink.loadPart(key, records)),
+                        () => Effect.sync(() => (inFlight -= 1))
+                      )
+                  }))
+                ),
+                ExportSync.layerClient.pipe(
+                  Layer.provide(
+                    ExportsClient.layer({
+                      baseUrl: emulator.apiUrl,
+                      restApiKey: emulator.restApiKey,
+                      projectKey: emulator.projectKey
+                    })
+                  )
+                )
+              )
+            ),
+            Layer.provide(database())
+          )
+          const context = yield* Layer.build(runner)
+          const planned = yield* Effect.forEach(
+            Array.from({ length: 6 }, (_, i) => `load-${i}`),
+            plannedOf
+          )
+          const outcomes = yield* Effect.forEach(planned, Sync.execute, { concurrency: "unbounded" }).pipe(
+            Effect.provide(context)
+          )
+          for (const outcome of outcomes) assert.isTrue(Either.isRight(outcome.result), JSON.stringify(outcome.result))
+          assert.strictEqual(most, 2)
+        }).pipe(Effect.scoped),
+      120_000
+    )
   })
 })

@@ -39,22 +39,45 @@ describe("SyncConfig", () => {
     )
   })
 
-  /** The error of loading `text` as `sync.json` (from a temp dir), with no environment variable set. */
-  const loadError = (text: string) =>
+  /** Loads `text` as `sync.json` (from a temp dir), with only the environment variables of `env` set. */
+  const load = (text: string, env: ReadonlyArray<readonly [string, string]> = []) =>
     Effect.acquireUseRelease(
       Effect.sync(() => mkdtempSync(join(tmpdir(), "batch-export-config-"))),
       (dir) => {
         writeFileSync(join(dir, "sync.json"), text)
-        return Effect.flip(SyncConfig.load(join(dir, "sync.json")))
+        return SyncConfig.load(join(dir, "sync.json"))
       },
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-    ).pipe(
-      Effect.withConfigProvider(ConfigProvider.fromMap(new Map())),
-      Effect.provide(NodeContext.layer),
-      Effect.map((error) => error.message)
-    )
+    ).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(env))), Effect.provide(NodeContext.layer))
+
+  /** The error of loading `text`, with no environment variable set. */
+  const loadError = (text: string) => Effect.map(Effect.flip(load(text)), (error) => error.message)
 
   const secret = "ab12cd34ef56ab12cd34ef56ab12cd34"
+
+  const withPace = (requestsPerSecond?: unknown) =>
+    JSON.stringify({
+      projects: [
+        { name: "shop", projectKey: "p", restKeyEnv: "SHOP_KEY", exports: ["profiles"], ...{ requestsPerSecond } }
+      ],
+      exports: [{ name: "profiles", type: "ATTRIBUTES", attributes: ["$language"] }]
+    })
+
+  it.effect("requestsPerSecond: a positive number, else one line naming the field; 1 by default", () =>
+    Effect.gen(function* () {
+      for (const [value, detail] of [
+        [0, "a positive number of requests per second, e.g. 0.5 or 10"],
+        [-1, "a positive number of requests per second, e.g. 0.5 or 10"],
+        ["2", 'Expected number, actual "2"']
+      ] as const) {
+        assert.strictEqual(yield* loadError(withPace(value)), `sync.json: projects[0].requestsPerSecond: ${detail}`)
+      }
+      const paces = (text: string) =>
+        Effect.map(load(text, [["SHOP_KEY", "k"]]), (config) => config.projects.map((p) => p.requestsPerSecond))
+      assert.deepStrictEqual(yield* paces(withPace()), [1])
+      assert.deepStrictEqual(yield* paces(withPace(0.5)), [0.5])
+    })
+  )
 
   it.effect("a REST key pasted where the variable's name goes is never printed back", () =>
     Effect.gen(function* () {

@@ -30,7 +30,8 @@ const database = Options.text("database").pipe(
 )
 
 /**
- * `batch-export runner --config FILE [--database URL] [--listen HOST:PORT] [--advertise HOST:PORT] [--shards N]`
+ * `batch-export runner --config FILE [--database URL] [--listen HOST:PORT] [--advertise HOST:PORT] [--shards N]
+ * [--concurrency N]`
  *
  * @since 0.1.0
  * @category commands
@@ -43,6 +44,12 @@ export const command = Command.make(
     listen: Flags.listen,
     advertise: Flags.advertise,
     shards: Flags.shards,
+    concurrency: Flags.wholeNumber(
+      "concurrency",
+      1,
+      1000,
+      "Parts this runner loads at once, across its executions (its share of the bandwidth, CPU and connections)"
+    ).pipe(Flags.withDefault(4, "4")),
     pollInterval: Flags.seconds(
       "poll-interval",
       "Time between two looks at an export (seconds, or 30s, 2m), at least 1s; default 5s growing to 1m",

@@ -31,11 +31,28 @@ export interface Projects {
   readonly env: Record<string, string>
 }
 
-/** The configuration of two projects, each running the ATTRIBUTES definition `profiles`. */
+/**
+ * The configuration of two projects, each running the ATTRIBUTES definition `profiles`. The emulator sets no rate
+ * limit: the projects' pace is 20 requests a second rather than Batch's 1, which would only slow the tests.
+ */
 export const configFor = (shop: Emulator.Service, app: Emulator.Service, extra: Record<string, unknown> = {}) => ({
   projects: [
-    { name: "shop", projectKey: shop.projectKey, restKeyEnv: "SHOP_REST_KEY", api: shop.apiUrl, exports: ["profiles"] },
-    { name: "app", projectKey: app.projectKey, restKeyEnv: "APP_REST_KEY", api: app.apiUrl, exports: ["profiles"] }
+    {
+      name: "shop",
+      projectKey: shop.projectKey,
+      restKeyEnv: "SHOP_REST_KEY",
+      api: shop.apiUrl,
+      requestsPerSecond: 20,
+      exports: ["profiles"]
+    },
+    {
+      name: "app",
+      projectKey: app.projectKey,
+      restKeyEnv: "APP_REST_KEY",
+      api: app.apiUrl,
+      requestsPerSecond: 20,
+      exports: ["profiles"]
+    }
   ],
   exports: [{ name: "profiles", type: "ATTRIBUTES", attributes: ["$email_address"], identifiers: ["custom_id"] }],
   ...extra

@@ -21,6 +21,8 @@ import { SinkError } from "../SinkError.js"
 import { createOnce } from "./createOnce.js"
 
 export interface Settings {
+  /** Bounds the parts this process loads at once, across its executions (none: unbounded). */
+  readonly loads: Effect.Semaphore | undefined
   readonly pollInterval: Duration.Duration | undefined
   readonly timeout: Duration.Duration
   readonly inMemoryThreshold: Duration.Duration | undefined
@@ -174,7 +176,12 @@ export const run = (payload: ExportSync.Payload, runId: string, settings: Settin
             batch.fileRecords(file.id, { schema: Schema.Unknown })
           )
           return loaded.records
-        }).pipe(retryDatabase, Effect.mapError(StepFailed.of(`load-part-${file.part}`)))
+        }).pipe(
+          // each attempt holds a permit, a backoff between attempts none
+          (attempt) => (settings.loads === undefined ? attempt : settings.loads.withPermits(1)(attempt)),
+          retryDatabase,
+          Effect.mapError(StepFailed.of(`load-part-${file.part}`))
+        )
       })
     )
 

@@ -66,6 +66,8 @@ export const syncTwoProjects = (database: string, say: (line: string) => Effect.
         projectKey: emulator.projectKey,
         restApiKey: Redacted.make(emulator.restApiKey),
         api: emulator.apiUrl,
+        // the emulator sets no rate limit: the demo is not slowed to Batch's pace
+        requestsPerSecond: 50,
         exports: ["profiles"]
       })
       const config: SyncConfig.SyncConfig = {

@@ -31,6 +31,7 @@ export interface Config {
   readonly listen: Option.Option<string>
   readonly advertise: Option.Option<string>
   readonly shards: Option.Option<number>
+  readonly concurrency: number
   readonly pollInterval: Option.Option<Duration.Duration>
 }
 
@@ -72,6 +73,7 @@ export const runner = (flags: Config) =>
       },
       sync: {
         pollInterval: Option.getOrUndefined(flags.pollInterval),
+        concurrentLoads: flags.concurrency,
         onExecution: (event) =>
           event._tag === "Running"
             ? Console.error(`${label(event.payload)}: running`)

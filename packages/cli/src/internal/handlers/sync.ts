@@ -156,7 +156,8 @@ export const sync = (flags: Config) =>
     const layer = Sync.layer(loaded, {
       database,
       node,
-      sync: { pollInterval: Option.getOrUndefined(flags.pollInterval) },
+      // a runner (a watch node, or a one-shot run with no runner up) loads as many parts at once as `runner` does
+      sync: { pollInterval: Option.getOrUndefined(flags.pollInterval), concurrentLoads: Sync.defaultConcurrency },
       // a client runs no step: its progress is read from the run rows instead (`follow`, below)
       decorate: client ? undefined : Sync.observe(progress.onEvent)
     })
@@ -196,7 +197,9 @@ export const sync = (flags: Config) =>
         return yield* Layer.launch(watching)
       }).pipe(Effect.scoped, Effect.provide(layer))
     }
-    const running = Effect.flatMap(planning, (onPlan) => Sync.runDue(loaded, { project, onPlan }))
+    // a client hands every execution out at once: the runners bound their own work (4 at a time is one process's)
+    const concurrency = client ? "unbounded" : undefined
+    const running = Effect.flatMap(planning, (onPlan) => Sync.runDue(loaded, { project, onPlan, concurrency }))
     // a client's executions wait for runners: when every runner is gone for long, say so instead of waiting on
     const outcomes = yield* (client ? Effect.raceFirst(running, SyncCluster.requireRunners()) : running).pipe(
       Effect.ensuring(progress.close),
