@@ -26,6 +26,8 @@ export interface Scale {
   readonly bytesPerPart: number
   /** the emulator's `pollsPerStatus`: looks per CREATED, PENDING, RUNNING before SUCCESS */
   readonly pollsPerStatus: number
+  /** each project's `requestsPerSecond` (its cluster-wide pace of Batch API requests) */
+  readonly requestsPerSecond: number
 }
 
 /**
@@ -123,6 +125,7 @@ export const startProjects = async (scale: Scale, nginxUrl: string, dir: string)
         projectKey: emulator.projectKey,
         restKeyEnv: `${name(i).toUpperCase()}_REST_KEY`,
         api: emulator.apiUrl,
+        requestsPerSecond: scale.requestsPerSecond,
         exports: definitions.map((d) => d.name)
       })),
       exports: definitions

@@ -1,6 +1,7 @@
 /**
- * `pnpm bench` / `pnpm bench:smoke`: the five benchmarks of issue 8, each comparing programs side by side in one
- * run, alternating over several rounds, every measurement in its own process. Prints one Markdown table per
+ * `pnpm bench` / `pnpm bench:smoke`: the benchmarks of issues 8 (1–5), 21 (6, sync into a database) and 23 (7, sync
+ * across 1, 2, 3 runner processes), each comparing programs side by side in one run, alternating over several
+ * rounds, every measurement in its own process. Prints one Markdown table per
  * benchmark and writes them, the machine and the raw samples to `bench/results/`.
  *
  * Flags: `--smoke` (tiny sizes, one round: checks that every benchmark runs and produces numbers, never a speed;
@@ -756,27 +757,34 @@ const row = (
 // ---- benchmark 7: sync across runners
 
 /** Benchmark 7's work (smoke: 2 projects): 12 projects × (ATTRIBUTES + EVENTS), parts at `rate` bytes/s per connection. */
+// Projects are paced at 20 API requests/s (as the CLI's sync tests do): at Batch's 1/s, a project's 16 requests
+// (2 × create, 4 looks, 3 links) would take 16 s whatever the runners, the floor of every round.
 const scale: Cluster.Scale & { readonly rate: number } = smoke
-  ? { projects: 2, partsPerExport: 2, bytesPerPart: 16 * 1024, pollsPerStatus: 0, rate: 4 * MiB }
-  : { projects: 12, partsPerExport: 3, bytesPerPart: 1_000_000, pollsPerStatus: 1, rate: 512 * 1024 }
+  ? { projects: 2, partsPerExport: 2, bytesPerPart: 16 * 1024, pollsPerStatus: 0, requestsPerSecond: 20, rate: 4 * MiB }
+  : {
+      projects: 12,
+      partsPerExport: 3,
+      bytesPerPart: 1_000_000,
+      pollsPerStatus: 1,
+      requestsPerSecond: 20,
+      rate: 512 * 1024
+    }
 /**
- * The rows: one `sync` client on 1, 2, 3 runners (the benchmark), then one `sync --project` client per project at
- * once on 1 and 3 runners (the client's own concurrency out of the way: what the runners do with every execution
- * handed out).
+ * The rows: 1, 2, 3 runners loading 4 parts at once each (`runner --concurrency`, its default), then 1 runner
+ * loading 12 at once (as many as 3 runners of 4): whether runners add anything but load slots.
  */
-const SCALE_VARIANTS: ReadonlyArray<{ readonly runners: number; readonly perProject: boolean }> = smoke
-  ? // each path once (several runners, a client per project), within the smoke's minute
+const SCALE_VARIANTS: ReadonlyArray<{ readonly runners: number; readonly loads: number }> = smoke
+  ? // each path once (several runners, another --concurrency), within the smoke's minute
     [
-      { runners: 1, perProject: false },
-      { runners: 3, perProject: false },
-      { runners: 1, perProject: true }
+      { runners: 1, loads: 4 },
+      { runners: 3, loads: 4 },
+      { runners: 1, loads: 12 }
     ]
   : [
-      { runners: 1, perProject: false },
-      { runners: 2, perProject: false },
-      { runners: 3, perProject: false },
-      { runners: 1, perProject: true },
-      { runners: 3, perProject: true }
+      { runners: 1, loads: 4 },
+      { runners: 2, loads: 4 },
+      { runners: 3, loads: 4 },
+      { runners: 1, loads: 12 }
     ]
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -820,7 +828,7 @@ const SHARDS = 300
 
 /** One round on `runners` runners: a fresh database and fresh projects, then the timed `sync` client. */
 const scaleRound =
-  (server: Postgres.Server, nginxUrl: string, root: string, runners: number, perProject = false) =>
+  (server: Postgres.Server, nginxUrl: string, root: string, runners: number, loads: number) =>
   async (): Promise<ScaleRound> => {
     const database = `scale_${runners}_${Date.now()}`
     server.psql("postgres", `CREATE DATABASE ${database}`)
@@ -832,31 +840,28 @@ const scaleRound =
       const common = ["--config", projects.config, "--database", url]
       // one after another: the first creates the tables, the others find them
       for (let i = 0; i < runners; i++) {
-        started.push(await Cluster.startRunner(CLI, [...common, "--poll-interval", "1"], projects.env))
+        started.push(
+          await Cluster.startRunner(
+            CLI,
+            [...common, "--poll-interval", "1", "--concurrency", String(loads)],
+            projects.env
+          )
+        )
       }
       await settled(server, runners, SHARDS)
       const connections = Cluster.sampleConnections(server, database)
-      // one client for the whole configuration, or (perProject) one `sync --project` each, all at once
-      const argvs = perProject
-        ? Array.from({ length: scale.projects }, (_, i) => [...common, "--project", Cluster.projectName(i), "--json"])
-        : [[...common, "--json"]]
       const start = process.hrtime.bigint()
-      const runs = await Promise.all(
-        argvs.map(async (argv, i) => {
-          const report = Path.join(Os.tmpdir(), `batch-export-bench-time-${process.pid}-${i}`)
-          const run = await exec(
-            "/usr/bin/time",
-            ["-o", report, "-f", "%U %S", process.execPath, CLI, "sync", ...argv],
-            projects.env
-          )
-          const [user = NaN, system = NaN] = (Fs.readFileSync(report, "utf8").trim().split("\n").at(-1) ?? "")
-            .split(" ")
-            .map(Number)
-          Fs.rmSync(report, { force: true })
-          if (run.code !== 0) throw new Error(`sync on ${runners} runners failed (${run.code}):\n${run.stderr}`)
-          return { stdout: run.stdout, cpu: user + system }
-        })
+      const report = Path.join(Os.tmpdir(), `batch-export-bench-time-${process.pid}`)
+      const run = await exec(
+        "/usr/bin/time",
+        ["-o", report, "-f", "%U %S", process.execPath, CLI, "sync", ...common, "--json"],
+        projects.env
       )
+      const [user = NaN, system = NaN] = (Fs.readFileSync(report, "utf8").trim().split("\n").at(-1) ?? "")
+        .split(" ")
+        .map(Number)
+      Fs.rmSync(report, { force: true })
+      if (run.code !== 0) throw new Error(`sync on ${runners} runners failed (${run.code}):\n${run.stderr}`)
       const wall = Number(process.hrtime.bigint() - start) / 1e9
       const peak = await connections()
       const runnerCpu = started.map((runner) => runner.cpuSeconds())
@@ -865,12 +870,10 @@ const scaleRound =
       const stopped = codes.map(({ runner }) => runner)
 
       // every execution succeeded, every row landed once, no export was created twice, the runners ran them all
-      const outcomes = runs.flatMap((run) =>
-        run.stdout
-          .trim()
-          .split("\n")
-          .map((line): unknown => JSON.parse(line))
-      )
+      const outcomes = run.stdout
+        .trim()
+        .split("\n")
+        .map((line): unknown => JSON.parse(line))
       const executions = scale.projects * Cluster.definitions.length
       expectCount("sync outcomes", outcomes.length, executions)
       const succeeded = outcomes.filter(
@@ -893,7 +896,7 @@ const scaleRound =
       const result: ScaleRound = {
         runners,
         wall,
-        clientCpu: runs.reduce((sum, run) => sum + run.cpu, 0),
+        clientCpu: user + system,
         rows: figures.profiles + figures.events,
         runnerCpu,
         ran,
@@ -902,7 +905,7 @@ const scaleRound =
         connections: peak,
         figures
       }
-      record(`sync scale ${runners}${perProject ? ", a client per project" : ""}`, result)
+      record(`sync scale ${runners} × ${loads}`, result)
       return result
     } finally {
       await Promise.all(started.map((runner) => runner.stop()))
@@ -960,25 +963,23 @@ const syncScale = async (env: Setup.Environment): Promise<Table> => {
   const server = Postgres.start()
   try {
     const results = await rotate(
-      SCALE_VARIANTS.map(({ perProject, runners }) => scaleRound(server, nginx.url, root, runners, perProject))
+      SCALE_VARIANTS.map(({ loads, runners }) => scaleRound(server, nginx.url, root, runners, loads))
     )
     const median = (values: ReadonlyArray<number>) => summarize(values).median
-    SCALE_VARIANTS.forEach(({ perProject, runners }, index) => {
+    SCALE_VARIANTS.forEach(({ loads, runners }, index) => {
       const rounds = results[index] ?? []
-      // against one runner with the same clients
-      const one = results[SCALE_VARIANTS.findIndex((v) => v.runners === 1 && v.perProject === perProject)] ?? []
+      // against one runner of the default concurrency
+      const one = results[0] ?? []
       const wall = summarize(rounds.map((r) => r.wall))
       const rows = rounds[0]?.rows ?? 0
       const per = (pick: (r: ScaleRound) => number) => fixed(median(rounds.map(pick)) / executions, 0)
       const cpu = summarize(rounds.flatMap((r) => r.runnerCpu))
       table.rows.push([
-        perProject
-          ? `${runners}, a \`sync --project\` client per project (${scale.projects} at once)`
-          : String(runners),
+        `${runners} × ${loads} loads${loads === 4 ? "" : " (`runner --concurrency " + String(loads) + "`)"}`,
         seconds(wall),
         `${fixed(rows / wall.median / 1000, 1)}k (${rows} rows)`,
-        runners === 1 ? "—" : ratio(median(one.map((r) => r.wall)) / wall.median),
-        runners === 1
+        index === 0 ? "—" : ratio(median(one.map((r) => r.wall)) / wall.median),
+        index === 0
           ? "—"
           : perRound(
               one.map((r) => r.wall),
@@ -990,7 +991,7 @@ const syncScale = async (env: Setup.Environment): Promise<Table> => {
         `${per((r) => r.figures.commits)}, ${per((r) => r.figures.inserted + r.figures.updated + r.figures.deleted)}, ` +
           `${per((r) => r.figures.messages + r.figures.replies)}`,
         `${seconds(cpu)}; ${fixed(median(rounds.map((r) => r.clientCpu)), 2)} s`,
-        runners === 3 && !perProject ? "≥ 1.8×" : "—"
+        runners === 3 ? "≥ 1.8×" : "—"
       ])
     })
   } finally {
