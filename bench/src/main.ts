@@ -767,7 +767,7 @@ const scale: Cluster.Scale & { readonly rate: number } = smoke
       bytesPerPart: 1_000_000,
       pollsPerStatus: 1,
       requestsPerSecond: 20,
-      rate: 512 * 1024
+      rate: 256 * 1024
     }
 /**
  * The rows: 1, 2, 3 runners loading 4 parts at once each (`runner --concurrency`, its default), then 1 runner
