@@ -13,7 +13,7 @@ import * as Scope from "effect/Scope"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import type * as Postgres from "./postgres.js"
+import * as Postgres from "./postgres.js"
 
 /**
  * @since 0.1.0
@@ -356,16 +356,9 @@ export const sampleConnections = (server: Postgres.Server, database: string) => 
     while (running) {
       const count = await new Promise<number>((resolve) =>
         ChildProcess.execFile(
-          "/usr/lib/postgresql/15/bin/psql",
+          Postgres.psqlPath,
           [
-            "-h",
-            server.socketDir,
-            "-p",
-            String(server.port),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
+            ...server.connection("postgres"),
             "-XAtqc",
             `SELECT count(*) FROM pg_stat_activity WHERE datname = '${database}'`
           ],

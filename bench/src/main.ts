@@ -666,15 +666,8 @@ const syncLoad = async (env: Setup.Environment): Promise<Table> => {
     const staged = () => Number(server.psql("bench", "SELECT count(*) FROM batch_profiles_staging").trim())
     const psqlCopy = async () => {
       empty()
-      const result = await timed("psql copy", "/usr/lib/postgresql/15/bin/psql", [
-        "-h",
-        server.socketDir,
-        "-p",
-        String(server.port),
-        "-U",
-        "postgres",
-        "-d",
-        "bench",
+      const result = await timed("psql copy", Postgres.psqlPath, [
+        ...server.connection("bench"),
         "-XAtq",
         "-v",
         "ON_ERROR_STOP=1",
