@@ -18,6 +18,7 @@ import * as Database from "../src/Database.js"
 import * as ExportSync from "../src/ExportSync.js"
 import * as Sink from "../src/Sink.js"
 import * as Sync from "../src/Sync.js"
+import type { SinkError } from "../src/SinkError.js"
 import * as SyncCluster from "../src/SyncCluster.js"
 import * as Backend from "./support/backend.js"
 import * as Postgres from "./support/postgres.js"
@@ -37,6 +38,41 @@ const plannedOf = (slot: string) =>
     executionId,
     payload: payloadOf(slot)
   }))
+
+/**
+ * A runner of the sync's workflow over `database`, its Batch client on `emulator`, each part's load wrapped by
+ * `aroundLoad`.
+ */
+const runnerOf = (
+  database: Layer.Layer<SqlClient.SqlClient, SinkError>,
+  emulator: Emulator.Service,
+  options: ExportSync.Options,
+  aroundLoad: <A, E, R>(load: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+) =>
+  ExportSync.layer({ pollInterval: "1 second", ...options }).pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        SyncCluster.layerRunner({ shardingConfig: fast }),
+        Layer.effect(
+          Sink.Sink,
+          Effect.map(Sink.make, (sink) => ({
+            ...sink,
+            loadPart: (key, records) => aroundLoad(sink.loadPart(key, records))
+          }))
+        ),
+        ExportSync.layerClient.pipe(
+          Layer.provide(
+            ExportsClient.layer({
+              baseUrl: emulator.apiUrl,
+              restApiKey: emulator.restApiKey,
+              projectKey: emulator.projectKey
+            })
+          )
+        )
+      )
+    ),
+    Layer.provide(database)
+  )
 
 /** A new database of the file's cluster, reached over the socket as the superuser. */
 const freshDatabase = Effect.gen(function* () {
@@ -90,38 +126,16 @@ describe.skipIf(!Postgres.available)("SyncCluster on Postgres", () => {
           const loadedBy = new Map<string, number>()
           const events: Array<string> = []
           const runner = (name: string) =>
-            ExportSync.layer({
-              pollInterval: "1 second",
-              onExecution: (event) =>
-                Effect.sync(() => {
-                  events.push(`${name} ${event._tag} ${event.payload.slot}`)
-                })
-            }).pipe(
-              Layer.provideMerge(
-                Layer.mergeAll(
-                  SyncCluster.layerRunner({ shardingConfig: fast }),
-                  Layer.effect(
-                    Sink.Sink,
-                    Effect.map(Sink.make, (sink) => ({
-                      ...sink,
-                      loadPart: (key, records) =>
-                        Effect.tap(sink.loadPart(key, records), () =>
-                          Effect.sync(() => loadedBy.set(name, (loadedBy.get(name) ?? 0) + 1))
-                        )
-                    }))
-                  ),
-                  ExportSync.layerClient.pipe(
-                    Layer.provide(
-                      ExportsClient.layer({
-                        baseUrl: emulator.apiUrl,
-                        restApiKey: emulator.restApiKey,
-                        projectKey: emulator.projectKey
-                      })
-                    )
-                  )
-                )
-              ),
-              Layer.provide(database())
+            runnerOf(
+              database(),
+              emulator,
+              {
+                onExecution: (event) =>
+                  Effect.sync(() => {
+                    events.push(`${name} ${event._tag} ${event.payload.slot}`)
+                  })
+              },
+              (load) => Effect.tap(load, () => Effect.sync(() => loadedBy.set(name, (loadedBy.get(name) ?? 0) + 1)))
             )
           yield* Layer.build(runner("a"))
           yield* Layer.build(runner("b"))
@@ -297,38 +311,16 @@ describe.skipIf(!Postgres.available)("SyncCluster on Postgres", () => {
           })
           let inFlight = 0
           let most = 0
-          const runner = ExportSync.layer({ pollInterval: "1 second", concurrentLoads: 2 }).pipe(
-            Layer.provideMerge(
-              Layer.mergeAll(
-                SyncCluster.layerRunner({ shardingConfig: fast }),
-                Layer.effect(
-                  Sink.Sink,
-                  Effect.map(Sink.make, (sink) => ({
-                    ...sink,
-                    loadPart: (key, records) =>
-                      Effect.acquireUseRelease(
-                        Effect.sync(() => {
-                          inFlight += 1
-                          most = Math.max(most, inFlight)
-                        }),
-                        // long enough for every execution to reach its load
-                        () => Effect.zipRight(Effect.sleep("300 millis"), sink.loadPart(key, records)),
-                        () => Effect.sync(() => (inFlight -= 1))
-                      )
-                  }))
-                ),
-                ExportSync.layerClient.pipe(
-                  Layer.provide(
-                    ExportsClient.layer({
-                      baseUrl: emulator.apiUrl,
-                      restApiKey: emulator.restApiKey,
-                      projectKey: emulator.projectKey
-                    })
-                  )
-                )
-              )
-            ),
-            Layer.provide(database())
+          const runner = runnerOf(database(), emulator, { concurrentLoads: 2 }, (load) =>
+            Effect.acquireUseRelease(
+              Effect.sync(() => {
+                inFlight += 1
+                most = Math.max(most, inFlight)
+              }),
+              // long enough for every execution to reach its load
+              () => Effect.zipRight(Effect.sleep("300 millis"), load),
+              () => Effect.sync(() => (inFlight -= 1))
+            )
           )
           const context = yield* Layer.build(runner)
           const planned = yield* Effect.forEach(
