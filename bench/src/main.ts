@@ -1,6 +1,7 @@
 /**
- * `pnpm bench` / `pnpm bench:smoke`: the five benchmarks of issue 8, each comparing programs side by side in one
- * run, alternating over several rounds, every measurement in its own process. Prints one Markdown table per
+ * `pnpm bench` / `pnpm bench:smoke`: the benchmarks of issues 8 (1–5), 21 (6, sync into a database) and 23 (7, sync
+ * across 1, 2, 3 runner processes), each comparing programs side by side in one run, alternating over several
+ * rounds, every measurement in its own process. Prints one Markdown table per
  * benchmark and writes them, the machine and the raw samples to `bench/results/`.
  *
  * Flags: `--smoke` (tiny sizes, one round: checks that every benchmark runs and produces numbers, never a speed;
@@ -15,6 +16,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Cluster from "./cluster.js"
 import * as Postgres from "./postgres.js"
 import { checkSameUndici } from "./reference.js"
 import * as Setup from "./setup.js"
@@ -42,7 +44,7 @@ const flag = (name: string): string | undefined => {
 }
 const smoke = args.includes("--smoke")
 const rounds = smoke ? 1 : Number(flag("--rounds") ?? 3)
-const only = new Set((flag("--only") ?? "1,2,3,4,5,6").split(",").map(Number))
+const only = new Set((flag("--only") ?? "1,2,3,4,5,6,7").split(",").map(Number))
 const levels = flag("--concurrency")?.split(",").map(Number)
 const name = flag("--name") ?? (smoke ? "smoke" : new Date().toISOString().replace(/[:.]/g, "-"))
 
@@ -664,15 +666,8 @@ const syncLoad = async (env: Setup.Environment): Promise<Table> => {
     const staged = () => Number(server.psql("bench", "SELECT count(*) FROM batch_profiles_staging").trim())
     const psqlCopy = async () => {
       empty()
-      const result = await timed("psql copy", "/usr/lib/postgresql/15/bin/psql", [
-        "-h",
-        server.socketDir,
-        "-p",
-        String(server.port),
-        "-U",
-        "postgres",
-        "-d",
-        "bench",
+      const result = await timed("psql copy", Postgres.psqlPath, [
+        ...server.connection("bench"),
         "-XAtq",
         "-v",
         "ON_ERROR_STOP=1",
@@ -752,6 +747,253 @@ const row = (
   ]
 }
 
+// ---- benchmark 7: sync across runners
+
+/** Benchmark 7's work (smoke: 2 projects): 12 projects × (ATTRIBUTES + EVENTS), parts at `rate` bytes/s per connection. */
+// Projects are paced at 20 API requests/s (as the CLI's sync tests do): at Batch's 1/s, a project's 16 requests
+// (2 × create, 4 looks, 3 links) would take 16 s whatever the runners, the floor of every round.
+const scale: Cluster.Scale & { readonly rate: number } = smoke
+  ? { projects: 2, partsPerExport: 2, bytesPerPart: 16 * 1024, pollsPerStatus: 0, requestsPerSecond: 20, rate: 4 * MiB }
+  : {
+      projects: 12,
+      partsPerExport: 3,
+      bytesPerPart: 1_000_000,
+      pollsPerStatus: 1,
+      requestsPerSecond: 20,
+      rate: 256 * 1024
+    }
+/**
+ * The rows: 1, 2, 3 runners loading 4 parts at once each (`runner --concurrency`, its default), then 1 runner
+ * loading 12 at once (as many as 3 runners of 4): whether runners add anything but load slots.
+ */
+const SCALE_VARIANTS: ReadonlyArray<{ readonly runners: number; readonly loads: number }> = smoke
+  ? // each path once (several runners, another --concurrency), within the smoke's minute
+    [
+      { runners: 1, loads: 4 },
+      { runners: 3, loads: 4 },
+      { runners: 1, loads: 12 }
+    ]
+  : [
+      { runners: 1, loads: 4 },
+      { runners: 2, loads: 4 },
+      { runners: 3, loads: 4 },
+      { runners: 1, loads: 12 }
+    ]
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Waits until `runners` sessions hold the shard locks of the work group between them (advisory locks, one
+ * session per runner): the runners joined one after another, and shards move to a newcomer in the seconds after it
+ * registers. Timing starts on a settled cluster.
+ */
+const settled = async (server: Postgres.Server, runners: number, shards: number) => {
+  let seen = ""
+  for (let i = 0; i < 600; i++) {
+    const held = server
+      .psql("postgres", "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted GROUP BY pid")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map(Number)
+    seen = held.join(", ")
+    const total = held.reduce((sum, n) => sum + n, 0)
+    if (held.length === runners && total === shards && Math.min(...held) >= shards / runners / 2) return
+    await sleep(100)
+  }
+  throw new Error(`the shards did not settle on ${runners} runners within 60 s (locks held: ${seen})`)
+}
+
+interface ScaleRound {
+  readonly runners: number
+  readonly wall: number
+  readonly clientCpu: number
+  readonly rows: number
+  readonly runnerCpu: ReadonlyArray<number>
+  readonly ran: ReadonlyArray<number>
+  readonly inFlight: number
+  /** median seconds from an execution's `running` line to its end */
+  readonly execution: number
+  readonly connections: number
+  readonly figures: ReturnType<typeof Cluster.databaseFigures>
+}
+
+const SHARDS = 300
+
+/** One round on `runners` runners: a fresh database and fresh projects, then the timed `sync` client. */
+const scaleRound =
+  (server: Postgres.Server, nginxUrl: string, root: string, runners: number, loads: number) =>
+  async (): Promise<ScaleRound> => {
+    const database = `scale_${runners}_${Date.now()}`
+    server.psql("postgres", `CREATE DATABASE ${database}`)
+    const dir = Path.join(root, database)
+    const projects = await Cluster.startProjects(scale, nginxUrl, dir)
+    const started: Array<Cluster.Runner> = []
+    try {
+      const url = Cluster.urlOf(server, database)
+      const common = ["--config", projects.config, "--database", url]
+      // one after another: the first creates the tables, the others find them
+      for (let i = 0; i < runners; i++) {
+        started.push(
+          await Cluster.startRunner(
+            CLI,
+            [...common, "--poll-interval", "1", "--concurrency", String(loads)],
+            projects.env
+          )
+        )
+      }
+      await settled(server, runners, SHARDS)
+      const connections = Cluster.sampleConnections(server, database)
+      const start = process.hrtime.bigint()
+      const report = Path.join(Os.tmpdir(), `batch-export-bench-time-${process.pid}`)
+      const run = await exec(
+        "/usr/bin/time",
+        ["-o", report, "-f", "%U %S", process.execPath, CLI, "sync", ...common, "--json"],
+        projects.env
+      )
+      const [user = NaN, system = NaN] = (Fs.readFileSync(report, "utf8").trim().split("\n").at(-1) ?? "")
+        .split(" ")
+        .map(Number)
+      Fs.rmSync(report, { force: true })
+      if (run.code !== 0) throw new Error(`sync on ${runners} runners failed (${run.code}):\n${run.stderr}`)
+      const wall = Number(process.hrtime.bigint() - start) / 1e9
+      const peak = await connections()
+      const runnerCpu = started.map((runner) => runner.cpuSeconds())
+      const codes = await Promise.all(started.splice(0).map(async (runner) => ({ runner, code: await runner.stop() })))
+      for (const { code } of codes) expectCount("runner exit code after SIGTERM", code, 143)
+      const stopped = codes.map(({ runner }) => runner)
+
+      // every execution succeeded, every row landed once, no export was created twice, the runners ran them all
+      const outcomes = run.stdout
+        .trim()
+        .split("\n")
+        .map((line): unknown => JSON.parse(line))
+      const executions = scale.projects * Cluster.definitions.length
+      expectCount("sync outcomes", outcomes.length, executions)
+      const succeeded = outcomes.filter(
+        (o) => typeof o === "object" && o !== null && "outcome" in o && o.outcome === "success"
+      ).length
+      expectCount("successful executions", succeeded, executions)
+      const figures = Cluster.databaseFigures(server, database)
+      const created = await projects.created()
+      for (const exports of created.exports) expectCount("exports created per project", exports, 2)
+      expectCount("profile rows", figures.profiles, created.records.ATTRIBUTES)
+      expectCount("event rows", figures.events, created.records.EVENTS)
+      expectCount("successful run rows", figures.succeeded, executions)
+      expectCount("records in the run rows", figures.records, figures.profiles + figures.events)
+      const ran = Cluster.ranPerRunner(stopped)
+      expectCount(
+        "executions the runners ran",
+        ran.reduce((sum, n) => sum + n, 0),
+        executions
+      )
+      const result: ScaleRound = {
+        runners,
+        wall,
+        clientCpu: user + system,
+        rows: figures.profiles + figures.events,
+        runnerCpu,
+        ran,
+        inFlight: Cluster.maxInFlight(stopped),
+        execution: summarize(Cluster.executionSeconds(stopped)).median,
+        connections: peak,
+        figures
+      }
+      record(`sync scale ${runners} × ${loads}`, result)
+      return result
+    } finally {
+      await Promise.all(started.map((runner) => runner.stop()))
+      await projects.close()
+      Fs.rmSync(dir, { recursive: true, force: true })
+      // a failed round may leave sessions behind (a client still stopping): dropped with them, never masking the
+      // round's own error
+      try {
+        server.psql("postgres", `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+      } catch (error) {
+        console.error(`could not drop ${database}: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
+  }
+
+const syncScale = async (env: Setup.Environment): Promise<Table> => {
+  const executions = scale.projects * Cluster.definitions.length
+  const table: Table = {
+    title: "7. Sync across runners",
+    note:
+      `${scale.projects} emulated projects × 2 definitions (ATTRIBUTES, EVENTS) = ${executions} executions, each ` +
+      `export ${scale.partsPerExport} parts of ${human(scale.bytesPerPart)} through the 307 to nginx at ` +
+      `${fixed(scale.rate / 1024, 0)} KiB/s per connection; the emulator moves one status per look ` +
+      `(pollsPerStatus ${scale.pollsPerStatus}), runners look every second (\`--poll-interval 1\`). Each round: a fresh ` +
+      "Postgres database, N `batch-export runner` processes (the CLI bundle) started one after another and their " +
+      "shards settled, then `batch-export sync --json` timed from spawn to exit (a client: runners are up). Checked: " +
+      "every execution succeeded, every row landed once (rows = the records of the emulators' files), one export " +
+      "per definition created, the runners ran every execution. Speed-up = 1 runner's wall ÷ N runners' (per " +
+      "round: within each round). Per execution: the database's committed transactions, rows written (inserted + " +
+      "updated + deleted, `pg_stat_database`, from creation to the last runner's exit: set-up, idle polling and " +
+      "shutdown included) and engine messages + replies (`cluster_messages`, `cluster_replies`), ÷ executions. CPU: " +
+      "user + system seconds of each runner process (`/proc/<pid>/stat` just before its SIGTERM) and of the client " +
+      "(`/usr/bin/time`). Most in flight: executions running at once across the runners; one execution: the median " +
+      "time from an execution's `running` line to its `success` line (both from the runners' stderr).",
+    header: [
+      "runners",
+      "wall (sync client)",
+      "rows/s",
+      "speed-up vs 1",
+      "per round",
+      "ran per runner; most in flight; one execution; peak connections",
+      "per execution: transactions, rows written, engine messages",
+      "CPU: runners (each), client",
+      "target"
+    ],
+    rows: []
+  }
+  if (!Postgres.available() && process.env["CI"] !== "true") {
+    table.rows.push(["—", "Postgres 15 is not installed: skipped", "—", "—", "—", "—", "—", "—", "—"])
+    return table
+  }
+  const root = Path.join(env.scratch, "scale")
+  Fs.mkdirSync(root, { recursive: true })
+  const nginx = await Setup.startNginx(root, scale.rate)
+  const server = Postgres.start()
+  try {
+    const results = await rotate(
+      SCALE_VARIANTS.map(({ loads, runners }) => scaleRound(server, nginx.url, root, runners, loads))
+    )
+    const median = (values: ReadonlyArray<number>) => summarize(values).median
+    SCALE_VARIANTS.forEach(({ loads, runners }, index) => {
+      const rounds = results[index] ?? []
+      // against one runner of the default concurrency
+      const one = results[0] ?? []
+      const wall = summarize(rounds.map((r) => r.wall))
+      const rows = rounds[0]?.rows ?? 0
+      const per = (pick: (r: ScaleRound) => number) => fixed(median(rounds.map(pick)) / executions, 0)
+      const cpu = summarize(rounds.flatMap((r) => r.runnerCpu))
+      table.rows.push([
+        `${runners} × ${loads} loads${loads === 4 ? "" : " (`runner --concurrency " + String(loads) + "`)"}`,
+        seconds(wall),
+        `${fixed(rows / wall.median / 1000, 1)}k (${rows} rows)`,
+        index === 0 ? "—" : ratio(median(one.map((r) => r.wall)) / wall.median),
+        index === 0
+          ? "—"
+          : perRound(
+              one.map((r) => r.wall),
+              rounds.map((r) => r.wall),
+              1.8
+            ),
+        `${rounds.map((r) => r.ran.join("+")).join(", ")}; ${median(rounds.map((r) => r.inFlight))}; ` +
+          `${fixed(median(rounds.map((r) => r.execution)), 1)} s; ${median(rounds.map((r) => r.connections))}`,
+        `${per((r) => r.figures.commits)}, ${per((r) => r.figures.inserted + r.figures.updated + r.figures.deleted)}, ` +
+          `${per((r) => r.figures.messages + r.figures.replies)}`,
+        `${seconds(cpu)}; ${fixed(median(rounds.map((r) => r.clientCpu)), 2)} s`,
+        runners === 3 ? "≥ 1.8×" : "—"
+      ])
+    })
+  } finally {
+    server.stop()
+    await nginx.stop()
+  }
+  return table
+}
+
 // ---- main
 
 const machine = () => {
@@ -780,7 +1022,8 @@ const main = async () => {
       [3, multiPart],
       [4, memory],
       [5, apiOverhead],
-      [6, syncLoad]
+      [6, syncLoad],
+      [7, syncScale]
     ]
     for (const [n, benchmark] of benchmarks) {
       if (!only.has(n)) continue

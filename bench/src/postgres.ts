@@ -14,6 +14,14 @@ import * as Path from "node:path"
 const BIN = "/usr/lib/postgresql/15/bin"
 
 /**
+ * The `psql` of Postgres 15.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const psqlPath = `${BIN}/psql`
+
+/**
  * Whether Postgres 15 is installed (`.ci/run` installs it; elsewhere the benchmark's Postgres rows are skipped).
  *
  * @since 0.1.0
@@ -28,6 +36,8 @@ export const available = (): boolean => Fs.existsSync(Path.join(BIN, "initdb"))
 export interface Server {
   readonly socketDir: string
   readonly port: number
+  /** `psql`'s arguments to reach `database` as the superuser over the socket */
+  readonly connection: (database: string) => ReadonlyArray<string>
   /** runs `psql` as the superuser (`-c` commands in order); throws on failure */
   readonly psql: (database: string, ...commands: ReadonlyArray<string>) => string
   readonly stop: () => void
@@ -72,6 +82,7 @@ export const start = (): Server => {
   return {
     socketDir: dir,
     port,
+    connection: (database) => ["-h", dir, "-p", String(port), "-U", "postgres", "-d", database],
     psql: (database, ...commands) =>
       run(Path.join(BIN, "psql"), [
         "-h",

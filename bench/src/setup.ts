@@ -143,7 +143,14 @@ const findNginx = (): string => {
   return found
 }
 
-const startNginx = async (root: string, rate: number) => {
+/**
+ * An nginx serving `root` on a free port of 127.0.0.1, `/slow/…` the same files at `rate` bytes per second per
+ * connection; `stop` ends it and removes its directory.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const startNginx = async (root: string, rate: number) => {
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "batch-export-bench-nginx-"))
   Fs.mkdirSync(Path.join(dir, "temp"))
   const port = await freePort()
@@ -174,7 +181,13 @@ const startNginx = async (root: string, rate: number) => {
   return { url, stop }
 }
 
-const nginxVersion = (): string => {
+/**
+ * nginx's version line, for the report.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const nginxVersion = (): string => {
   const run = ChildProcess.spawnSync(findNginx(), ["-v"], { encoding: "utf8" })
   return (run.stderr || run.stdout).trim().replace(/^nginx version: /, "")
 }
