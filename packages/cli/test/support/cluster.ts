@@ -68,6 +68,8 @@ export const fleet = (
           projectKey: p.emulator.projectKey,
           restKeyEnv: p.keyEnv,
           api: p.emulator.apiUrl,
+          // the emulators have no rate limit; Batch's 1/s would make these tests about the pacer's queue
+          requestsPerSecond: 20,
           exports: definitions
         })),
         exports: [
