@@ -335,5 +335,28 @@ describe.skipIf(!Postgres.available)("SyncCluster on Postgres", () => {
         }).pipe(Effect.scoped),
       120_000
     )
+
+    it.effect("nodes started at the same moment on a fresh database all join (their set-up is serialized)", () =>
+      Effect.gen(function* () {
+        for (let round = 0; round < 3; round++) {
+          const database = yield* freshDatabase
+          const exits = yield* Effect.forEach(
+            [0, 1, 2],
+            (i) =>
+              Effect.exit(
+                Layer.build(
+                  (i === 0
+                    ? SyncCluster.layerClient({ shardingConfig: fast })
+                    : SyncCluster.layerRunner({ shardingConfig: fast })
+                  ).pipe(Layer.provide(database()))
+                )
+              ),
+            { concurrency: "unbounded" }
+          )
+          for (const exit of exits)
+            assert.strictEqual(exit._tag, "Success", exit._tag === "Failure" ? Cause.pretty(exit.cause) : "")
+        }
+      }).pipe(Effect.scoped)
+    )
   })
 })
