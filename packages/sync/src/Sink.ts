@@ -40,6 +40,7 @@ import type * as Stream from "effect/Stream"
 import * as Database from "./Database.js"
 import * as Load from "./internal/load.js"
 import * as Migrations from "./internal/migrations.js"
+import * as SetupLock from "./internal/setupLock.js"
 import * as Publish from "./internal/publish.js"
 import * as Runs from "./internal/runs.js"
 import { type PartsNotLoaded, SinkError } from "./SinkError.js"
@@ -316,6 +317,8 @@ export const migrate: Effect.Effect<
     Effect.mapError(SinkError.fromUnknown("migrate")),
     // a failed step is a defect in the Migrator (orDie): still a typed error here
     Effect.catchAllDefect((defect) => Effect.fail(SinkError.fromUnknown("migrate")(defect))),
+    // processes starting at once on a fresh Postgres would race through CREATE TABLE IF NOT EXISTS
+    SetupLock.serialized,
     Effect.withSpan("Sink.migrate")
   )
 })

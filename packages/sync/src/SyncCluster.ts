@@ -38,13 +38,12 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
 import * as Net from "node:net"
 import * as Os from "node:os"
+import * as SetupLock from "./internal/setupLock.js"
 import { sanitizeDetail, SinkError } from "./SinkError.js"
 
 /**
@@ -309,43 +308,14 @@ export const layerClient = (
     )
   )
 
-/** The Postgres advisory lock that nodes setting up take one after another (`batc`). */
-const SETUP_LOCK = 0x62617463
-
 /**
- * Builds a node's layer holding, on Postgres, a session advisory lock for as long as the set-up takes: nodes
- * started at once on a fresh database would otherwise race through `CREATE TABLE IF NOT EXISTS` (ours and the
- * cluster's migrations), and all but one fail (`42P07`, `23505` on `pg_type`). The lock is on a connection of its
- * own, released (unlocked, then returned to the pool) once the layer is built or failed.
+ * Builds a node's layer under the set-up lock (`internal/setupLock.ts`): nodes started at once on a fresh
+ * database would otherwise race through the cluster's migrations and all but one fail.
  */
 const joined = <E>(
   setup: Effect.Effect<Layer.Layer<Provided, E, SqlClient.SqlClient>, E, SqlClient.SqlClient>
 ): Layer.Layer<Provided, E | SinkError, SqlClient.SqlClient> =>
-  Layer.scopedContext(
-    Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
-      const build = Effect.flatMap(setup, Layer.build)
-      return yield* sql.onDialectOrElse({
-        orElse: () => build,
-        pg: () =>
-          Effect.acquireUseRelease(
-            Effect.gen(function* () {
-              const scope = yield* Scope.make()
-              return yield* Effect.gen(function* () {
-                const connection = yield* Scope.extend(sql.reserve, scope)
-                yield* connection.executeRaw(`SELECT pg_advisory_lock(${SETUP_LOCK})`, [])
-                return { scope, connection }
-              }).pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
-            }).pipe(Effect.mapError(SinkError.fromUnknown("cluster"))),
-            () => build,
-            ({ connection, scope }) =>
-              connection
-                .executeRaw(`SELECT pg_advisory_unlock(${SETUP_LOCK})`, [])
-                .pipe(Effect.ignore, Effect.ensuring(Scope.close(scope, Exit.void)))
-          )
-      })
-    })
-  )
+  Layer.scopedContext(SetupLock.serialized(Effect.flatMap(setup, Layer.build)))
 
 /** Whether something accepts a TCP connection at the address within a second (a killed runner's port is closed). */
 const answers = (address: Address) =>

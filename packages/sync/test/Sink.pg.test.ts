@@ -6,6 +6,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -34,6 +35,22 @@ if (!Postgres.available) console.warn(`Postgres 15 not found in ${Postgres.binDi
 describe.skipIf(!Postgres.available)("Sink on Postgres 15", () => {
   layer(Backend.postgresCluster, { excludeTestServices: true, timeout: "120 seconds" })((it) => {
     sinkSuite(it)
+
+    it.effect("sinks set up at the same moment on a fresh database all migrate (one after another)", () =>
+      Effect.gen(function* () {
+        for (let round = 0; round < 4; round++) {
+          const fresh = yield* (yield* Backend.Backend).fresh
+          const exits = yield* Effect.forEach(
+            [fresh.client, fresh.second, fresh.client],
+            (database) => Effect.exit(Layer.build(Sink.layer.pipe(Layer.provide(database)))),
+            { concurrency: "unbounded" }
+          )
+          for (const exit of exits) {
+            assert.strictEqual(exit._tag, "Success", exit._tag === "Failure" ? Cause.pretty(exit.cause) : "")
+          }
+        }
+      }).pipe(Effect.scoped)
+    )
 
     it.effect(
       "publishSnapshot is atomic: a reader on another connection sees the old count or the new one, never a mix",
